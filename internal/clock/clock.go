@@ -1,0 +1,70 @@
+// Package clock tells the time the way a school box can know it: the wall
+// clock, which may be wrong (a Raspberry Pi has no real-time clock and boots in
+// the past until it reaches a time server), and the time since boot, which is
+// right but only within one boot. Events carry both so the hub can correct
+// wall times later.
+package clock
+
+import (
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Stamp is one reading of the box's clocks.
+type Stamp struct {
+	Wall   time.Time     // the wall clock, possibly wrong
+	BootID string        // the kernel's id of this boot
+	Uptime time.Duration // time since boot, counting suspend
+}
+
+// Clock gives Stamps.
+type Clock interface {
+	Now() Stamp
+}
+
+// System reads the kernel's clocks.
+type System struct {
+	once   sync.Once
+	bootID string
+}
+
+// Now returns the current wall time, boot id and time since boot.
+func (s *System) Now() Stamp {
+	s.once.Do(func() {
+		b, err := os.ReadFile("/proc/sys/kernel/random/boot_id")
+		if err != nil {
+			s.bootID = "unknown"
+			return
+		}
+		s.bootID = strings.TrimSpace(string(b))
+	})
+	var ts unix.Timespec
+	var up time.Duration
+	if err := unix.ClockGettime(unix.CLOCK_BOOTTIME, &ts); err == nil {
+		up = time.Duration(ts.Nano())
+	}
+	return Stamp{Wall: time.Now(), BootID: s.bootID, Uptime: up}
+}
+
+// Fixed is a Clock for tests that returns T with a fixed boot id, advancing by
+// Step at every call.
+type Fixed struct {
+	mu   sync.Mutex
+	T    time.Time
+	Step time.Duration
+	up   time.Duration
+}
+
+// Now returns the next fixed reading.
+func (f *Fixed) Now() Stamp {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s := Stamp{Wall: f.T, BootID: "test-boot", Uptime: f.up}
+	f.T = f.T.Add(f.Step)
+	f.up += f.Step
+	return s
+}

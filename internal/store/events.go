@@ -1,0 +1,110 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/oklog/ulid/v2"
+
+	"github.com/mitstem/stembox/internal/failure"
+)
+
+// Event kinds recorded by the box.
+const (
+	KindAnswerSubmitted = "answer.submitted"
+)
+
+// Event is one immutable learner action or roster change: the unit of
+// upstream sync.
+type Event struct {
+	Seq     int64           // box-local, gap-free
+	ID      string          // global ULID
+	Kind    string          // e.g. answer.submitted
+	Actor   string          // who did it: "guest:ID", "student:ID", …
+	Wall    time.Time       // the box's wall clock (may be wrong)
+	BootID  string          // the kernel's boot id
+	Uptime  time.Duration   // time since that boot
+	Payload json.RawMessage // small JSON object
+}
+
+// appendEvent inserts ev in tx, filling Seq and the clock fields. ev.ID must
+// be set.
+func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
+	now := db.clock.Now()
+	ev.Wall, ev.BootID, ev.Uptime = now.Wall, now.BootID, now.Uptime
+	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		ev.ID, ev.Kind, ev.Actor, now.Wall.UnixMilli(), now.BootID, now.Uptime.Milliseconds(), string(ev.Payload))
+	if err != nil {
+		return fmt.Errorf("store: insert event: %w", describe(err))
+	}
+	if ev.Seq, err = res.LastInsertId(); err != nil {
+		return fmt.Errorf("store: insert event: %w", err)
+	}
+	return nil
+}
+
+const eventColumns = "seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload"
+
+func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
+	var ev Event
+	var wall, mono int64
+	var payload string
+	if err := row.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ev.Actor, &wall, &ev.BootID, &mono, &payload); err != nil {
+		return Event{}, err
+	}
+	ev.Wall = time.UnixMilli(wall)
+	ev.Uptime = time.Duration(mono) * time.Millisecond
+	ev.Payload = json.RawMessage(payload)
+	return ev, nil
+}
+
+// EventsAfter returns up to limit events with seq > after, in order.
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: events after %d: %w", after, err)
+	}
+	defer rows.Close()
+	var evs []Event
+	for rows.Next() {
+		ev, err := scanEvent(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: events after %d: %w", after, err)
+		}
+		evs = append(evs, ev)
+	}
+	return evs, rows.Err()
+}
+
+// Event returns the event with the given global id.
+func (db *DB) Event(ctx context.Context, id string) (Event, error) {
+	ev, err := scanEvent(db.read.QueryRowContext(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Event{}, failure.Errorf(failure.NotFound, "no event %s", id)
+	}
+	if err != nil {
+		return Event{}, fmt.Errorf("store: event %s: %w", id, err)
+	}
+	return ev, nil
+}
+
+// LastSeq returns the highest sequence number, 0 when there are no events.
+func (db *DB) LastSeq(ctx context.Context) (int64, error) {
+	var seq int64
+	if err := db.read.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&seq); err != nil {
+		return 0, fmt.Errorf("store: last seq: %w", err)
+	}
+	return seq, nil
+}
+
+// ValidID reports whether id is a well-formed event id (a ULID), as clients
+// that queue answers offline make their own.
+func ValidID(id string) bool {
+	_, err := ulid.ParseStrict(id)
+	return err == nil && len(id) == ulid.EncodedSize
+}

@@ -1,0 +1,253 @@
+// Package store keeps the box's data in SQLite: learner events and the tables
+// derived from them. Every write that is acknowledged to a user has reached the
+// disk (WAL with synchronous=FULL), because the box loses power without
+// warning.
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/mattn/go-sqlite3"
+	"github.com/oklog/ulid/v2"
+
+	"github.com/mitstem/stembox/internal/clock"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the box's database. Writes go through one connection, so
+// transactions never contend; reads use a pool of their own.
+type DB struct {
+	path  string
+	write *sql.DB
+	read  *sql.DB
+	clock clock.Clock
+
+	idMu    sync.Mutex
+	entropy *ulid.MonotonicEntropy
+}
+
+// Open opens (creating if needed) the database at path, checks its integrity,
+// and brings its schema up to date. It refuses a database whose schema is
+// newer than this binary knows, and one that fails PRAGMA integrity_check.
+func Open(ctx context.Context, path string, clk clock.Clock) (*DB, error) {
+	if clk == nil {
+		clk = &clock.System{}
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	db := &DB{path: path, clock: clk, entropy: ulid.Monotonic(rand.Reader, 0)}
+	var err error
+	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+	if err := db.write.PingContext(ctx); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, describe(err))
+	}
+	if err := db.checkIntegrity(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.write.Close()
+		return nil, err
+	}
+	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
+	}
+	db.read.SetMaxOpenConns(4)
+	return db, nil
+}
+
+// dsn carries every per-connection setting, so each pooled connection gets
+// them (a one-off PRAGMA would reach only one connection).
+func dsn(path string, readOnly bool) string {
+	q := url.Values{}
+	q.Set("_journal_mode", "WAL")
+	q.Set("_synchronous", "FULL")
+	q.Set("_foreign_keys", "1")
+	q.Set("_busy_timeout", "10000")
+	q.Set("_txlock", "immediate")
+	if readOnly {
+		q.Set("_query_only", "1")
+	}
+	return "file:" + path + "?" + q.Encode()
+}
+
+// describe turns SQLite's terse messages about unusable files into advice.
+func describe(err error) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case sqlite3.ErrNotADB:
+			return fmt.Errorf("%w (the file is not a stembox database, or it is damaged: restore a backup)", err)
+		case sqlite3.ErrCorrupt:
+			return fmt.Errorf("%w (the database is damaged: restore a backup)", err)
+		case sqlite3.ErrFull:
+			return fmt.Errorf("%w (the disk is full: free some space)", err)
+		case sqlite3.ErrReadonly, sqlite3.ErrPerm, sqlite3.ErrCantOpen:
+			return fmt.Errorf("%w (check that the data directory exists and is writable)", err)
+		}
+	}
+	return err
+}
+
+// Path returns the database file's path.
+func (db *DB) Path() string { return db.path }
+
+// Close closes the database.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func (db *DB) checkIntegrity(ctx context.Context) error {
+	rows, err := db.write.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("store: integrity check of %s: %w", db.path, describe(err))
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("store: integrity check: %w", err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: integrity check of %s: %w", db.path, describe(err))
+	}
+	if len(problems) > 0 {
+		if len(problems) > 5 {
+			problems = append(problems[:5], fmt.Sprintf("… and %d more", len(problems)-5))
+		}
+		return fmt.Errorf("store: %s failed its integrity check (%s); stop the box and restore a backup", db.path, strings.Join(problems, "; "))
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := migrationFS.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
+			return nil, fmt.Errorf("store: migration file %q is not named NNNN_name.sql", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("store: migrations are not numbered 1, 2, 3, …: %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema this binary knows.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		return 0
+	}
+	return len(ms)
+}
+
+func (db *DB) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT`); err != nil {
+		return fmt.Errorf("store: create schema_migrations: %w", describe(err))
+	}
+	var have int
+	if err := db.write.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
+		return fmt.Errorf("store: read schema version: %w", err)
+	}
+	if have > len(ms) {
+		return fmt.Errorf("store: %s has schema version %d, newer than this stembox knows (%d): run a newer stembox, or restore a backup made by this one", db.path, have, len(ms))
+	}
+	for _, m := range ms[have:] {
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, describe(err))
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migrate %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
+			m.version, m.name, db.clock.Now().Wall.UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: record migration %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migrate %s: %w", m.name, describe(err))
+		}
+	}
+	return nil
+}
+
+// NewID returns a new ULID: globally unique, sortable by creation time.
+func (db *DB) NewID() string {
+	db.idMu.Lock()
+	defer db.idMu.Unlock()
+	return ulid.MustNew(ulid.Timestamp(db.clock.Now().Wall), db.entropy).String()
+}
+
+// BoxID returns this box's permanent id, made on first use.
+func (db *DB) BoxID(ctx context.Context) (string, error) {
+	id := db.NewID()
+	if _, err := db.write.ExecContext(ctx, "INSERT OR IGNORE INTO box_facts (key, value) VALUES ('box_id', ?)", id); err != nil {
+		return "", fmt.Errorf("store: box id: %w", describe(err))
+	}
+	if err := db.write.QueryRowContext(ctx, "SELECT value FROM box_facts WHERE key = 'box_id'").Scan(&id); err != nil {
+		return "", fmt.Errorf("store: box id: %w", err)
+	}
+	return id, nil
+}
