@@ -22,6 +22,23 @@ var Languages = []Language{
 	{Code: "en", Name: "English"},
 }
 
+// fallbacks are the languages to show content in when it lacks the UI
+// language, most readable first: a Tajik school reads Russian before English.
+var fallbacks = map[string][]string{
+	"tg": {"tg", "ru", "en"},
+	"ru": {"ru", "en", "tg"},
+	"en": {"en", "ru", "tg"},
+}
+
+// Fallbacks returns lang followed by the languages its readers are most likely
+// to read, in order.
+func Fallbacks(lang string) []string {
+	if f, ok := fallbacks[lang]; ok {
+		return f
+	}
+	return []string{lang}
+}
+
 // Supported reports whether code is a UI language.
 func Supported(code string) bool {
 	_, ok := catalog[code]

@@ -150,7 +150,7 @@ func (it *Item) Validate() error {
 			return fmt.Errorf("item %q: a single-choice item needs one fully correct choice", it.ID)
 		}
 		if it.Kind == Multi && (sum < 1-weightEpsilon || sum > 1+weightEpsilon) {
-			return fmt.Errorf("item %q: the weights of the correct choices add up to %.0f%%, not 100%%", it.ID, sum*100)
+			return fmt.Errorf("item %q: the weights of the correct choices add up to %.4g%%, not 100%%", it.ID, sum*100)
 		}
 	case TrueFalse:
 	case Numeric:
