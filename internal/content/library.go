@@ -1,0 +1,399 @@
+package content
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/learn"
+)
+
+// Library is the set of packs installed on a box, in a directory:
+//
+//	DIR/ID/VERSION-HASH/…  an installed pack: manifest.json, manifest.sig and its files
+//	DIR/ID/current         the name of the VERSION-HASH directory being served
+//	DIR/.staging/          packs being installed; emptied at start
+//
+// An install writes a complete new directory, then switches "current" with
+// an atomic rename, so a crash at any point leaves the old version serving.
+// The version it replaced is kept (for a rollback) until the next install.
+type Library struct {
+	dir    string
+	keys   *Keyring
+	limits Limits
+
+	mu       sync.RWMutex
+	packs    map[string]*Pack
+	problems map[string]error // per pack id, why it is not served
+
+	installMu sync.Mutex // one install at a time
+	// afterFile, when set (by tests), runs after each file is written during
+	// an install; an error aborts the install as a crash would.
+	afterFile func(path string) error
+}
+
+// Pack is an installed pack as it is served. It does not change once loaded.
+type Pack struct {
+	Manifest Manifest
+	Name     string // VERSION-HASH: names the installed directory and appears in URLs
+	Dir      string
+	KeyID    string
+	Sets     map[string]*learn.Set
+}
+
+// OpenLibrary opens the library in dir (creating it), trusting keys, and
+// loads every installed pack. Packs that cannot be loaded are skipped and
+// reported by Problems.
+func OpenLibrary(dir string, keys *Keyring, lim Limits) (*Library, error) {
+	l := &Library{dir: dir, keys: keys, limits: lim, packs: map[string]*Pack{}, problems: map[string]error{}}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("content: library: %w", err)
+	}
+	if err := os.RemoveAll(l.staging()); err != nil {
+		return nil, fmt.Errorf("content: library: clean staging: %w", err)
+	}
+	if err := l.Reload(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *Library) staging() string { return filepath.Join(l.dir, ".staging") }
+
+// Dir returns the library's directory.
+func (l *Library) Dir() string { return l.dir }
+
+// Reload re-reads which version of each pack is current, loading packs that
+// changed since the last load (for instance, installed by another process).
+func (l *Library) Reload() error {
+	entries, err := os.ReadDir(l.dir)
+	if err != nil {
+		return fmt.Errorf("content: library: %w", err)
+	}
+	l.mu.RLock()
+	old := l.packs
+	l.mu.RUnlock()
+	packs := map[string]*Pack{}
+	problems := map[string]error{}
+	for _, e := range entries {
+		if !e.IsDir() || !ValidID(e.Name()) {
+			continue
+		}
+		id := e.Name()
+		cur, err := os.ReadFile(filepath.Join(l.dir, id, "current"))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // an install that never finished
+		}
+		if err != nil {
+			problems[id] = err
+			continue
+		}
+		name := strings.TrimSpace(string(cur))
+		if p, ok := old[id]; ok && p.Name == name {
+			packs[id] = p
+			continue
+		}
+		p, err := l.load(id, name)
+		if err != nil {
+			problems[id] = err
+			continue
+		}
+		packs[id] = p
+	}
+	l.mu.Lock()
+	l.packs, l.problems = packs, problems
+	l.mu.Unlock()
+	return nil
+}
+
+// load reads an installed pack, verifying its signature and that each file is
+// present with its declared size. (Hashes were checked when it was installed.)
+func (l *Library) load(id, name string) (*Pack, error) {
+	if strings.ContainsAny(name, "/\\") || name == "" || strings.HasPrefix(name, ".") {
+		return nil, fmt.Errorf("content: %s: bad current version %q", id, name)
+	}
+	dir := filepath.Join(l.dir, id, name)
+	mb, err := os.ReadFile(filepath.Join(dir, manifestName))
+	if err != nil {
+		return nil, fmt.Errorf("content: %s: %w", id, err)
+	}
+	sig, err := os.ReadFile(filepath.Join(dir, signatureName))
+	if err != nil {
+		return nil, fmt.Errorf("content: %s: %w", id, err)
+	}
+	keyID, err := l.keys.Verify(mb, sig)
+	if err != nil {
+		return nil, fmt.Errorf("content: %s: %w", id, err)
+	}
+	p := &Pack{Name: name, Dir: dir, KeyID: keyID, Sets: map[string]*learn.Set{}}
+	if err := json.Unmarshal(mb, &p.Manifest); err != nil {
+		return nil, fmt.Errorf("content: %s: manifest: %w", id, err)
+	}
+	if err := p.Manifest.Validate(); err != nil {
+		return nil, fmt.Errorf("content: %s: %w", id, err)
+	}
+	if p.Manifest.ID != id {
+		return nil, fmt.Errorf("content: %s: installed pack says it is %q", id, p.Manifest.ID)
+	}
+	for _, f := range p.Manifest.Files {
+		st, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f.Path)))
+		if err != nil || st.Size() != f.Size {
+			return nil, fmt.Errorf("content: %s: %s is missing or has the wrong size; reinstall the pack", id, f.Path)
+		}
+	}
+	for _, s := range p.Manifest.Sets {
+		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(SetPath(s.ID))))
+		if err != nil {
+			return nil, fmt.Errorf("content: %s: %w", id, err)
+		}
+		var set learn.Set
+		if err := json.Unmarshal(b, &set); err != nil {
+			return nil, fmt.Errorf("content: %s: exercise set %s: %w", id, s.ID, err)
+		}
+		p.Sets[s.ID] = &set
+	}
+	return p, nil
+}
+
+// Packs returns the installed packs by subject, lowest grade and id.
+func (l *Library) Packs() []*Pack {
+	l.mu.RLock()
+	out := make([]*Pack, 0, len(l.packs))
+	for _, p := range l.packs {
+		out = append(out, p)
+	}
+	l.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i].Manifest, out[j].Manifest
+		if a.Subject != b.Subject {
+			return a.Subject < b.Subject
+		}
+		if a.Grades[0] != b.Grades[0] {
+			return a.Grades[0] < b.Grades[0]
+		}
+		return a.ID < b.ID
+	})
+	return out
+}
+
+// Pack returns the installed pack with the given id.
+func (l *Library) Pack(id string) (*Pack, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	p, ok := l.packs[id]
+	return p, ok
+}
+
+// Problems returns, per pack id, why an installed pack is not being served.
+func (l *Library) Problems() map[string]error {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	out := make(map[string]error, len(l.problems))
+	for k, v := range l.problems {
+		out[k] = v
+	}
+	return out
+}
+
+// InstallOptions change how Install treats an older version.
+type InstallOptions struct {
+	AllowDowngrade bool
+}
+
+// InstallResult says what an install did.
+type InstallResult struct {
+	Pack      *Pack
+	Replaced  string // the version it replaced, if any
+	Unchanged bool   // that exact pack was already being served
+}
+
+// InstallFile installs the pack archive at path.
+func (l *Library) InstallFile(path string, opt InstallOptions) (InstallResult, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return InstallResult{}, failure.Wrap(failure.Invalid, err, fmt.Sprintf("pack: cannot read %s", path))
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return InstallResult{}, fmt.Errorf("content: %w", err)
+	}
+	return l.Install(f, st.Size(), opt)
+}
+
+// Install verifies the pack archive in r and installs it atomically. Nothing
+// already installed changes unless the whole new pack verified and is on
+// disk.
+func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (InstallResult, error) {
+	a, err := OpenArchive(r, size, l.keys, l.limits)
+	if err != nil {
+		return InstallResult{}, err
+	}
+	m := &a.Manifest
+	l.installMu.Lock()
+	defer l.installMu.Unlock()
+
+	sum := sha256.Sum256(a.ManifestBytes)
+	name := m.Version + "-" + hex.EncodeToString(sum[:6])
+	var res InstallResult
+	if cur, ok := l.Pack(m.ID); ok {
+		if cur.Name == name {
+			return InstallResult{Pack: cur, Unchanged: true}, nil
+		}
+		if CompareVersions(m.Version, cur.Manifest.Version) < 0 && !opt.AllowDowngrade {
+			return InstallResult{}, failure.Errorf(failure.Conflict,
+				"pack: %s %s is older than the installed %s; refusing to downgrade (allow it explicitly to roll back)", m.ID, m.Version, cur.Manifest.Version)
+		}
+		res.Replaced = cur.Manifest.Version
+	}
+
+	packDir := filepath.Join(l.dir, m.ID)
+	final := filepath.Join(packDir, name)
+	if _, err := os.Stat(final); err != nil {
+		if err := l.extract(a, packDir, name); err != nil {
+			return InstallResult{}, err
+		}
+	}
+	if err := writeFileAtomic(filepath.Join(packDir, "current"), []byte(name+"\n"), 0o644); err != nil {
+		return InstallResult{}, err
+	}
+	previous := ""
+	if cur, ok := l.Pack(m.ID); ok {
+		previous = cur.Name
+	}
+	p, err := l.load(m.ID, name)
+	if err != nil {
+		return InstallResult{}, err
+	}
+	l.mu.Lock()
+	l.packs[m.ID] = p
+	delete(l.problems, m.ID)
+	l.mu.Unlock()
+	l.prune(packDir, name, previous)
+	res.Pack = p
+	return res, nil
+}
+
+// extract writes every file of a into a staging directory, checking each
+// against the manifest, syncs it all, and moves it to packDir/name.
+func (l *Library) extract(a *Archive, packDir, name string) error {
+	if err := os.MkdirAll(l.staging(), 0o755); err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	tmp, err := os.MkdirTemp(l.staging(), a.Manifest.ID+"-")
+	if err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	defer os.RemoveAll(tmp) // a no-op once renamed
+	dirs := map[string]bool{tmp: true}
+	write := func(rel string, r io.Reader) error {
+		dst := filepath.Join(tmp, filepath.FromSlash(rel))
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		for d := filepath.Dir(dst); d != tmp && !dirs[d]; d = filepath.Dir(d) {
+			dirs[d] = true
+		}
+		f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(f, r); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		if l.afterFile != nil {
+			return l.afterFile(rel)
+		}
+		return nil
+	}
+	for _, f := range a.Manifest.Files {
+		rc, err := a.Open(f.Path)
+		if err != nil {
+			return err
+		}
+		err = write(f.Path, rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("content: install %s: %w", f.Path, err)
+		}
+	}
+	if err := write(manifestName, bytes.NewReader(a.ManifestBytes)); err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	if err := write(signatureName, bytes.NewReader(a.Signature)); err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	for d := range dirs {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(packDir, 0o755); err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(packDir, name)); err != nil {
+		return fmt.Errorf("content: install: %w", err)
+	}
+	if err := syncDir(packDir); err != nil {
+		return err
+	}
+	return syncDir(l.dir)
+}
+
+// prune removes installed versions of a pack other than the current one and
+// the one it replaced.
+func (l *Library) prune(packDir string, keep ...string) {
+	entries, err := os.ReadDir(packDir)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if !e.IsDir() || slices.Contains(keep, e.Name()) {
+			continue
+		}
+		os.RemoveAll(filepath.Join(packDir, e.Name()))
+	}
+}
+
+// FilePath returns the path on disk of a file of the pack, or false if the
+// manifest does not list it.
+func (p *Pack) FilePath(rel string) (string, File, bool) {
+	f, ok := p.Manifest.File(rel)
+	if !ok {
+		return "", File{}, false
+	}
+	return filepath.Join(p.Dir, filepath.FromSlash(rel)), f, true
+}
+
+// LessonHTML returns a lesson's rendered HTML in lang.
+func (p *Pack) LessonHTML(lesson, lang string) ([]byte, error) {
+	path, _, ok := p.FilePath(LessonPath(lesson, lang))
+	if !ok {
+		return nil, failure.Errorf(failure.NotFound, "pack %s has no lesson %s in %s", p.Manifest.ID, lesson, lang)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("content: %w", err)
+	}
+	return b, nil
+}
