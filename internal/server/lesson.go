@@ -1,0 +1,133 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"html/template"
+	"net/http"
+	"sync"
+
+	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/i18n"
+)
+
+// pageCache holds rendered pages that are the same for every learner (a
+// lesson in one UI language), so serving one costs a map look-up. Keys name
+// the installed pack version, so an update makes new keys; the cache is
+// emptied when it reaches its size.
+type pageCache struct {
+	mu      sync.RWMutex
+	max     int
+	entries map[pageKey]*cachedBody
+}
+
+// pageKey names a cached page; a struct key costs no allocation to build.
+type pageKey struct{ pack, name, page, lang string }
+
+var noCacheValue = []string{"no-cache"}
+
+func newPageCache(max int) *pageCache {
+	return &pageCache{max: max, entries: map[pageKey]*cachedBody{}}
+}
+
+func (c *pageCache) get(key pageKey) *cachedBody {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.entries[key]
+}
+
+func (c *pageCache) put(key pageKey, body []byte) *cachedBody {
+	sum := sha256.Sum256(body)
+	p := newCachedBody(body, gzipBytes(body), "text/html; charset=utf-8", `"`+hex.EncodeToString(sum[:12])+`"`)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) >= c.max {
+		c.entries = map[pageKey]*cachedBody{}
+	}
+	c.entries[key] = p
+	return p
+}
+
+func (s *Server) handleLesson(w http.ResponseWriter, r *http.Request) {
+	p, err := s.pack(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	lessonID := r.PathValue("lesson")
+	lang := s.lang(r)
+	key := pageKey{p.Manifest.ID, p.Name, lessonID, lang}
+	cp := s.lessons.get(key)
+	if cp == nil {
+		body, err := s.renderLesson(r, p, lessonID, lang)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		cp = s.lessons.put(key, body)
+	}
+	w.Header()["Cache-Control"] = noCacheValue
+	writeCached(w, r, cp)
+}
+
+// filesURL is where a pack's files are served from; it names the installed
+// version, so the files may be cached for good.
+func filesURL(p *content.Pack) string {
+	return "/files/" + p.Manifest.ID + "/" + p.Name + "/"
+}
+
+// rewritePackLinks points a built lesson's "pack:" links at this box's URLs.
+func rewritePackLinks(html []byte, p *content.Pack) []byte {
+	prefix := []byte(filesURL(p))
+	html = bytes.ReplaceAll(html, []byte(`src="`+content.PackURLScheme), append([]byte(`src="`), prefix...))
+	return bytes.ReplaceAll(html, []byte(`href="`+content.PackURLScheme), append([]byte(`href="`), prefix...))
+}
+
+func (s *Server) renderLesson(r *http.Request, p *content.Pack, lessonID, lang string) ([]byte, error) {
+	m := &p.Manifest
+	l, i, ok := m.Lesson(lessonID)
+	if !ok {
+		return nil, failure.Errorf(failure.NotFound, "%s", i18n.T(lang, "error.no_lesson", lessonID))
+	}
+	cl := contentLang(lang, m.Languages)
+	first := m.Languages[0]
+	body, err := p.LessonHTML(l.ID, cl)
+	if err != nil {
+		return nil, err
+	}
+	data := struct {
+		PackID, PackTitle, ContentLang, Position, Title string
+		Notices                                         []string
+		Body                                            template.HTML
+		Set, Prev, Next                                 *link
+	}{
+		PackID: m.ID, PackTitle: m.Title.In(cl, first), ContentLang: cl,
+		Position: i18n.T(lang, "lesson.position", i+1, len(m.Lessons)),
+		Title:    l.Title.In(cl, first),
+		Notices:  notices(lang, cl, m),
+		// The HTML was rendered from Markdown with raw HTML escaped when the
+		// pack was built, and the pack's signature was verified at install.
+		Body: template.HTML(rewritePackLinks(body, p)),
+	}
+	for _, si := range m.Sets {
+		if si.ID == l.Exercises {
+			data.Set = setLink(lang, cl, m.ID, si, first)
+		}
+	}
+	if i > 0 {
+		prev := m.Lessons[i-1]
+		data.Prev = &link{URL: lessonURL(m.ID, prev.ID), Title: prev.Title.In(cl, first)}
+	}
+	if i+1 < len(m.Lessons) {
+		next := m.Lessons[i+1]
+		data.Next = &link{URL: lessonURL(m.ID, next.ID), Title: next.Title.In(cl, first)}
+	}
+	out, err := s.renderBytes(r, r.URL.Path, "lesson", data.Title, bytes.Contains(body, []byte(`class="katex`)), data)
+	if err != nil {
+		return nil, fmt.Errorf("server: lesson %s/%s: %w", m.ID, l.ID, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,271 @@
+// Package server is the box's HTTP face: the catalogue, lessons, exercises
+// and pack files, as server-rendered pages that work without JavaScript, plus
+// a small JSON API. Handlers are thin: grading is in learn, storage in store,
+// packs in content.
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"html/template"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+// Limits on what a client may send.
+const (
+	maxFormBytes = 64 << 10 // an answer is a few bytes; a form of 64 KB is an attack or a bug
+	maxJSONBytes = 64 << 10
+)
+
+// Config is what the server needs to know about its box.
+type Config struct {
+	// DefaultLang is the UI language for devices that have not chosen one
+	// and whose browser asks for none the box speaks.
+	DefaultLang string
+}
+
+// Server serves the box's web UI and API.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	db      *store.DB
+	lib     *content.Library
+	assets  *assets
+	pages   map[string]*template.Template
+	lessons *pageCache
+	gz      gzCache
+	handler http.Handler
+}
+
+// New returns a server over db and lib.
+func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*Server, error) {
+	if !i18n.Supported(cfg.DefaultLang) {
+		cfg.DefaultLang = "en"
+	}
+	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096)}
+	var err error
+	if s.assets, err = loadAssets(); err != nil {
+		return nil, err
+	}
+	if s.pages, err = parseTemplates(s.assets); err != nil {
+		return nil, err
+	}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP serves a request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", s.handleCatalogue)
+	mux.HandleFunc("GET /packs/{pack}", s.handlePack)
+	mux.HandleFunc("GET /packs/{pack}/lessons/{lesson}", s.handleLesson)
+	mux.HandleFunc("GET /packs/{pack}/sets/{set}", s.handleSet)
+	mux.HandleFunc("GET /packs/{pack}/sets/{set}/{n}", s.handleExercise)
+	mux.HandleFunc("POST /packs/{pack}/sets/{set}/{n}", s.handleAnswerForm)
+	mux.HandleFunc("GET /files/{pack}/{name}/{path...}", s.handlePackFile)
+	mux.HandleFunc("GET /static/{hash}/{path...}", s.handleStatic)
+	mux.HandleFunc("GET /lang/{lang}", s.handleLang)
+	mux.HandleFunc("GET /api/v1/packs", s.handleAPIPacks)
+	mux.HandleFunc("POST /api/v1/answers", s.handleAPIAnswer)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
+	})
+	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(mux))))
+}
+
+// Header values, made once: the hot path sets them without allocating.
+var (
+	cspValue = []string{"default-src 'self'; img-src 'self' data:; media-src 'self'; font-src 'self'; " +
+		// KaTeX sets sizes in style attributes; scripts stay locked down.
+		"style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; " +
+		"form-action 'self'; frame-ancestors 'none'"}
+	nosniffValue  = []string{"nosniff"}
+	referrerValue = []string{"no-referrer"}
+	frameValue    = []string{"DENY"}
+)
+
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h["Content-Security-Policy"] = cspValue
+		h["X-Content-Type-Options"] = nosniffValue
+		h["Referrer-Policy"] = referrerValue
+		h["X-Frame-Options"] = frameValue
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sameOrigin refuses state-changing requests sent from another site's page
+// (browsers send Origin with every POST).
+func sameOrigin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if r.Header.Get("Sec-Fetch-Site") == "cross-site" || !originMatches(r) {
+				writeJSONError(w, http.StatusForbidden, "cross-site request refused", failure.Unauthorized)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func originMatches(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == "null" {
+		return o == "" // "null" comes from sandboxed or privacy-sensitive contexts
+	}
+	return o == "http://"+r.Host || o == "https://"+r.Host
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// ReadFrom keeps the connection's sendfile path for files (http.ServeContent
+// copies with io.Copy, which looks for io.ReaderFrom).
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(w.ResponseWriter, r)
+}
+
+// logRequests logs failed and slow requests. Successful ones are logged only
+// at debug level: an access log of every lesson read would wear out the SD
+// card and cost the box time it should spend serving.
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		d := time.Since(start)
+		level := slog.LevelDebug
+		if sw.status >= 500 {
+			level = slog.LevelError
+		} else if sw.status >= 400 || d > time.Second {
+			level = slog.LevelInfo
+		}
+		if s.log.Enabled(r.Context(), level) {
+			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
+		}
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// statusOf maps an error's kind to an HTTP status: the one place that does.
+func statusOf(err error) int {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge
+	}
+	switch failure.KindOf(err) {
+	case failure.Invalid:
+		return http.StatusBadRequest
+	case failure.NotFound:
+		return http.StatusNotFound
+	case failure.Conflict:
+		return http.StatusConflict
+	case failure.Unauthorized:
+		return http.StatusForbidden
+	case failure.TooLarge:
+		return http.StatusRequestEntityTooLarge
+	case failure.Unavailable:
+		return http.StatusServiceUnavailable
+	}
+	return http.StatusInternalServerError
+}
+
+// fail answers a page request with an error page, logging internal errors.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	lang := s.lang(r)
+	msg := failure.Message(err)
+	switch status {
+	case http.StatusInternalServerError:
+		s.log.Error("internal error", "path", r.URL.Path, "err", err)
+		msg = i18n.T(lang, "error.internal")
+	case http.StatusServiceUnavailable:
+		s.log.Error("unavailable", "path", r.URL.Path, "err", err)
+		msg = i18n.T(lang, "error.unavailable")
+	case http.StatusRequestEntityTooLarge:
+		msg = i18n.T(lang, "error.too_large")
+	}
+	s.render(w, r, status, "error", i18n.T(lang, "error.title"), false, errorPage{Heading: i18n.T(lang, "error.title"), Message: msg})
+}
+
+type errorPage struct{ Heading, Message string }
+
+// failJSON answers an API request with {"error": …, "code": …}.
+func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
+	status := statusOf(err)
+	kind := failure.KindOf(err)
+	msg := failure.Message(err)
+	if status == http.StatusRequestEntityTooLarge {
+		kind, msg = failure.TooLarge, "request body too large"
+	}
+	if status >= 500 {
+		s.log.Error("api error", "path", r.URL.Path, "err", err)
+	}
+	writeJSONError(w, status, msg, kind)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string, kind failure.Kind) {
+	writeJSON(w, status, map[string]string{"error": msg, "code": string(kind)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
