@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func loaderName() string {
+	if _, err := exec.LookPath("wrk"); err == nil {
+		return "wrk (1 thread)"
+	}
+	return "a Go client"
+}
+
+// load drives url with conns keep-alive connections for d and returns the
+// completed requests per second. It uses wrk when installed (it costs the
+// machine less than a Go client), else a Go client.
+func load(url string, conns int, d time.Duration) (float64, error) {
+	if _, err := exec.LookPath("wrk"); err == nil {
+		out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), "-H", "Accept-Language: en", url).CombinedOutput()
+		if err != nil {
+			return 0, fmt.Errorf("wrk: %v: %s", err, out)
+		}
+		if m := regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`).FindSubmatch(out); m != nil {
+			return 0, fmt.Errorf("wrk saw %s failed responses", m[1])
+		}
+		m := regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`).FindSubmatch(out)
+		if m == nil {
+			return 0, fmt.Errorf("wrk output: %s", out)
+		}
+		return strconv.ParseFloat(string(m[1]), 64)
+	}
+	var done, failed atomic.Int64
+	stop := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}}
+			for time.Now().Before(stop) {
+				req, _ := http.NewRequest("GET", url, nil)
+				req.Header.Set("Accept-Language", "en")
+				resp, err := client.Do(req)
+				if err != nil {
+					failed.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					failed.Add(1)
+					continue
+				}
+				done.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		return 0, fmt.Errorf("%d requests failed", n)
+	}
+	return float64(done.Load()) / d.Seconds(), nil
+}

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/content"
+)
+
+const packUsage = `Usage:
+  stembox pack keygen --out FILE              make a signing key (FILE) and its public key (FILE.pub)
+  stembox pack build --key FILE [--out DIR] SOURCE…
+                                              build and sign packs from their source folders
+  stembox pack sign --key FILE [--out DIR] PACK…
+                                              sign built packs anew (after a review, say)
+  stembox pack verify --trust FILE.pub… PACK… check signatures and every file's hash
+  stembox pack inspect PACK…                  show what a pack holds
+  stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…
+                                              install packs on this box (a running box picks them up)
+`
+
+func runPack(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, packUsage)
+		return usageError{"pack: which command?"}
+	}
+	cmd, args := args[0], args[1:]
+	fs := newFlagSet("stembox pack "+cmd, stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, packUsage) }
+	switch cmd {
+	case "keygen":
+		out := fs.String("out", "", "private key file to write")
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		if *out == "" {
+			return usageError{"pack keygen: --out is required"}
+		}
+		s, err := content.GenerateKey()
+		if err != nil {
+			return err
+		}
+		if err := s.WriteKeyFiles(*out); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "wrote %s (keep it secret) and %s\nkey id %s\n", *out, *out+".pub", s.Public().ID)
+		return nil
+
+	case "build":
+		key := fs.String("pack-key", "", "signing key file")
+		fs.StringVar(key, "key", "", "signing key file (or STEMBOX_PACK_KEY)")
+		out := fs.String("out", ".", "folder to write the .stempack files to")
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		signer, err := loadSigner(*key, "build")
+		if err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			return usageError{"pack build: name at least one source folder"}
+		}
+		builder, err := box.NewBuilder()
+		if err != nil {
+			return err
+		}
+		var failed int
+		for _, src := range fs.Args() {
+			built, err := builder.Build(src)
+			if err != nil {
+				fmt.Fprintf(stderr, "%s: %v\n", src, err)
+				failed++
+				continue
+			}
+			path, err := built.WriteFile(*out, signer)
+			if err != nil {
+				return err
+			}
+			m := built.Manifest
+			fmt.Fprintf(stdout, "%s: %d lessons, %d exercises in %s, %s\n", path, len(m.Lessons), countItems(&m), strings.Join(m.Languages, ", "), humanBytes(m.TotalSize()))
+		}
+		if failed > 0 {
+			return fmt.Errorf("%d of %d packs did not build", failed, fs.NArg())
+		}
+		return nil
+
+	case "sign":
+		key := fs.String("key", "", "signing key file")
+		out := fs.String("out", ".", "folder to write the signed packs to")
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		signer, err := loadSigner(*key, "sign")
+		if err != nil {
+			return err
+		}
+		for _, p := range fs.Args() {
+			a, f, err := openPack(p, nil)
+			if err != nil {
+				return err
+			}
+			if err := a.VerifyAll(); err != nil {
+				f.Close()
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			var buf bytes.Buffer
+			err = content.WriteArchive(&buf, a.ManifestBytes, signer.Sign(a.ManifestBytes), a.Open)
+			f.Close()
+			if err != nil {
+				return err
+			}
+			dst := filepath.Join(*out, content.ArchiveName(a.Manifest.ID, a.Manifest.Version))
+			if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "%s: signed by %s\n", dst, signer.Public().ID)
+		}
+		return nil
+
+	case "verify":
+		var trusted listFlag
+		fs.Var(&trusted, "trust", "public key file of a trusted signer (repeatable)")
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		if len(trusted) == 0 {
+			return usageError{"pack verify: name the signer's public key with --trust"}
+		}
+		kr := content.NewKeyring()
+		for _, f := range trusted {
+			if err := kr.LoadKeyFile(f); err != nil {
+				return err
+			}
+		}
+		bad := 0
+		for _, p := range fs.Args() {
+			a, f, err := openPack(p, kr)
+			if err == nil {
+				err = a.VerifyAll()
+				f.Close()
+			}
+			if err != nil {
+				fmt.Fprintf(stdout, "%s: REFUSED: %v\n", p, err)
+				bad++
+				continue
+			}
+			fmt.Fprintf(stdout, "%s: ok, %s %s signed by %s, %d files verified\n", p, a.Manifest.ID, a.Manifest.Version, a.KeyID, len(a.Manifest.Files))
+		}
+		if bad > 0 {
+			return fmt.Errorf("%d packs failed verification", bad)
+		}
+		return nil
+
+	case "inspect":
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		for _, p := range fs.Args() {
+			a, f, err := openPack(p, nil)
+			if err != nil {
+				return err
+			}
+			f.Close()
+			printManifest(stdout, a)
+		}
+		return nil
+
+	case "install":
+		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+		var trusted listFlag
+		fs.Var(&trusted, "trust", "public key file of a trusted signer (repeatable)")
+		downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
+		if err := parseWithEnv(fs, args); err != nil {
+			return err
+		}
+		lib, err := box.OpenLibrary(*dataDir, trusted)
+		if err != nil {
+			return err
+		}
+		for _, p := range fs.Args() {
+			res, err := lib.InstallFile(p, content.InstallOptions{AllowDowngrade: *downgrade})
+			if err != nil {
+				return fmt.Errorf("%s: %w", p, err)
+			}
+			m := res.Pack.Manifest
+			switch {
+			case res.Unchanged:
+				fmt.Fprintf(stdout, "%s %s is already installed\n", m.ID, m.Version)
+			case res.Replaced != "":
+				fmt.Fprintf(stdout, "installed %s %s (replacing %s)\n", m.ID, m.Version, res.Replaced)
+			default:
+				fmt.Fprintf(stdout, "installed %s %s\n", m.ID, m.Version)
+			}
+		}
+		return nil
+	}
+	fmt.Fprint(stderr, packUsage)
+	return usageError{fmt.Sprintf("pack: unknown command %q", cmd)}
+}
+
+func loadSigner(path, cmd string) (*content.Signer, error) {
+	if path == "" {
+		return nil, usageError{fmt.Sprintf("pack %s: --key is required (make one with stembox pack keygen)", cmd)}
+	}
+	return content.LoadSigner(path)
+}
+
+// openPack opens an archive, verifying its signature against kr, or not
+// checking the signer when kr is nil.
+func openPack(path string, kr *content.Keyring) (*content.Archive, *os.File, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	var a *content.Archive
+	if kr == nil {
+		a, err = content.InspectArchive(f, st.Size(), content.DefaultLimits)
+	} else {
+		a, err = content.OpenArchive(f, st.Size(), kr, content.DefaultLimits)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, f, nil
+}
+
+func printManifest(w io.Writer, a *content.Archive) {
+	m := &a.Manifest
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "pack\t%s %s\n", m.ID, m.Version)
+	fmt.Fprintf(tw, "title\t%s\n", m.Title.In("en", m.Languages[0]))
+	fmt.Fprintf(tw, "subject\t%s, grades %v\n", m.Subject, m.Grades)
+	fmt.Fprintf(tw, "languages\t%s (draft: %s)\n", strings.Join(m.Languages, ", "), strings.Join(m.DraftLanguages, ", "))
+	fmt.Fprintf(tw, "signature\t%s", strings.TrimSpace(strings.SplitN(string(a.Signature), ":", 3)[0]))
+	if parts := strings.SplitN(string(a.Signature), ":", 3); len(parts) == 3 {
+		fmt.Fprintf(tw, " by key %s", parts[1])
+	}
+	fmt.Fprintln(tw)
+	fmt.Fprintf(tw, "files\t%d, %s\n", len(m.Files), humanBytes(m.TotalSize()))
+	for i, l := range m.Lessons {
+		fmt.Fprintf(tw, "lesson %d\t%s: %s", i+1, l.ID, l.Title.In("en", m.Languages[0]))
+		if l.Exercises != "" {
+			fmt.Fprintf(tw, " [exercises: %s]", l.Exercises)
+		}
+		fmt.Fprintln(tw)
+	}
+	for _, s := range m.Sets {
+		fmt.Fprintf(tw, "set\t%s: %d items (%s)\n", s.ID, s.Items, strings.Join(s.Languages, ", "))
+	}
+	tw.Flush()
+}
+
+func countItems(m *content.Manifest) int {
+	n := 0
+	for _, s := range m.Sets {
+		n += s.Items
+	}
+	return n
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

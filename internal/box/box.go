@@ -1,0 +1,208 @@
+// Package box wires the school box together: the database, the library of
+// packs, the web server, and their background work. cmd/stembox parses flags
+// into a Config and runs a Box; tests run one on a temporary directory and
+// port 0.
+package box
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/server"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+// Defaults of a box started with no flags.
+const (
+	DefaultAddr     = ":8080"
+	DefaultDataDir  = "stembox-data"
+	DefaultDevPacks = "content-packs"
+	DefaultLang     = "tg"
+)
+
+// Config says how to run a box.
+type Config struct {
+	Addr        string   // where to listen, e.g. ":8080"
+	DataDir     string   // the database, installed packs, keys
+	DevPacks    string   // a folder of pack sources to build and install at start ("" for none)
+	TrustedKeys []string // public key files of pack signers, besides DataDir/trusted-keys/*.pub
+	Lang        string   // default UI language
+	// ReloadEvery is how often the box looks for packs installed by another
+	// process (stembox pack install); 0 means 10 s.
+	ReloadEvery time.Duration
+}
+
+// Box is a running school box.
+type Box struct {
+	cfg Config
+	log *slog.Logger
+	db  *store.DB
+	lib *content.Library
+	srv *http.Server
+	ln  net.Listener
+}
+
+// Paths inside the data directory.
+func packsDir(data string) string       { return filepath.Join(data, "packs") }
+func trustedKeysDir(data string) string { return filepath.Join(data, "trusted-keys") }
+func dbPath(data string) string         { return filepath.Join(data, "stembox.db") }
+
+// DevKeyPath is where a box keeps the key it signs packs built from source
+// with; its public half is trusted by this data directory only.
+func DevKeyPath(data string) string { return filepath.Join(data, "dev-key") }
+
+// Keyring returns the keys a box with this data directory trusts: the files
+// in DataDir/trusted-keys, the given files, and the box's own development key.
+func Keyring(data string, files []string) (*content.Keyring, error) {
+	kr := content.NewKeyring()
+	if err := kr.LoadKeyDir(trustedKeysDir(data)); err != nil {
+		return nil, err
+	}
+	for _, f := range files {
+		if err := kr.LoadKeyFile(f); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(DevKeyPath(data) + ".pub"); err == nil {
+		if err := kr.LoadKeyFile(DevKeyPath(data) + ".pub"); err != nil {
+			return nil, err
+		}
+	}
+	return kr, nil
+}
+
+// OpenLibrary opens the pack library of a data directory.
+func OpenLibrary(data string, trusted []string) (*content.Library, error) {
+	kr, err := Keyring(data, trusted)
+	if err != nil {
+		return nil, err
+	}
+	return content.OpenLibrary(packsDir(data), kr, content.DefaultLimits)
+}
+
+// Open prepares a box: it opens (or creates) the data directory, checks the
+// database, loads the packs, builds packs from source when asked, and starts
+// listening. It does not serve until Run.
+func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
+	if cfg.DataDir == "" {
+		cfg.DataDir = DefaultDataDir
+	}
+	if cfg.ReloadEvery == 0 {
+		cfg.ReloadEvery = 10 * time.Second
+	}
+	b := &Box{cfg: cfg, log: logger}
+	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("box: data directory: %w", err)
+	}
+	var err error
+	if b.db, err = store.Open(ctx, dbPath(cfg.DataDir), nil); err != nil {
+		return nil, err
+	}
+	if cfg.DevPacks != "" {
+		if err := ensureDevKey(cfg.DataDir); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	if b.lib, err = OpenLibrary(cfg.DataDir, cfg.TrustedKeys); err != nil {
+		b.Close()
+		return nil, err
+	}
+	for id, perr := range b.lib.Problems() {
+		logger.Error("pack not served", "pack", id, "err", perr)
+	}
+	if cfg.DevPacks != "" {
+		if err := b.installDevPacks(cfg.DevPacks); err != nil {
+			b.Close()
+			return nil, err
+		}
+	}
+	srv, err := server.New(server.Config{DefaultLang: cfg.Lang}, logger, b.db, b.lib)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.srv = &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      10 * time.Minute, // a video to a slow phone
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    32 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+	}
+	if b.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("box: listen on %s: %w (is another stembox running? choose another port with --addr)", cfg.Addr, err)
+	}
+	return b, nil
+}
+
+// Addr is the address the box listens on.
+func (b *Box) Addr() net.Addr { return b.ln.Addr() }
+
+// DB returns the box's database.
+func (b *Box) DB() *store.DB { return b.db }
+
+// Library returns the box's packs.
+func (b *Box) Library() *content.Library { return b.lib }
+
+// Run serves until ctx is cancelled, then shuts down gracefully.
+func (b *Box) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	b.srv.BaseContext = func(net.Listener) context.Context { return ctx }
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("box: serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		return b.srv.Shutdown(sctx)
+	})
+	g.Go(func() error { return b.reloadLoop(gctx) })
+	return g.Wait()
+}
+
+// reloadLoop picks up packs installed by another process.
+func (b *Box) reloadLoop(ctx context.Context) error {
+	t := time.NewTicker(b.cfg.ReloadEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			if err := b.lib.Reload(); err != nil {
+				b.log.Error("reload packs", "err", err)
+			}
+		}
+	}
+}
+
+// Close releases the box's resources.
+func (b *Box) Close() error {
+	var errs []error
+	if b.ln != nil {
+		b.ln.Close()
+	}
+	if b.db != nil {
+		errs = append(errs, b.db.Close())
+	}
+	return errors.Join(errs...)
+}
