@@ -72,9 +72,16 @@ func Keys(lang string) []string {
 }
 
 // Match picks the best UI language for an Accept-Language header, or "".
+// It runs on every page request, so it scans without allocating.
 func Match(acceptLanguage string) string {
 	best, bestQ := "", 0.0
-	for _, part := range strings.Split(acceptLanguage, ",") {
+	for rest := acceptLanguage; rest != ""; {
+		var part string
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			part, rest = rest[:i], rest[i+1:]
+		} else {
+			part, rest = rest, ""
+		}
 		tag, params, _ := strings.Cut(strings.TrimSpace(part), ";")
 		q := 1.0
 		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
@@ -82,10 +89,23 @@ func Match(acceptLanguage string) string {
 				q = f
 			}
 		}
-		base, _, _ := strings.Cut(strings.ToLower(tag), "-")
-		if Supported(base) && q > bestQ {
-			best, bestQ = base, q
+		base := tag
+		if i := strings.IndexByte(tag, '-'); i >= 0 {
+			base = tag[:i]
+		}
+		if code := supportedCode(base); code != "" && q > bestQ {
+			best, bestQ = code, q
 		}
 	}
 	return best
+}
+
+// supportedCode returns the UI language code equal to s ignoring case, or "".
+func supportedCode(s string) string {
+	for _, l := range Languages {
+		if strings.EqualFold(l.Code, s) {
+			return l.Code
+		}
+	}
+	return ""
 }
