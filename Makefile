@@ -58,3 +58,33 @@ release:
 
 clean:
 	rm -rf $(BIN) dist
+
+# vendor-katex refreshes KaTeX from the npm registry: the script that pack
+# build runs in goja (internal/katex) and the stylesheet and woff2 fonts the
+# box serves (web/static/vendor/katex). The stylesheet is rewritten so each
+# @font-face lists only its woff2 file.
+vendor-katex:
+	@set -eu; \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	(cd "$$tmp" && npm pack --silent katex@$(KATEX_VERSION) >/dev/null); \
+	tar -xzf "$$tmp/katex-$(KATEX_VERSION).tgz" -C "$$tmp"; \
+	pkg="$$tmp/package"; \
+	test "$$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' "$$pkg/package.json")" = "$(KATEX_VERSION)"; \
+	mkdir -p internal/katex; \
+	cp "$$pkg/dist/katex.min.js" "$$pkg/LICENSE" internal/katex/; \
+	printf '%s\n' "$(KATEX_VERSION)" > internal/katex/VERSION; \
+	web=web/static/vendor/katex; \
+	rm -rf "$$web"; mkdir -p "$$web/fonts"; \
+	cp "$$pkg"/dist/fonts/*.woff2 "$$web/fonts/"; \
+	cp "$$pkg/LICENSE" "$$web/"; \
+	printf '%s\n' "$(KATEX_VERSION)" > "$$web/VERSION"; \
+	sed -E -e 's/,url\([^)]*\.woff\) format\("woff"\)//g' \
+	       -e 's/,url\([^)]*\.ttf\) format\("truetype"\)//g' \
+	       "$$pkg/dist/katex.min.css" > "$$web/katex.min.css"; \
+	if grep -Eq '\.(woff|ttf)\)' "$$web/katex.min.css"; then \
+		echo "vendor-katex: non-woff2 font left in katex.min.css" >&2; exit 1; fi; \
+	for f in $$(grep -Eo 'url\([^)]*\)' "$$web/katex.min.css" | sed -E 's/^url\(["'\'']?//; s/["'\'']?\)$$//' | sort -u); do \
+		test -f "$$web/$$f" || { echo "vendor-katex: $$web/$$f missing" >&2; exit 1; }; done; \
+	for f in "$$web"/fonts/*.woff2; do \
+		grep -q "fonts/$${f##*/}" "$$web/katex.min.css" || { echo "vendor-katex: $$f unused" >&2; exit 1; }; done; \
+	echo "vendor-katex: KaTeX $(KATEX_VERSION)"

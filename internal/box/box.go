@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/katex"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -50,6 +51,9 @@ type Box struct {
 	lib *content.Library
 	srv *http.Server
 	ln  net.Listener
+	// tasks are background work (func(ctx) error) run under one errgroup by
+	// Run, next to the web server; features add theirs in Open.
+	tasks []func(context.Context) error
 }
 
 // Paths inside the data directory.
@@ -121,6 +125,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	for id, perr := range b.lib.Problems() {
 		logger.Error("pack not served", "pack", id, "err", perr)
 	}
+	for _, p := range b.lib.Packs() {
+		if v := p.Manifest.Katex; v != "" && v != katex.Version() {
+			logger.Warn("pack's formulas were rendered by another KaTeX version; rebuild it if formulas look wrong",
+				"pack", p.Manifest.ID, "pack_katex", v, "box_katex", katex.Version())
+		}
+	}
 	if cfg.DevPacks != "" {
 		if err := b.installDevPacks(cfg.DevPacks); err != nil {
 			b.Close()
@@ -176,6 +186,9 @@ func (b *Box) Run(ctx context.Context) error {
 		return b.srv.Shutdown(sctx)
 	})
 	g.Go(func() error { return b.reloadLoop(gctx) })
+	for _, task := range b.tasks {
+		g.Go(func() error { return task(gctx) })
+	}
 	return g.Wait()
 }
 

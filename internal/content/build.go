@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mitstem/stembox/internal/katex"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/markup"
 )
@@ -48,6 +49,7 @@ func (b *Builder) Build(dir string) (*Built, error) {
 	*m = Manifest{
 		Format: Format, ID: sp.ID, Version: sp.Version, Subject: sp.Subject, Grades: sp.Grades,
 		Languages: sp.Languages, DraftLanguages: sp.DraftLanguages, License: sp.License, Authors: sp.Authors,
+		Katex: katex.Version(),
 	}
 	if len(sp.Languages) == 0 {
 		return nil, fmt.Errorf("pack.yaml: languages: list at least one language")

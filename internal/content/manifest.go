@@ -37,6 +37,9 @@ type Manifest struct {
 	Lessons        []Lesson   `json:"lessons"`
 	Sets           []SetInfo  `json:"sets"`
 	Files          []File     `json:"files"`
+	// Katex is the version of KaTeX that rendered the formulas: their HTML
+	// needs the stylesheet of the same version.
+	Katex string `json:"katex,omitempty"`
 	// Source is the SHA-256 of the source tree the pack was built from, so a
 	// box that builds packs from source can tell when they changed.
 	Source string `json:"source,omitempty"`

@@ -66,8 +66,23 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// routes registers every route; each feature adds its own in a function of
+// its own file (s.contentRoutes, …), called from here.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.contentRoutes(mux)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
+	})
+	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(mux))))
+}
+
+// contentRoutes serve the packs: catalogue, lessons, exercises, files.
+func (s *Server) contentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.handleCatalogue)
 	mux.HandleFunc("GET /packs/{pack}", s.handlePack)
 	mux.HandleFunc("GET /packs/{pack}/lessons/{lesson}", s.handleLesson)
@@ -79,14 +94,6 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /lang/{lang}", s.handleLang)
 	mux.HandleFunc("GET /api/v1/packs", s.handleAPIPacks)
 	mux.HandleFunc("POST /api/v1/answers", s.handleAPIAnswer)
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
-	})
-	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(mux))))
 }
 
 // Header values, made once: the hot path sets them without allocating.
