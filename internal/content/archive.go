@@ -170,9 +170,9 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 			return nil, invalid("%v", err)
 		}
 	}
-	dec := json.NewDecoder(bytes.NewReader(a.ManifestBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&a.Manifest); err != nil {
+	// Unknown fields are ignored, so older boxes read packs from newer
+	// builders; an incompatible change raises Format instead.
+	if err := json.Unmarshal(a.ManifestBytes, &a.Manifest); err != nil {
 		return nil, invalid("manifest.json: %v", err)
 	}
 	if err := a.Manifest.Validate(); err != nil {
