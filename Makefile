@@ -10,7 +10,7 @@ BIN      := stembox
 DATA_DIR ?= stembox-data
 KATEX_VERSION ?= 0.19.1
 
-.PHONY: all build run test test-short lint fuzz bench release vendor-katex clean
+.PHONY: all build run test test-short lint fuzz bench release vendor-katex clean cross-tools deb durability footprint
 
 all: build
 
@@ -24,10 +24,32 @@ run: build
 	./$(BIN) serve --data-dir $(DATA_DIR) --dev-packs content-packs
 
 test:
+	@[ "$$(id -u)" = 0 ] || echo "note: the tests over network namespaces (cmd/stembox TestLAN) need root; they are skipped"
 	$(GO) test -race -count=1 ./...
 
 test-short:
 	$(GO) test -short -count=1 ./...
+
+# The tests over a real network: boxes in network namespaces find each
+# other, copy packs and refuse tampered ones (docs/discovery.md). make test
+# runs them too when it can (as root); this runs only them.
+.PHONY: test-lan lan-tools
+test-lan: lan-tools
+	$(GO) test -race -count=1 -run 'TestLAN' -v ./cmd/stembox/
+
+# Debian's packages those tests use: ip, and avahi (with D-Bus) as an
+# independent mDNS implementation; the tests start their own avahi inside a
+# namespace. Installed only when missing, as root, with policy-rc.d keeping
+# the packages from starting their daemons on the machine's own network.
+LAN_PKGS := iproute2 avahi-daemon avahi-utils dbus
+lan-tools:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		! (command -v ip && command -v avahi-daemon && command -v avahi-browse && command -v dbus-daemon) >/dev/null 2>&1; then \
+		rc=/usr/sbin/policy-rc.d; made=; \
+		if [ ! -e $$rc ]; then printf '#!/bin/sh\nexit 101\n' > $$rc && chmod +x $$rc && made=1; fi; \
+		st=0; apt-get install -y -qq $(LAN_PKGS) >/dev/null 2>&1 || \
+			{ apt-get update -qq && apt-get install -y -qq $(LAN_PKGS) >/dev/null; } || st=$$?; \
+		if [ -n "$$made" ]; then rm -f $$rc; fi; exit $$st; fi
 
 lint:
 	$(GO) vet ./...
@@ -50,11 +72,51 @@ bench: build
 	@if ! command -v nginx >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y -qq nginx wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null); fi
 	$(GO) run ./cmd/stembox-bench --stembox ./$(BIN)
+	# Answers per second with synchronous=FULL (group commit) and OFF, in the
+	# store alone and over HTTP; their ratio is the cost of durability.
+	$(GO) test -run '^$$' -bench RecordAnswer -benchtime 3s ./internal/store/
+	$(GO) run ./cmd/stembox-durability --bench
 
-release:
+# release builds stembox with cgo (SQLite) for the boxes it runs on:
+# linux/amd64 (small PCs), linux/arm64 (Raspberry Pi 3/4/5, 64-bit OS) and
+# linux/armv7 (32-bit Raspberry Pi OS), stamped with VERSION; then a .deb for
+# each (cmd/stembox-deb), and SHA256SUMS. Debian's cross compilers are
+# installed when missing and we are root. The first cross build compiles
+# SQLite for each architecture (minutes); the Go build cache keeps it.
+CROSS_PKGS := gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user
+release: cross-tools
 	mkdir -p dist
+	rm -f dist/stembox-linux-* dist/stembox_*.deb dist/SHA256SUMS
 	CGO_ENABLED=1 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/stembox-linux-amd64 ./cmd/stembox
-	cd dist && sha256sum stembox-* > SHA256SUMS
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm64 CC=aarch64-linux-gnu-gcc $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/stembox-linux-arm64 ./cmd/stembox
+	CGO_ENABLED=1 GOOS=linux GOARCH=arm GOARM=7 CC=arm-linux-gnueabihf-gcc $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o dist/stembox-linux-armv7 ./cmd/stembox
+	$(MAKE) deb
+	cd dist && sha256sum stembox-linux-* stembox_*.deb > SHA256SUMS
+
+cross-tools:
+	@for t in aarch64-linux-gnu-gcc arm-linux-gnueabihf-gcc qemu-aarch64; do \
+		command -v $$t >/dev/null && continue; \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "installing $(CROSS_PKGS)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CROSS_PKGS) >/dev/null || \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(CROSS_PKGS) >/dev/null); \
+		else echo "release: install $(CROSS_PKGS) first (apt-get install, as root)" >&2; exit 1; fi; \
+		break; done
+
+# deb packages the binaries in dist/ (make release builds them).
+deb:
+	$(GO) run ./cmd/stembox-deb --version $(VERSION) --dist dist
+
+# durability kills a real stembox with SIGKILL while clients send answers,
+# KILLS times, and checks after each kill that nothing acknowledged is lost.
+KILLS ?= 20
+durability: build
+	$(GO) run ./cmd/stembox-durability --stembox ./$(BIN) --kills $(KILLS)
+
+# footprint measures binary sizes (dist/ too, after make release), cold
+# start, idle memory and memory with 200 students connected.
+footprint: build
+	$(GO) run ./cmd/stembox-footprint --stembox ./$(BIN)
 
 clean:
 	rm -rf $(BIN) dist
@@ -88,3 +150,25 @@ vendor-katex:
 	for f in "$$web"/fonts/*.woff2; do \
 		grep -q "fonts/$${f##*/}" "$$web/katex.min.css" || { echo "vendor-katex: $$f unused" >&2; exit 1; }; done; \
 	echo "vendor-katex: KaTeX $(KATEX_VERSION)"
+
+# Live sessions. loadtest: N simulated students (5000 by default) against a
+# real box and a minimal gorilla/websocket broadcast server, side by side on
+# loopback; reports fan-out latency (and the ratio to the reference),
+# answers acknowledged per second and lost, and memory per student. Not run
+# by `make test`. LOADTEST_FLAGS="--students 500" for a quick run.
+# live-e2e: the end-to-end test of a live session in headless Chromium
+# (make test runs it too, when Chromium is installed); screenshots of the
+# projector go to $$STEMBOX_ARTIFACTS/live when that is set.
+.PHONY: loadtest live-e2e browser-tools
+LOADTEST_FLAGS ?=
+loadtest:
+	$(GO) run ./cmd/stembox-loadtest $(LOADTEST_FLAGS)
+
+live-e2e: browser-tools
+	$(GO) test -count=1 -run TestBrowserLiveSession -v ./internal/box/
+
+# browser-tools installs Debian's Chromium for the browser tests, when it is
+# missing and we are root.
+browser-tools:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get install -y -qq chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null); fi

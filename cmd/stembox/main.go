@@ -3,6 +3,8 @@
 //
 //	stembox serve      the school box (the default)
 //	stembox pack       build | sign | verify | inspect | keygen | install content packs
+//	stembox sync       status | enroll | export | import: the box's link to the hub
+//	stembox hub        the central server: enrollment, ingest, reports, packs
 //	stembox version
 package main
 
@@ -49,6 +51,11 @@ const usage = `stembox — the offline classroom server
 Usage:
   stembox [serve] [flags]     run the school box (stembox serve -h for flags)
   stembox pack COMMAND …      keygen | build | sign | verify | inspect | install
+  stembox admin COMMAND …     backup | restore | snapshots | create-teacher | … (stembox admin for all)
+  stembox discover [--json]   list the stembox boxes on the LAN
+  stembox peer list|fetch …   copy packs from another box on the LAN
+  stembox sync COMMAND …      status | enroll | export | import: the box's link to the hub
+  stembox hub [COMMAND] …     run the central server, or add-school | publish | import | report …
   stembox version             print the version
 
 Every flag can also be set with an environment variable: --data-dir is
@@ -65,6 +72,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return runServe(ctx, args, stderr)
 	case "pack":
 		return runPack(args, stdout, stderr)
+	case "admin":
+		return runAdmin(ctx, args, stdout, stderr)
+	case "discover":
+		return runDiscover(ctx, args, stdout, stderr)
+	case "peer":
+		return runPeer(ctx, args, stdout, stderr)
+	case "sync":
+		return runSync(ctx, args, stdout, stderr)
+	case "hub":
+		return runHub(ctx, args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "stembox", version)
 		return nil

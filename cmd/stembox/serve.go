@@ -9,6 +9,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/ops"
 )
 
 func runServe(ctx context.Context, args []string, stderr io.Writer) error {
@@ -23,6 +24,12 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Lang, "lang", box.DefaultLang, "default UI language: tg, ru or en")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	addLANFlags(fs, &cfg, stderr)
+	addSyncFlags(fs, &cfg)
+	var snapshotMB int64
+	fs.DurationVar(&cfg.Snapshots.Every, "snapshot-every", box.DefaultSnapshotEvery, "how often to snapshot the database into DATA_DIR/backups (0 for never)")
+	fs.IntVar(&cfg.Snapshots.Keep, "snapshot-keep", box.DefaultSnapshotKeep, "how many automatic snapshots to keep")
+	fs.Int64Var(&snapshotMB, "snapshot-max-mb", box.DefaultSnapshotMaxBytes>>20, "total size of the kept snapshots, in MB (the newest is always kept)")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +40,11 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return usageError{fmt.Sprintf("--lang %q: choose tg, ru or en", cfg.Lang)}
 	}
 	cfg.TrustedKeys = trusted
+	cfg.Version = version
+	cfg.Snapshots.MaxBytes = snapshotMB << 20
+	if cfg.Snapshots.Every == 0 {
+		cfg.Snapshots.Every = -1 // never
+	}
 	logger, err := newLogger(stderr, logFormat, logLevel)
 	if err != nil {
 		return err
@@ -60,7 +72,7 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usageError{fmt.Sprintf("--log-level %q: choose debug, info, warn or error", level)}
 	}
-	opts := &slog.HandlerOptions{Level: lv}
+	opts := &slog.HandlerOptions{Level: lv, ReplaceAttr: ops.Redact} // no personal data in logs
 	switch format {
 	case "text":
 		return slog.New(slog.NewTextHandler(w, opts)), nil

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,8 +20,12 @@ import (
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/katex"
+	"github.com/mitstem/stembox/internal/live"
+	"github.com/mitstem/stembox/internal/metrics"
+	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/upstream"
 )
 
 // Defaults of a box started with no flags.
@@ -41,6 +46,21 @@ type Config struct {
 	// ReloadEvery is how often the box looks for packs installed by another
 	// process (stembox pack install); 0 means 10 s.
 	ReloadEvery time.Duration
+	Version     string         // shown on the status page and in /metrics
+	Snapshots   SnapshotConfig // automatic daily snapshots of the database (snapshot.go)
+	Store       store.Options  // database settings; the zero value is what a box needs
+
+	// Finding the box on the LAN and sharing packs with other boxes (lan.go,
+	// docs/discovery.md). The zero value advertises nothing.
+	MDNS           bool      // advertise with mDNS and browse for other boxes
+	MDNSName       string    // the name people see: a school, a room ("" for stembox)
+	MDNSHost       string    // the host name under .local ("" for stembox)
+	MDNSInterfaces []string  // interfaces to advertise on (none: every up, multicast, non-loopback one)
+	Console        io.Writer // gets the box's URLs and a QR code at start (nil: nowhere)
+
+	// Upstream is how the box syncs with the hub (upstream.go,
+	// docs/sync-protocol.md); the zero value syncs once enrolled.
+	Upstream upstream.Config
 }
 
 // Box is a running school box.
@@ -54,12 +74,22 @@ type Box struct {
 	// tasks are background work (func(ctx) error) run under one errgroup by
 	// Run, next to the web server; features add theirs in Open.
 	tasks []func(context.Context) error
+
+	lock             *store.Lock       // held while the box runs, so a restore waits for it to stop
+	metrics          *metrics.Registry // /metrics (service.go)
+	conns            *metrics.Gauge    // open HTTP connections
+	snapshotFailures *metrics.Counter  // automatic snapshots that failed
+
+	upstream *upstream.Syncer // sync with the hub (upstream.go)
 }
 
 // Paths inside the data directory.
 func packsDir(data string) string       { return filepath.Join(data, "packs") }
 func trustedKeysDir(data string) string { return filepath.Join(data, "trusted-keys") }
 func dbPath(data string) string         { return filepath.Join(data, "stembox.db") }
+
+// DBPath is the database file of a data directory.
+func DBPath(data string) string { return dbPath(data) }
 
 // DevKeyPath is where a box keeps the key it signs packs built from source
 // with; its public half is trusted by this data directory only.
@@ -104,12 +134,19 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if cfg.ReloadEvery == 0 {
 		cfg.ReloadEvery = 10 * time.Second
 	}
-	b := &Box{cfg: cfg, log: logger}
+	// The last warnings and errors are kept for the status page.
+	recent := ops.NewRecent(50)
+	logger = slog.New(recent.Handler(logger.Handler()))
+	b := &Box{cfg: cfg, log: logger, metrics: metrics.NewRegistry()}
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("box: data directory: %w", err)
 	}
 	var err error
-	if b.db, err = store.Open(ctx, dbPath(cfg.DataDir), nil); err != nil {
+	if b.lock, err = store.Acquire(dbPath(cfg.DataDir)); err != nil {
+		return nil, fmt.Errorf("box: %w", err)
+	}
+	if b.db, err = store.OpenOptions(ctx, dbPath(cfg.DataDir), nil, cfg.Store); err != nil {
+		b.Close()
 		return nil, err
 	}
 	if cfg.DevPacks != "" {
@@ -137,11 +174,21 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 			return nil, err
 		}
 	}
-	srv, err := server.New(server.Config{DefaultLang: cfg.Lang}, logger, b.db, b.lib)
+	b.registerMetrics()
+	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
+	// Live sessions: the hub resumes those that were running when the box
+	// stopped, and runs (its rooms, their sockets) under Run's errgroup.
+	liveHub := live.NewHub(b.db, logger)
+	if err := liveHub.Restore(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	srv.SetLive(liveHub)
+	b.tasks = append(b.tasks, liveHub.Run)
 	b.srv = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -150,10 +197,20 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
+		ConnState:         b.trackConn,
 	}
 	if b.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("box: listen on %s: %w (is another stembox running? choose another port with --addr)", cfg.Addr, err)
+	}
+	b.tasks = append(b.tasks, b.snapshotLoop, b.serviceLoop)
+	if err := b.openUpstream(srv); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := b.openLAN(ctx, srv); err != nil {
+		b.Close()
+		return nil, err
 	}
 	return b, nil
 }
@@ -216,6 +273,9 @@ func (b *Box) Close() error {
 	}
 	if b.db != nil {
 		errs = append(errs, b.db.Close())
+	}
+	if b.lock != nil {
+		errs = append(errs, b.lock.Release())
 	}
 	return errors.Join(errs...)
 }

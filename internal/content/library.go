@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/learn"
@@ -49,8 +50,11 @@ type Pack struct {
 	Manifest Manifest
 	Name     string // VERSION-HASH: names the installed directory and appears in URLs
 	Dir      string
-	KeyID    string
-	Sets     map[string]*learn.Set
+	// Installed is when this version was installed (the directory's time),
+	// the Last-Modified of its pages and files.
+	Installed time.Time
+	KeyID     string
+	Sets      map[string]*learn.Set
 }
 
 // OpenLibrary opens the library in dir (creating it), trusting keys, and
@@ -138,6 +142,9 @@ func (l *Library) load(id, name string) (*Pack, error) {
 		return nil, fmt.Errorf("content: %s: %w", id, err)
 	}
 	p := &Pack{Name: name, Dir: dir, KeyID: keyID, Sets: map[string]*learn.Set{}}
+	if st, err := os.Stat(filepath.Join(dir, manifestName)); err == nil {
+		p.Installed = st.ModTime().UTC().Truncate(time.Second)
+	}
 	if err := json.Unmarshal(mb, &p.Manifest); err != nil {
 		return nil, fmt.Errorf("content: %s: manifest: %w", id, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/mitstem/stembox/web"
 )
@@ -33,6 +34,18 @@ type cachedBody struct {
 	contentType      []string
 	etag             []string
 	length, gzLength []string
+	modified         time.Time // zero when unknown
+	lastModified     []string
+}
+
+// withModified sets the time the body last changed, for Last-Modified and
+// If-Modified-Since (old browsers revalidate with it).
+func (c *cachedBody) withModified(t time.Time) *cachedBody {
+	if !t.IsZero() {
+		c.modified = t.UTC().Truncate(time.Second)
+		c.lastModified = []string{c.modified.Format(http.TimeFormat)}
+	}
+	return c
 }
 
 func newCachedBody(body, gz []byte, contentType string, etag string) *cachedBody {
@@ -116,6 +129,19 @@ func gzipBytes(b []byte) []byte {
 	return buf.Bytes()
 }
 
+// gzipFast compresses a page made for one request, where time matters more
+// than the last bytes.
+func gzipFast(b []byte) []byte {
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	zw.Write(b)
+	zw.Close()
+	if buf.Len() >= len(b) {
+		return nil
+	}
+	return buf.Bytes()
+}
+
 func acceptsGzip(r *http.Request) bool {
 	for _, v := range r.Header["Accept-Encoding"] {
 		if strings.Contains(v, "gzip") {
@@ -149,9 +175,19 @@ func writeCached(w http.ResponseWriter, r *http.Request, c *cachedBody) {
 	if c.gz != nil {
 		h["Vary"] = varyValue
 	}
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 && etagMatches(inm[0], c.etag[0]) {
-		w.WriteHeader(http.StatusNotModified)
-		return
+	if c.lastModified != nil {
+		h["Last-Modified"] = c.lastModified
+	}
+	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
+		if etagMatches(inm[0], c.etag[0]) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else if ims := r.Header.Get("If-Modified-Since"); ims != "" && !c.modified.IsZero() {
+		if t, err := http.ParseTime(ims); err == nil && !c.modified.After(t) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
 	}
 	h["Content-Type"] = c.contentType
 	body := c.body

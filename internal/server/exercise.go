@@ -20,9 +20,13 @@ import (
 
 const learnerCookie = "stembox_learner"
 
-// learner returns the id of the device's learner: a guest id kept in a
-// cookie until accounts exist. With create, a device without one gets one.
+// learner returns the id of the request's learner: the signed-in student, or
+// else a guest id kept in a cookie (with create, a device without one gets
+// one), so reading and practising need no account.
 func (s *Server) learner(w http.ResponseWriter, r *http.Request, create bool) string {
+	if v := viewerOf(r); v.isStudent() {
+		return v.Student.LearnerID()
+	}
 	if c, err := r.Cookie(learnerCookie); err == nil && store.ValidID(c.Value) {
 		return "guest:" + c.Value
 	}

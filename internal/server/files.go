@@ -7,7 +7,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/mitstem/stembox/internal/content"
 )
@@ -87,7 +86,7 @@ func (s *Server) handlePackFile(w http.ResponseWriter, r *http.Request) {
 		h["Vary"] = varyValue
 		if r.Header.Get("Range") == "" && acceptsGzip(r) {
 			if gz := s.gz.get(entry.SHA256, func() ([]byte, error) { return os.ReadFile(file) }); gz != nil {
-				writeCached(w, r, newCachedBody(nil, gz, ct, etag))
+				writeCached(w, r, newCachedBody(nil, gz, ct, etag).withModified(p.Installed))
 				return
 			}
 		}
@@ -99,5 +98,5 @@ func (s *Server) handlePackFile(w http.ResponseWriter, r *http.Request) {
 	}
 	defer f.Close()
 	h.Set("Etag", etag)
-	http.ServeContent(w, r, "", time.Time{}, f)
+	http.ServeContent(w, r, "", p.Installed, f)
 }

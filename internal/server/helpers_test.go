@@ -43,8 +43,27 @@ func miniPack(tb testing.TB) ([]byte, *content.Signer) {
 // mini pack installed, listening on a real socket.
 type testBox struct {
 	*httptest.Server
-	db  *store.DB
-	lib *content.Library
+	db   *store.DB
+	lib  *content.Library
+	logs *logBuffer // everything the server logged, debug level included
+}
+
+// logBuffer collects log output from the server's goroutines.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 func mustRunServer(tb testing.TB) *testBox {
@@ -63,14 +82,15 @@ func mustRunServer(tb testing.TB) *testBox {
 	if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
 		tb.Fatal(err)
 	}
-	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	logs := &logBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.New(server.Config{DefaultLang: "en"}, logger, db, lib)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
-	return &testBox{Server: ts, db: db, lib: lib}
+	return &testBox{Server: ts, db: db, lib: lib, logs: logs}
 }
 
 // device is a browser: it keeps cookies and does not follow redirects, so

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
@@ -39,9 +40,9 @@ func (c *pageCache) get(key pageKey) *cachedBody {
 	return c.entries[key]
 }
 
-func (c *pageCache) put(key pageKey, body []byte) *cachedBody {
+func (c *pageCache) put(key pageKey, body []byte, modified time.Time) *cachedBody {
 	sum := sha256.Sum256(body)
-	p := newCachedBody(body, gzipBytes(body), "text/html; charset=utf-8", `"`+hex.EncodeToString(sum[:12])+`"`)
+	p := newCachedBody(body, gzipBytes(body), "text/html; charset=utf-8", `"`+hex.EncodeToString(sum[:12])+`"`).withModified(modified)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.entries) >= c.max {
@@ -59,15 +60,28 @@ func (s *Server) handleLesson(w http.ResponseWriter, r *http.Request) {
 	}
 	lessonID := r.PathValue("lesson")
 	lang := s.lang(r)
-	key := pageKey{p.Manifest.ID, p.Name, lessonID, lang}
-	cp := s.lessons.get(key)
-	if cp == nil {
-		body, err := s.renderLesson(r, p, lessonID, lang)
+	var cp *cachedBody
+	if v := viewerOf(r); v.Kind != "" {
+		// A signed-in viewer sees their name in the header: render for them.
+		body, err := s.renderLesson(r, v, p, lessonID, lang)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		cp = s.lessons.put(key, body)
+		sum := sha256.Sum256(body)
+		cp = newCachedBody(body, gzipFast(body), "text/html; charset=utf-8", `"`+hex.EncodeToString(sum[:12])+`"`)
+		w.Header().Set("Cache-Control", "private, no-cache")
+		writeCached(w, r, cp)
+		return
+	}
+	key := pageKey{p.Manifest.ID, p.Name, lessonID, lang}
+	if cp = s.lessons.get(key); cp == nil {
+		body, err := s.renderLesson(r, anonymous, p, lessonID, lang)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		cp = s.lessons.put(key, body, p.Installed)
 	}
 	w.Header()["Cache-Control"] = noCacheValue
 	writeCached(w, r, cp)
@@ -86,7 +100,7 @@ func rewritePackLinks(html []byte, p *content.Pack) []byte {
 	return bytes.ReplaceAll(html, []byte(`href="`+content.PackURLScheme), append([]byte(`href="`), prefix...))
 }
 
-func (s *Server) renderLesson(r *http.Request, p *content.Pack, lessonID, lang string) ([]byte, error) {
+func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lessonID, lang string) ([]byte, error) {
 	m := &p.Manifest
 	l, i, ok := m.Lesson(lessonID)
 	if !ok {
@@ -99,12 +113,12 @@ func (s *Server) renderLesson(r *http.Request, p *content.Pack, lessonID, lang s
 		return nil, err
 	}
 	data := struct {
-		PackID, PackTitle, ContentLang, Position, Title string
-		Notices                                         []string
-		Body                                            template.HTML
-		Set, Prev, Next                                 *link
+		PackID, LessonID, PackTitle, ContentLang, Position, Title string
+		Notices                                                   []string
+		Body                                                      template.HTML
+		Set, Prev, Next                                           *link
 	}{
-		PackID: m.ID, PackTitle: m.Title.In(cl, first), ContentLang: cl,
+		PackID: m.ID, LessonID: l.ID, PackTitle: m.Title.In(cl, first), ContentLang: cl,
 		Position: i18n.T(lang, "lesson.position", i+1, len(m.Lessons)),
 		Title:    l.Title.In(cl, first),
 		Notices:  notices(lang, cl, m),
@@ -125,7 +139,7 @@ func (s *Server) renderLesson(r *http.Request, p *content.Pack, lessonID, lang s
 		next := m.Lessons[i+1]
 		data.Next = &link{URL: lessonURL(m.ID, next.ID), Title: next.Title.In(cl, first)}
 	}
-	out, err := s.renderBytes(r, r.URL.Path, "lesson", data.Title, bytes.Contains(body, []byte(`class="katex`)), data)
+	out, err := s.renderBytes(r, v, r.URL.Path, "lesson", data.Title, bytes.Contains(body, []byte(`class="katex`)), data)
 	if err != nil {
 		return nil, fmt.Errorf("server: lesson %s/%s: %w", m.ID, l.ID, err)
 	}

@@ -19,14 +19,19 @@ type page struct {
 	Math      bool // the page shows formulas: load KaTeX's stylesheet
 	Path      string
 	Languages []i18n.Language
+	Viewer    *viewer // who is signed in (anonymous on pages cached for all)
 	Data      any
 }
 
 // parseTemplates parses layout.html with each page once, at start.
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
 	funcs := template.FuncMap{
-		"t":     func(lang, key string, args ...any) string { return i18n.T(lang, key, args...) },
-		"asset": a.URL,
+		"t":       func(lang, key string, args ...any) string { return i18n.T(lang, key, args...) },
+		"asset":   a.URL,
+		"n":       func(lang, key string, n int) string { return i18n.N(lang, key, n) },
+		"picture": pictureSVG,
+		"mastery": masteryLabel,
+		"list":    func(xs ...string) []string { return xs },
 	}
 	names, err := fs.Glob(web.Templates, "templates/*.html")
 	if err != nil {
@@ -47,14 +52,14 @@ func parseTemplates(a *assets) (map[string]*template.Template, error) {
 	return out, nil
 }
 
-// renderBytes executes a page template into memory. path is where the
-// language switcher returns to.
-func (s *Server) renderBytes(r *http.Request, path, name, title string, math bool, data any) ([]byte, error) {
+// renderBytes executes a page template into memory for viewer. path is where
+// the language switcher returns to.
+func (s *Server) renderBytes(r *http.Request, v *viewer, path, name, title string, math bool, data any) ([]byte, error) {
 	t, ok := s.pages[name]
 	if !ok {
 		return nil, fmt.Errorf("server: no template %q", name)
 	}
-	p := page{Lang: s.lang(r), Title: title, Math: math, Path: path, Languages: i18n.Languages, Data: data}
+	p := page{Lang: s.lang(r), Title: title, Math: math, Path: path, Languages: i18n.Languages, Viewer: v, Data: data}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return nil, fmt.Errorf("server: render %s: %w", name, err)
@@ -65,7 +70,7 @@ func (s *Server) renderBytes(r *http.Request, path, name, title string, math boo
 // render writes a page; rendering into memory first means a template error
 // becomes a clean 500, not half a page.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, math bool, data any) {
-	b, err := s.renderBytes(r, r.URL.RequestURI(), name, title, math, data)
+	b, err := s.renderBytes(r, viewerOf(r), r.URL.RequestURI(), name, title, math, data)
 	if err != nil {
 		s.log.Error("render", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)

@@ -14,9 +14,13 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/live"
+	"github.com/mitstem/stembox/internal/metrics"
+	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -31,6 +35,13 @@ type Config struct {
 	// DefaultLang is the UI language for devices that have not chosen one
 	// and whose browser asks for none the box speaks.
 	DefaultLang string
+
+	// Version, Started, Metrics and Recent feed /metrics, /readyz and
+	// /admin/status (status.go); zero values will do.
+	Version string
+	Started time.Time
+	Metrics *metrics.Registry // the box's; nil makes one
+	Recent  *ops.Recent       // the box's last warnings and errors
 }
 
 // Server serves the box's web UI and API.
@@ -42,8 +53,13 @@ type Server struct {
 	assets  *assets
 	pages   map[string]*template.Template
 	lessons *pageCache
+	limiter *auth.Limiter
 	gz      gzCache
 	handler http.Handler
+	ops     opsState // status.go
+	lan     *lanDeps // connect.go, peer.go; set by SetLAN
+
+	live *live.Hub // live.go, live_new.go, live_results.go; set by SetLive
 }
 
 // New returns a server over db and lib.
@@ -51,7 +67,7 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*
 	if !i18n.Supported(cfg.DefaultLang) {
 		cfg.DefaultLang = "en"
 	}
-	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096)}
+	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096), limiter: auth.NewLimiter()}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -59,9 +75,13 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*
 	if s.pages, err = parseTemplates(s.assets); err != nil {
 		return nil, err
 	}
+	s.initOps()
 	s.handler = s.routes()
 	return s, nil
 }
+
+// now is the wall clock, for dates shown on pages.
+func (s *Server) now() time.Time { return time.Now() }
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
@@ -71,6 +91,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	s.contentRoutes(mux)
+	s.accountRoutes(mux)
+	s.teachRoutes(mux)
+	s.opsRoutes(mux)
+	s.connectRoutes(mux)
+	s.liveRoutes(mux)
+	s.offlineRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -78,7 +104,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
 	})
-	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(mux))))
+	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(s.withViewer(recordPattern(mux))))))
 }
 
 // contentRoutes serve the packs: catalogue, lessons, exercises, files.
@@ -86,6 +112,7 @@ func (s *Server) contentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /{$}", s.handleCatalogue)
 	mux.HandleFunc("GET /packs/{pack}", s.handlePack)
 	mux.HandleFunc("GET /packs/{pack}/lessons/{lesson}", s.handleLesson)
+	mux.HandleFunc("POST /packs/{pack}/lessons/{lesson}/done", s.handleLessonDone)
 	mux.HandleFunc("GET /packs/{pack}/sets/{set}", s.handleSet)
 	mux.HandleFunc("GET /packs/{pack}/sets/{set}/{n}", s.handleExercise)
 	mux.HandleFunc("POST /packs/{pack}/sets/{set}/{n}", s.handleAnswerForm)
@@ -102,8 +129,10 @@ var (
 		// KaTeX sets sizes in style attributes; scripts stay locked down.
 		"style-src 'self' 'unsafe-inline'; script-src 'self'; object-src 'none'; base-uri 'none'; " +
 		"form-action 'self'; frame-ancestors 'none'"}
-	nosniffValue  = []string{"nosniff"}
-	referrerValue = []string{"no-referrer"}
+	nosniffValue = []string{"nosniff"}
+	// same-origin, not no-referrer: under no-referrer Chromium sends
+	// "Origin: null" with same-origin form posts, which sameOrigin refuses.
+	referrerValue = []string{"same-origin"}
 	frameValue    = []string{"DENY"}
 )
 
@@ -134,15 +163,21 @@ func sameOrigin(next http.Handler) http.Handler {
 
 func originMatches(r *http.Request) bool {
 	o := r.Header.Get("Origin")
-	if o == "" || o == "null" {
-		return o == "" // "null" comes from sandboxed or privacy-sensitive contexts
+	switch o {
+	case "":
+		return true // browsers old enough to send no Origin; Sec-Fetch-Site is checked too
+	case "null":
+		// Sent by privacy-minded or sandboxed pages; trust it only when the
+		// browser says the request is same-origin.
+		return r.Header.Get("Sec-Fetch-Site") == "same-origin"
 	}
 	return o == "http://"+r.Host || o == "https://"+r.Host
 }
 
 type statusWriter struct {
 	http.ResponseWriter
-	status int
+	status  int
+	pattern string // the route ServeMux matched (recordPattern)
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -182,6 +217,7 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		d := time.Since(start)
+		s.ops.observe(r, sw, start, d)
 		level := slog.LevelDebug
 		if sw.status >= 500 {
 			level = slog.LevelError
@@ -243,7 +279,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		msg = i18n.T(lang, "error.internal")
 	case http.StatusServiceUnavailable:
 		s.log.Error("unavailable", "path", r.URL.Path, "err", err)
-		msg = i18n.T(lang, "error.unavailable")
+		msg = unavailableMessage(lang, err)
 	case http.StatusRequestEntityTooLarge:
 		msg = i18n.T(lang, "error.too_large")
 	}
@@ -262,6 +298,9 @@ func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status >= 500 {
 		s.log.Error("api error", "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusServiceUnavailable {
+		msg = unavailableMessage(s.lang(r), err)
 	}
 	writeJSONError(w, status, msg, kind)
 }

@@ -59,6 +59,7 @@ func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("store: commit: %w", describe(err))
 	}
+	db.changes.signal()
 	return nil
 }
 

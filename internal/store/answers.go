@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 
@@ -37,13 +38,23 @@ func (db *DB) RecordAnswer(ctx context.Context, a Answer) (Event, error) {
 	if err != nil {
 		return Event{}, fmt.Errorf("store: encode answer: %w", err)
 	}
-	tx, err := db.write.BeginTx(ctx, nil)
+	// The answer joins the next group commit (group.go): this returns once
+	// that transaction is on disk.
+	var ev Event
+	err = db.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var err error
+		ev, err = db.recordAnswerTx(ctx, tx, a, payload)
+		return err
+	})
 	if err != nil {
-		return Event{}, fmt.Errorf("store: record answer: %w", describe(err))
+		return Event{}, err
 	}
-	defer tx.Rollback()
+	return ev, nil
+}
 
-	if prev, err := scanEvent(tx.QueryRowContext(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ?", a.ID)); err == nil {
+// recordAnswerTx is RecordAnswer's work inside a transaction.
+func (db *DB) recordAnswerTx(ctx context.Context, tx *sql.Tx, a Answer, payload []byte) (Event, error) {
+	if prev, err := scanEvent(db.queryRow(ctx, tx, "SELECT "+eventColumns+" FROM events WHERE id = ?", a.ID)); err == nil {
 		var stored Answer
 		if err := json.Unmarshal(prev.Payload, &stored); err != nil || prev.Actor != a.Learner || prev.Kind != KindAnswerSubmitted ||
 			stored.Pack != a.Pack || stored.Set != a.Set || stored.Item != a.Item {
@@ -60,7 +71,7 @@ func (db *DB) RecordAnswer(ctx context.Context, a Answer) (Event, error) {
 	if a.Correct {
 		correct = 1
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO item_progress
+	if _, err := db.exec(ctx, tx, `INSERT INTO item_progress
 		(learner, pack, set_id, item, attempts, correct, best_score, last_correct, last_seq)
 		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
 		ON CONFLICT (learner, pack, set_id, item) DO UPDATE SET
@@ -71,9 +82,6 @@ func (db *DB) RecordAnswer(ctx context.Context, a Answer) (Event, error) {
 			last_seq = excluded.last_seq`,
 		a.Learner, a.Pack, a.Set, a.Item, correct, a.Score, correct, ev.Seq); err != nil {
 		return Event{}, fmt.Errorf("store: update progress: %w", describe(err))
-	}
-	if err := tx.Commit(); err != nil {
-		return Event{}, fmt.Errorf("store: record answer: %w", describe(err))
 	}
 	return ev, nil
 }

@@ -16,6 +16,7 @@ import (
 // Event kinds recorded by the box.
 const (
 	KindAnswerSubmitted = "answer.submitted"
+	KindLiveResponse    = "live.response" // an answer in a live session (live.go)
 )
 
 // Event is one immutable learner action or roster change: the unit of
@@ -36,7 +37,7 @@ type Event struct {
 func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
 	now := db.clock.Now()
 	ev.Wall, ev.BootID, ev.Uptime = now.Wall, now.BootID, now.Uptime
-	res, err := tx.ExecContext(ctx, `INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload)
+	res, err := db.exec(ctx, tx, `INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		ev.ID, ev.Kind, ev.Actor, now.Wall.UnixMilli(), now.BootID, now.Uptime.Milliseconds(), string(ev.Payload))
 	if err != nil {

@@ -38,12 +38,21 @@ type DB struct {
 
 	idMu    sync.Mutex
 	entropy *ulid.MonotonicEntropy
+
+	commits *committer // group commit of answers (group.go)
+
+	changes changeNotifier // closed after commits, for upstream sync (sync.go)
 }
 
 // Open opens (creating if needed) the database at path, checks its integrity,
 // and brings its schema up to date. It refuses a database whose schema is
 // newer than this binary knows, and one that fails PRAGMA integrity_check.
 func Open(ctx context.Context, path string, clk clock.Clock) (*DB, error) {
+	return open(ctx, path, clk, "FULL")
+}
+
+// open is Open with SQLite's synchronous setting (see Options).
+func open(ctx context.Context, path string, clk clock.Clock, sync string) (*DB, error) {
 	if clk == nil {
 		clk = &clock.System{}
 	}
@@ -52,7 +61,7 @@ func Open(ctx context.Context, path string, clk clock.Clock) (*DB, error) {
 	}
 	db := &DB{path: path, clock: clk, entropy: ulid.Monotonic(rand.Reader, 0)}
 	var err error
-	if db.write, err = sql.Open("sqlite3", dsn(path, false)); err != nil {
+	if db.write, err = sql.Open("sqlite3", dsn(path, false, sync)); err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	db.write.SetMaxOpenConns(1)
@@ -70,20 +79,21 @@ func Open(ctx context.Context, path string, clk clock.Clock) (*DB, error) {
 		db.write.Close()
 		return nil, err
 	}
-	if db.read, err = sql.Open("sqlite3", dsn(path, true)); err != nil {
+	if db.read, err = sql.Open("sqlite3", dsn(path, true, sync)); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("store: open %s for reading: %w", path, err)
 	}
 	db.read.SetMaxOpenConns(4)
+	db.commits = newCommitter(db.write)
 	return db, nil
 }
 
 // dsn carries every per-connection setting, so each pooled connection gets
 // them (a one-off PRAGMA would reach only one connection).
-func dsn(path string, readOnly bool) string {
+func dsn(path string, readOnly bool, sync string) string {
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
-	q.Set("_synchronous", "FULL")
+	q.Set("_synchronous", sync)
 	q.Set("_foreign_keys", "1")
 	q.Set("_busy_timeout", "10000")
 	q.Set("_txlock", "immediate")
@@ -117,6 +127,9 @@ func (db *DB) Path() string { return db.path }
 // Close closes the database.
 func (db *DB) Close() error {
 	var errs []error
+	if db.commits != nil {
+		db.commits.close()
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}

@@ -1,0 +1,228 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+const accountsUsage = `  stembox admin create-admin --username NAME [--name "Full Name"]
+  stembox admin create-teacher --username NAME [--name "Full Name"]
+  stembox admin reset-password --username NAME
+      The password is asked for on the terminal (or read from the first line
+      of standard input, or from --password-file).
+  stembox admin import-roster --class CODE FILE.csv
+      Add a class's students from CSV (columns: name, gender, birth_year,
+      external_id, pin; or OneRoster users.csv). All or nothing.
+  stembox admin create-class --teacher USERNAME --name 7A --grade 7
+  stembox admin export-results [--class CODE] [--out FILE.csv]
+`
+
+// accountCommands are the admin commands about people; they run on the data
+// directory directly, beside a running box.
+var accountCommands = map[string]bool{"create-admin": true, "create-teacher": true, "reset-password": true, "import-roster": true, "create-class": true, "export-results": true}
+
+func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stembox admin "+cmd, stderr)
+	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	username := fs.String("username", "", "username")
+	name := fs.String("name", "", "full name (or class name)")
+	passwordFile := fs.String("password-file", "", "read the password from this file's first line")
+	class := fs.String("class", "", "class code")
+	teacher := fs.String("teacher", "", "teacher's username")
+	grade := fs.Int("grade", 0, "class grade")
+	out := fs.String("out", "", "output file (default standard output)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, box.DBPath(*dataDir), nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch cmd {
+	case "create-admin", "create-teacher", "reset-password":
+		if *username == "" {
+			return usageError{cmd + ": --username is required"}
+		}
+		pw, err := readPassword(*passwordFile, stdin, stderr)
+		if err != nil {
+			return err
+		}
+		if err := auth.CheckPasswordStrength(pw); err != nil {
+			return err
+		}
+		if cmd == "reset-password" {
+			u, err := db.UserByUsername(ctx, *username)
+			if err != nil {
+				return err
+			}
+			if err := db.SetPassword(ctx, u.ID, auth.Hash(pw)); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "new password set for %s; their sessions are signed out\n", u.Username)
+			return nil
+		}
+		role := store.RoleTeacher
+		if cmd == "create-admin" {
+			role = store.RoleAdmin
+		}
+		u, err := db.CreateUser(ctx, "cli", role, *username, *name, auth.Hash(pw))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Username)
+		return nil
+
+	case "create-class":
+		u, err := db.UserByUsername(ctx, *teacher)
+		if err != nil {
+			return fmt.Errorf("--teacher: %w", err)
+		}
+		c, err := db.CreateClass(ctx, "cli", *name, *grade, u.ID)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "created class %s (grade %d), code %s\n", c.Name, c.Grade, c.Code)
+		return nil
+
+	case "import-roster":
+		if *class == "" || fs.NArg() != 1 {
+			return usageError{"import-roster: give --class CODE and one CSV file"}
+		}
+		c, err := db.ClassByCode(ctx, *class)
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		entries, err := roster.Parse(f, time.Now().Year())
+		if ps, ok := err.(roster.Problems); ok {
+			for _, p := range ps {
+				fmt.Fprintf(stderr, "%s:%d: %s\n", fs.Arg(0), p.Line, p.Reason)
+			}
+			return fmt.Errorf("%d problems; nothing was imported", len(ps))
+		}
+		if err != nil {
+			return err
+		}
+		students := make([]store.NewStudent, len(entries))
+		for i, e := range entries {
+			students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
+			if e.PIN != "" {
+				students[i].SecretHash = auth.Hash(e.PIN)
+			}
+		}
+		if _, err := db.AddStudents(ctx, "cli", c.ID, students); err != nil {
+			return fmt.Errorf("%w; nothing was imported", err)
+		}
+		fmt.Fprintf(stdout, "imported %d students into %s\n", len(students), c.Name)
+		return nil
+
+	case "export-results":
+		w := stdout
+		if *out != "" {
+			f, err := os.Create(*out)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
+		}
+		return exportResults(ctx, db, *class, w)
+	}
+	return usageError{"unknown admin command " + cmd}
+}
+
+// exportResults writes every answer of the students of one class (or all
+// classes) as CSV.
+func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer) error {
+	var classes []store.Class
+	if code != "" {
+		c, err := db.ClassByCode(ctx, code)
+		if err != nil {
+			return err
+		}
+		classes = []store.Class{c}
+	} else {
+		var err error
+		if classes, err = db.Classes(ctx); err != nil {
+			return err
+		}
+	}
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"class", "student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"})
+	for _, c := range classes {
+		students, err := db.Students(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		by := map[string]store.Student{}
+		for _, s := range students {
+			by[s.LearnerID()] = s
+		}
+		atts, err := db.Attempts(ctx, store.LearnerIDs(students), "", "")
+		if err != nil {
+			return err
+		}
+		for _, a := range atts {
+			s := by[a.Learner]
+			cw.Write([]string{roster.SafeCell(c.Name), roster.SafeCell(s.Name), s.Gender, roster.SafeCell(s.ExternalID), a.Pack, a.Set, a.Item,
+				strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format(time.RFC3339)})
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// readPassword reads a password without echo from a terminal, else the first
+// line of the file or of standard input.
+func readPassword(file string, stdin io.Reader, stderr io.Writer) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		line, _, _ := strings.Cut(string(b), "\n")
+		return strings.TrimRight(line, "\r"), nil
+	}
+	if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprint(stderr, "Password (8 characters or more): ")
+		b, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(stderr, "Again: ")
+		again, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(b) != string(again) {
+			return "", fmt.Errorf("the two passwords differ")
+		}
+		return string(b), nil
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no password on standard input")
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+const adminUsage = `Usage:
+  stembox admin backup [--data-dir DIR] [--out FILE]
+      Write a consistent copy of the box's database while it runs (default
+      FILE: stembox-backup-TIME.db here). Copy it off the box, to a USB stick.
+  stembox admin restore [--data-dir DIR] FILE
+      Replace the database by a backup, after checking it. Stop the box first
+      (systemctl stop stembox). The replaced database is kept beside it as
+      stembox.db.before-restore-TIME.
+  stembox admin snapshots [--data-dir DIR]
+      List the automatic daily snapshots (restore one like any backup).
+`
+
+func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, adminUsage+accountsUsage)
+		return usageError{"admin: which command?"}
+	}
+	cmd, args := args[0], args[1:]
+	switch cmd {
+	case "backup":
+		return runBackup(ctx, args, stdout, stderr)
+	case "restore":
+		return runRestore(ctx, args, stdout, stderr)
+	case "snapshots":
+		return runSnapshots(args, stdout, stderr)
+	}
+	if accountCommands[cmd] {
+		return runAccounts(ctx, cmd, args, os.Stdin, stdout, stderr)
+	}
+	fmt.Fprint(stderr, adminUsage+accountsUsage)
+	return usageError{fmt.Sprintf("admin: unknown command %q", cmd)}
+}
+
+func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stembox admin backup", stderr)
+	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	out := fs.String("out", "", "the backup file to write (default stembox-backup-TIME.db)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("backup takes no arguments, got %q", fs.Args())}
+	}
+	if *out == "" {
+		*out = "stembox-backup-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
+	}
+	info, err := store.Backup(ctx, box.DBPath(*dataDir), *out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "backup written to %s: %d events (last seq %d), %.1f MB, checked\n", info.Path, info.Events, info.LastSeq, float64(info.Bytes)/(1<<20))
+	return nil
+}
+
+func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stembox admin restore", stderr)
+	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError{"restore: name one backup file"}
+	}
+	res, err := store.Restore(ctx, box.DBPath(*dataDir), fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "restored %s: %d events (last seq %d)\n", fs.Arg(0), res.Restored.Events, res.Restored.LastSeq)
+	if res.Aside != "" {
+		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.Aside)
+	}
+	fmt.Fprintln(stdout, "start the box again (systemctl start stembox)")
+	return nil
+}
+
+func runSnapshots(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("stembox admin snapshots", stderr)
+	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	snaps, err := box.Snapshots(box.SnapshotDir(*dataDir))
+	if err != nil {
+		return err
+	}
+	if len(snaps) == 0 {
+		fmt.Fprintf(stdout, "no snapshots in %s yet\n", box.SnapshotDir(*dataDir))
+		return nil
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tWRITTEN\tLAST SEQ\tMB")
+	for _, s := range snaps {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.1f\n", s.Path, s.ModTime.Format("2006-01-02 15:04"), s.LastSeq, float64(s.Bytes)/(1<<20))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/upstream"
+)
+
+const syncUsage = `stembox sync — the box's link to the hub
+
+  stembox sync status [--data-dir DIR] [--json]
+      Backlog, last success, last error, bytes sent, a download under way.
+  stembox sync enroll --hub URL --token TOKEN [--data-dir DIR]
+  stembox sync enroll --file BOX.credential [--data-dir DIR]
+      Enroll the box with a hub (or with a credential file made by
+      stembox hub enroll-file, for a box that never reaches the hub).
+  stembox sync export --out DIR [--data-dir DIR]
+      Write the events the hub has not acknowledged to a signed bundle in
+      DIR (a USB stick), for stembox hub import.
+  stembox sync import [--data-dir DIR] [--trust KEY.pub …] FILE|DIR …
+      Apply what came back from the hub: acknowledgements (.stemack) move
+      the cursor, packs (.stempack) are installed. Twice changes nothing.
+
+They work beside a running box.
+`
+
+// addSyncFlags adds the flags of upstream sync to stembox serve.
+func addSyncFlags(fs *flag.FlagSet, cfg *box.Config) {
+	fs.StringVar(&cfg.Upstream.HubURL, "hub", "", "the hub's address, to enroll with --enroll-token at start (https://hub.example.org)")
+	fs.StringVar(&cfg.Upstream.EnrollToken, "enroll-token", "", "a one-time enrollment token from the hub's operator (used once; ignored once enrolled)")
+	fs.DurationVar(&cfg.Upstream.Every, "sync-every", upstream.DefaultEvery, "sync with the hub this often when nothing happens (new answers sync sooner)")
+	fs.DurationVar(&cfg.Upstream.MaxBackoff, "sync-max-backoff", upstream.DefaultMaxBackoff, "the longest wait between tries while the hub cannot be reached")
+}
+
+func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, syncUsage)
+		if len(args) == 0 {
+			return usageError{"sync: give a command"}
+		}
+		return nil
+	}
+	cmd, args := args[0], args[1:]
+	fs := newFlagSet("stembox sync "+cmd, stderr)
+	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	asJSON := fs.Bool("json", false, "status: print JSON")
+	hubURL := fs.String("hub", "", "enroll: the hub's address")
+	token := fs.String("token", "", "enroll: the enrollment token")
+	file := fs.String("file", "", "enroll: a credential file made by stembox hub enroll-file")
+	out := fs.String("out", "", "export: the folder to write the bundle to (a USB stick)")
+	var trusted listFlag
+	fs.Var(&trusted, "trust", "import: public key file of a trusted pack signer (repeatable)")
+	fs.Usage = func() { fmt.Fprint(stderr, syncUsage) }
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, box.DBPath(*dataDir), nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	switch cmd {
+	case "status":
+		st, err := upstream.ReadStatus(ctx, db)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(st)
+		}
+		printSyncStatus(stdout, st)
+		return nil
+	case "enroll":
+		var link store.UpstreamLink
+		switch {
+		case *file != "":
+			link, err = upstream.EnrollFile(ctx, db, *file)
+		case *hubURL != "" && *token != "":
+			link, err = upstream.Enroll(ctx, db, &http.Client{Timeout: 2 * time.Minute}, *hubURL, *token, "", version)
+		default:
+			return usageError{"enroll: give --hub and --token, or --file"}
+		}
+		if err != nil {
+			return err
+		}
+		where := link.HubURL
+		if where == "" {
+			where = "the hub (by USB stick)"
+		}
+		fmt.Fprintf(stdout, "enrolled with %s for %s (%s)\n", where, link.SchoolName, link.Region)
+		return nil
+	case "export":
+		if *out == "" {
+			return usageError{"export: --out DIR is required"}
+		}
+		lib, err := box.OpenLibrary(*dataDir, trusted)
+		if err != nil {
+			return err
+		}
+		res, err := upstream.Export(ctx, db, lib, *out)
+		if err != nil {
+			return err
+		}
+		if res.Events == 0 {
+			fmt.Fprintf(stdout, "no events wait for the hub; wrote %s anyway (it asks for pack updates)\n", res.Path)
+			return nil
+		}
+		fmt.Fprintf(stdout, "wrote %d events (%d to %d, %d bytes) to %s\n", res.Events, res.FirstSeq, res.LastSeq, res.Bytes, res.Path)
+		fmt.Fprintln(stdout, "take it to the hub (stembox hub import, or its import page), and bring back the acknowledgement")
+		return nil
+	case "import":
+		if fs.NArg() == 0 {
+			return usageError{"import: give the acknowledgement or pack files, or the folder holding them"}
+		}
+		lib, err := box.OpenLibrary(*dataDir, trusted)
+		if err != nil {
+			return err
+		}
+		for _, path := range fs.Args() {
+			res, err := upstream.Import(ctx, db, lib, path)
+			if err != nil {
+				return err
+			}
+			if res.Acks > 0 {
+				if res.Moved {
+					fmt.Fprintf(stdout, "the hub holds this box's events up to %d\n", res.AckedSeq)
+				} else {
+					fmt.Fprintf(stdout, "acknowledgement applied before: nothing changed (the hub holds events up to %d)\n", res.AckedSeq)
+				}
+			}
+			for _, p := range res.Installed {
+				fmt.Fprintln(stdout, "installed", p)
+			}
+			for _, p := range res.Unchanged {
+				fmt.Fprintln(stdout, "already installed", p)
+			}
+		}
+		return nil
+	}
+	fmt.Fprint(stderr, syncUsage)
+	return usageError{fmt.Sprintf("unknown sync command %q", cmd)}
+}
+
+func printSyncStatus(w io.Writer, st upstream.Status) {
+	when := func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.Local().Format("2006-01-02 15:04:05") + " (" + time.Since(t).Round(time.Second).String() + " ago)"
+	}
+	fmt.Fprintf(w, "box:            %s\n", st.BoxID)
+	switch {
+	case !st.Enrolled:
+		fmt.Fprintln(w, "hub:            not enrolled (stembox sync enroll, or serve --hub URL --enroll-token TOKEN)")
+	case st.HubURL == "":
+		fmt.Fprintf(w, "hub:            by USB stick only, for %s (%s)\n", st.SchoolName, st.Region)
+	default:
+		fmt.Fprintf(w, "hub:            %s, for %s (%s), credential %s\n", st.HubURL, st.SchoolName, st.Region, st.CredentialID)
+	}
+	fmt.Fprintf(w, "events:         %d on the box, %d acknowledged, %d waiting\n", st.LastSeq, st.AckedSeq, st.Backlog)
+	fmt.Fprintf(w, "last success:   %s\n", when(st.LastSuccess))
+	fmt.Fprintf(w, "last attempt:   %s\n", when(st.LastAttempt))
+	if st.LastError != "" {
+		fmt.Fprintf(w, "last error:     %s: %s\n", when(st.LastErrorAt), strings.TrimSpace(st.LastError))
+	}
+	fmt.Fprintf(w, "sent:           %d bytes (%d events); received %d bytes\n", st.BytesSent, st.EventsSent, st.BytesRecv)
+	if d := st.Download; d != nil {
+		fmt.Fprintf(w, "downloading:    %s %s: %d of %d bytes, %d of %d files\n", d.Pack, d.Version, d.Done, d.Total, d.FilesDone, d.Files)
+	}
+}

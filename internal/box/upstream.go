@@ -1,0 +1,65 @@
+package box
+
+import (
+	"context"
+	"path/filepath"
+
+	"github.com/mitstem/stembox/internal/server"
+	"github.com/mitstem/stembox/internal/upstream"
+)
+
+// openUpstream sets up sync with the hub: the syncer's loop runs with the
+// box's other background work (it idles until the box is enrolled, with
+// --hub and --enroll-token, on the sync page, or with stembox sync
+// enroll), and the admin's sync page (/admin/sync) is added to the web
+// server.
+func (b *Box) openUpstream(srv *server.Server) error {
+	cfg := b.cfg.Upstream
+	keys, err := Keyring(b.cfg.DataDir, b.cfg.TrustedKeys)
+	if err != nil {
+		return err
+	}
+	cfg.Keys = keys
+	if cfg.CacheDir == "" {
+		cfg.CacheDir = UpstreamCacheDir(b.cfg.DataDir)
+	}
+	if cfg.Version == "" {
+		cfg.Version = b.cfg.Version
+	}
+	if cfg.BoxName == "" {
+		cfg.BoxName = b.cfg.MDNSName
+	}
+	b.upstream = upstream.New(b.db, b.lib, cfg, b.log)
+	b.tasks = append(b.tasks, b.upstream.Run)
+	b.srv.Handler = srv.WithSync(b.upstream)
+	b.registerUpstreamMetrics()
+	return nil
+}
+
+// UpstreamCacheDir holds pack files being downloaded from the hub, so an
+// interrupted download resumes after a restart.
+func UpstreamCacheDir(data string) string { return filepath.Join(data, "upstream-cache") }
+
+// Upstream returns the box's link to the hub.
+func (b *Box) Upstream() *upstream.Syncer { return b.upstream }
+
+// registerUpstreamMetrics exports the backlog and the bytes sent.
+func (b *Box) registerUpstreamMetrics() {
+	status := func(f func(upstream.Status) float64) func() float64 {
+		return func() float64 {
+			st, err := upstream.ReadStatus(context.Background(), b.db)
+			if err != nil {
+				return 0
+			}
+			return f(st)
+		}
+	}
+	b.metrics.GaugeFunc("stembox_upstream_backlog_events", "Events the hub has not acknowledged yet.", status(func(s upstream.Status) float64 { return float64(s.Backlog) }))
+	b.metrics.GaugeFunc("stembox_upstream_sent_bytes", "Bytes sent to the hub, all time.", status(func(s upstream.Status) float64 { return float64(s.BytesSent) }))
+	b.metrics.GaugeFunc("stembox_upstream_last_success_seconds", "When a sync with the hub last succeeded, in unix seconds (0: never).", status(func(s upstream.Status) float64 {
+		if s.LastSuccess.IsZero() {
+			return 0
+		}
+		return float64(s.LastSuccess.Unix())
+	}))
+}

@@ -1,0 +1,244 @@
+package hub
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/mitstem/stembox/internal/failure"
+)
+
+// Reports: per region, school, grade, subject or pack, how many learners
+// were active, how many answers they gave, and their mastery, each split by
+// gender. Learners are counted by their pseudonymous ids; no name ever
+// reaches the hub.
+//
+// Definitions (docs/sync-protocol.md):
+//   - active learner: gave an answer or completed a lesson in the period;
+//   - answers: answers given (answer.submitted and scored live answers);
+//   - items tried: distinct (learner, exercise item) pairs answered;
+//   - mastery: the share of items tried whose latest answer in the period
+//     was right.
+//
+// Times are the corrected ones (clock.go).
+
+// Dimensions a report can be grouped by.
+var Dimensions = []string{"region", "school", "grade", "subject", "pack"}
+
+// Genders, in the order reports show them; "all" is their total.
+var Genders = []string{"female", "male", "unspecified", "all"}
+
+// ReportQuery says what to report.
+type ReportQuery struct {
+	By       string    // one of Dimensions
+	Region   string    // only this region ("" for all)
+	School   string    // only this school id ("" for all)
+	From, To time.Time // the period [From, To); zero for open
+}
+
+// Figures are one group's numbers for one gender.
+type Figures struct {
+	Learners, Answers, Items, Mastered int64
+}
+
+// Mastery is the share of items tried whose latest answer was right, in
+// percent; NaN when nothing was tried.
+func (f Figures) Mastery() float64 {
+	if f.Items == 0 {
+		return math.NaN()
+	}
+	return 100 * float64(f.Mastered) / float64(f.Items)
+}
+
+// ReportRow is one group of a report.
+type ReportRow struct {
+	Key, Label string
+	ByGender   map[string]Figures // by Genders
+}
+
+// Report is a report's result.
+type Report struct {
+	Query ReportQuery
+	Rows  []ReportRow
+}
+
+func (q ReportQuery) dimension() (key, label string, err error) {
+	switch q.By {
+	case "region", "":
+		return "s.region", "s.region", nil
+	case "school":
+		return "s.id", "s.name", nil
+	case "grade":
+		return "CAST(coalesce(c.grade, 0) AS TEXT)", "CAST(coalesce(c.grade, 0) AS TEXT)", nil
+	case "subject":
+		return "coalesce(p.subject, '')", "coalesce(p.subject, '')", nil
+	case "pack":
+		return "x.pack", "coalesce(p.title, x.pack)", nil
+	}
+	return "", "", failure.Errorf(failure.Invalid, "a report is by region, school, grade, subject or pack, not %q", q.By)
+}
+
+func (q ReportQuery) period() (int64, int64) {
+	from, to := int64(math.MinInt64), int64(math.MaxInt64)
+	if !q.From.IsZero() {
+		from = q.From.UnixMilli()
+	}
+	if !q.To.IsZero() {
+		to = q.To.UnixMilli()
+	}
+	return from, to
+}
+
+const reportJoins = `
+	JOIN boxes b ON b.id = x.box_id
+	JOIN schools s ON s.id = b.school_id
+	LEFT JOIN learners l ON l.box_id = x.box_id AND l.learner = x.learner
+	LEFT JOIN classes c ON c.box_id = l.box_id AND c.class_id = l.class_id
+	LEFT JOIN pack_info p ON p.pack_id = x.pack
+	WHERE (? = '' OR s.region = ?) AND (? = '' OR s.id = ?)
+	GROUP BY 1, 2, 3`
+
+// Report computes a report.
+func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
+	key, label, err := q.dimension()
+	if err != nil {
+		return Report{}, err
+	}
+	if q.By == "" {
+		q.By = "region"
+	}
+	from, to := q.period()
+	rows := map[string]*ReportRow{}
+	get := func(k, l string) *ReportRow {
+		r, ok := rows[k]
+		if !ok {
+			r = &ReportRow{Key: k, Label: l, ByGender: map[string]Figures{}}
+			rows[k] = r
+		}
+		return r
+	}
+	answers := `WITH latest AS (
+		SELECT a.box_id, a.learner, a.pack, a.correct,
+			ROW_NUMBER() OVER (PARTITION BY a.box_id, a.learner, a.pack, a.set_id, a.item ORDER BY a.seq DESC) AS rn
+		FROM answers a WHERE a.time_ms >= ? AND a.time_ms < ?)
+	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(*),
+		CAST(SUM(CASE WHEN x.rn = 1 THEN 1 ELSE 0 END) AS BIGINT),
+		CAST(SUM(CASE WHEN x.rn = 1 THEN x.correct ELSE 0 END) AS BIGINT)
+	FROM latest x` + reportJoins
+	rs, err := h.db.query(ctx, answers, from, to, q.Region, q.Region, q.School, q.School)
+	if err != nil {
+		return Report{}, fmt.Errorf("hub: report: %w", err)
+	}
+	for rs.Next() {
+		var k, l, g string
+		var f Figures
+		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered); err != nil {
+			rs.Close()
+			return Report{}, fmt.Errorf("hub: report: %w", err)
+		}
+		r := get(k, l)
+		cur := r.ByGender[g]
+		cur.Answers, cur.Items, cur.Mastered = f.Answers, f.Items, f.Mastered
+		r.ByGender[g] = cur
+	}
+	rs.Close()
+	if err := rs.Err(); err != nil {
+		return Report{}, fmt.Errorf("hub: report: %w", err)
+	}
+	active := `WITH x AS (
+		SELECT box_id, learner, pack FROM answers WHERE time_ms >= ? AND time_ms < ?
+		UNION
+		SELECT box_id, learner, pack FROM lessons_done WHERE time_ms >= ? AND time_ms < ?)
+	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(DISTINCT x.box_id || '|' || x.learner)
+	FROM x` + reportJoins
+	rs, err = h.db.query(ctx, active, from, to, from, to, q.Region, q.Region, q.School, q.School)
+	if err != nil {
+		return Report{}, fmt.Errorf("hub: report: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var k, l, g string
+		var n int64
+		if err := rs.Scan(&k, &l, &g, &n); err != nil {
+			return Report{}, fmt.Errorf("hub: report: %w", err)
+		}
+		r := get(k, l)
+		cur := r.ByGender[g]
+		cur.Learners = n
+		r.ByGender[g] = cur
+	}
+	if err := rs.Err(); err != nil {
+		return Report{}, fmt.Errorf("hub: report: %w", err)
+	}
+	out := Report{Query: q}
+	for _, r := range rows {
+		var all Figures
+		for _, g := range Genders[:3] {
+			f := r.ByGender[g]
+			all.Learners += f.Learners
+			all.Answers += f.Answers
+			all.Items += f.Items
+			all.Mastered += f.Mastered
+		}
+		r.ByGender["all"] = all
+		out.Rows = append(out.Rows, *r)
+	}
+	sort.Slice(out.Rows, func(i, j int) bool {
+		a, b := out.Rows[i], out.Rows[j]
+		if q.By == "grade" {
+			x, _ := strconv.Atoi(a.Key)
+			y, _ := strconv.Atoi(b.Key)
+			return x < y
+		}
+		if a.Label != b.Label {
+			return a.Label < b.Label
+		}
+		return a.Key < b.Key
+	})
+	return out, nil
+}
+
+// WriteCSV writes the report as CSV: the group, then for each gender (and
+// all) learners, answers, items tried, items mastered and mastery in
+// percent (empty when nothing was tried).
+func (r Report) WriteCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	head := []string{r.Query.By}
+	if r.Query.By == "school" {
+		head = append(head, "school_id")
+	}
+	for _, g := range Genders {
+		head = append(head, g+"_learners", g+"_answers", g+"_items", g+"_mastered", g+"_mastery_pct")
+	}
+	cw.Write(head)
+	for _, row := range r.Rows {
+		rec := []string{csvSafe(row.Label)}
+		if r.Query.By == "school" {
+			rec = append(rec, row.Key)
+		}
+		for _, g := range Genders {
+			f := row.ByGender[g]
+			m := ""
+			if f.Items > 0 {
+				m = strconv.FormatFloat(f.Mastery(), 'f', 1, 64)
+			}
+			rec = append(rec, strconv.FormatInt(f.Learners, 10), strconv.FormatInt(f.Answers, 10), strconv.FormatInt(f.Items, 10), strconv.FormatInt(f.Mastered, 10), m)
+		}
+		cw.Write(rec)
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// csvSafe keeps a spreadsheet from reading a cell as a formula.
+func csvSafe(s string) string {
+	if s != "" && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@') {
+		return "'" + s
+	}
+	return s
+}

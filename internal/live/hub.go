@@ -1,0 +1,388 @@
+package live
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+// Store is what the hub keeps sessions in: *store.DB, or a fake in tests.
+// Every write returns once it is durably stored.
+type Store interface {
+	NewID() string
+	CreateLiveSession(ctx context.Context, s store.LiveSession) error
+	WriteLive(ctx context.Context, writes []store.LiveWrite) ([]error, error)
+	RunningLiveSessions(ctx context.Context) ([]store.LiveSession, error)
+	LivePlayers(ctx context.Context, session string) ([]store.LivePlayer, error)
+	LiveResponses(ctx context.Context, session string) ([]store.LiveResponse, error)
+}
+
+// Hub holds the box's live sessions, each in a room: one goroutine that owns
+// the session's state and its connections.
+type Hub struct {
+	log      *slog.Logger
+	st       Store
+	upgrader websocket.Upgrader
+
+	mu      sync.Mutex
+	rooms   map[string]*room // by join code
+	ctx     context.Context  // set by Run; rooms made before it wait for it
+	running sync.WaitGroup   // room goroutines
+
+	// The persister (persist.go): rooms queue their writes, one goroutine
+	// stores them in batches.
+	queue     chan writeReq
+	qmu       sync.RWMutex
+	qclosed   bool
+	persisted chan struct{}
+
+	// maxPending bounds the answers a room waits to have stored; more get
+	// "busy" and are sent again by their clients.
+	maxPending int
+}
+
+// NewHub returns a hub that stores sessions in st. Call Restore, then Run.
+func NewHub(st Store, logger *slog.Logger) *Hub {
+	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, maxPending: 20000,
+		queue: make(chan writeReq, queueSize), persisted: make(chan struct{})}
+	h.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		// What a client sends is small (maxMessageBytes): a small read
+		// buffer of its own lets the HTTP connection's 4 KB one go. Writes
+		// borrow a buffer from the pool only while they write (broadcasts
+		// need none: they are framed once), so an idle student costs no
+		// write buffer.
+		ReadBufferSize:  512,
+		WriteBufferPool: &sync.Pool{},
+		CheckOrigin:     sameOrigin,
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			http.Error(w, reason.Error(), status)
+		},
+	}
+	return h
+}
+
+// sameOrigin accepts a handshake from a page of this box (its Origin is
+// the Host it asked), or from a client that sends no Origin (not a browser).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	return strings.EqualFold(o, "http://"+r.Host) || strings.EqualFold(o, "https://"+r.Host)
+}
+
+// Restore loads the sessions that were running when the box stopped, so
+// they resume with every stored answer. A session that cannot be restored is
+// logged and skipped.
+func (h *Hub) Restore(ctx context.Context) error {
+	sessions, err := h.st.RunningLiveSessions(ctx)
+	if err != nil {
+		return fmt.Errorf("live: restore: %w", err)
+	}
+	for _, rec := range sessions {
+		s, lang, hash, err := h.restoreOne(ctx, rec)
+		if err != nil {
+			h.log.Error("live session not resumed", "code", rec.Code, "err", err)
+			continue
+		}
+		r := newRoom(h, s, lang, hash)
+		h.mu.Lock()
+		h.rooms[s.Code] = r
+		h.mu.Unlock()
+		h.log.Info("live session resumed", "code", s.Code, "phase", s.Phase(), "players", len(s.Players()))
+	}
+	return nil
+}
+
+func (h *Hub) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, string, string, error) {
+	base, err := decodeSession(rec)
+	if err != nil {
+		return nil, "", "", err
+	}
+	players, err := h.st.LivePlayers(ctx, rec.ID)
+	if err != nil {
+		return nil, "", "", err
+	}
+	responses, err := h.st.LiveResponses(ctx, rec.ID)
+	if err != nil {
+		return nil, "", "", err
+	}
+	ps := make([]Player, len(players))
+	for i, p := range players {
+		ps[i] = Player{ID: p.ID, Learner: p.Learner, Nickname: p.Nickname, Joined: p.Joined, Removed: p.Removed, TokenHash: p.TokenHash}
+	}
+	as := make([]Answer, len(responses))
+	for i, r := range responses {
+		as[i] = Answer{ID: r.ID, Player: r.Player, Question: r.Question, Correct: r.Correct, Score: r.Score, Points: r.Points,
+			Elapsed: time.Duration(r.ElapsedMS) * time.Millisecond}
+		as[i].Response.Choices, as[i].Response.Text = r.Choices, r.Text
+	}
+	s, err := Restore(time.Now(), base, Snapshot{Phase: Phase(rec.Phase), Current: rec.Current}, ps, as)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return s, rec.Lang, rec.TeacherHash, nil
+}
+
+// optionsRecord is how Options are stored.
+type optionsRecord struct {
+	TimerMS        int64 `json:"timer_ms"`
+	Points         bool  `json:"points"`
+	OnDevices      bool  `json:"on_devices"`
+	LateJoin       bool  `json:"late_join"`
+	GeneratedNames bool  `json:"generated_names"`
+}
+
+func decodeSession(rec store.LiveSession) (*Session, error) {
+	var o optionsRecord
+	if err := json.Unmarshal(rec.Options, &o); err != nil {
+		return nil, fmt.Errorf("live: options of %s: %w", rec.Code, err)
+	}
+	var qs []Question
+	if err := json.Unmarshal(rec.Questions, &qs); err != nil {
+		return nil, fmt.Errorf("live: questions of %s: %w", rec.Code, err)
+	}
+	opts := Options{Timer: time.Duration(o.TimerMS) * time.Millisecond, Points: o.Points, OnDevices: o.OnDevices, LateJoin: o.LateJoin, GeneratedNames: o.GeneratedNames}
+	return New(rec.ID, rec.Code, rec.Title, opts, qs)
+}
+
+// Run runs the rooms and the persister until ctx ends, then closes every
+// connection (close 1001), waits for the rooms to stop, and stores every
+// write still queued before it returns. A box runs it under the errgroup
+// whose context is also its http.Server's BaseContext, so a shutdown closes
+// the sockets that http.Server.Shutdown does not track (hijacked ones).
+func (h *Hub) Run(ctx context.Context) error {
+	go h.persist()
+	h.mu.Lock()
+	h.ctx = ctx
+	for _, r := range h.rooms {
+		h.start(r)
+	}
+	h.mu.Unlock()
+	<-ctx.Done()
+	h.running.Wait()
+	h.closeQueue()
+	<-h.persisted
+	return nil
+}
+
+// start runs a room's goroutine; h.mu is held.
+func (h *Hub) start(r *room) {
+	h.running.Add(1)
+	go func() {
+		defer h.running.Done()
+		r.run(h.ctx)
+		h.mu.Lock()
+		if h.rooms[r.code] == r {
+			delete(h.rooms, r.code)
+		}
+		h.mu.Unlock()
+	}()
+}
+
+func (h *Hub) add(r *room) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.rooms[r.code] = r
+	if h.ctx != nil && h.ctx.Err() == nil {
+		h.start(r)
+	}
+}
+
+func (h *Hub) room(code string) (*room, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	r, ok := h.rooms[code]
+	return r, ok
+}
+
+// Spec is what a teacher asks for when making a session.
+type Spec struct {
+	Title     string
+	Lang      string // the UI language it is made in: generated nicknames use it
+	Opts      Options
+	Questions []Question
+}
+
+// Created is a new session: its join code and the teacher's secret, which
+// is shown once (in the control link) and stored only as a hash.
+type Created struct {
+	Code, Token string
+}
+
+// Create makes and stores a session and opens its room.
+func (h *Hub) Create(ctx context.Context, spec Spec) (Created, error) {
+	id := h.st.NewID()
+	s, err := New(id, "", spec.Title, spec.Opts, spec.Questions)
+	if err != nil {
+		return Created{}, failure.Wrap(failure.Invalid, err, err.Error())
+	}
+	opts, _ := json.Marshal(optionsRecord{TimerMS: ms(spec.Opts.Timer), Points: spec.Opts.Points, OnDevices: spec.Opts.OnDevices,
+		LateJoin: spec.Opts.LateJoin, GeneratedNames: spec.Opts.GeneratedNames})
+	qs, err := json.Marshal(spec.Questions)
+	if err != nil {
+		return Created{}, fmt.Errorf("live: encode questions: %w", err)
+	}
+	token := NewToken()
+	for try := 0; ; try++ {
+		code := NewCode(randIntN)
+		if _, taken := h.room(code); taken {
+			continue
+		}
+		rec := store.LiveSession{ID: id, Code: code, TeacherHash: HashToken(token), Title: spec.Title, Lang: spec.Lang,
+			Options: opts, Questions: qs, Phase: string(Lobby), Current: -1, Version: s.Version()}
+		err := h.st.CreateLiveSession(ctx, rec)
+		if failure.KindOf(err) == failure.Conflict && try < 10 {
+			continue
+		}
+		if err != nil {
+			return Created{}, err
+		}
+		s.Code = code
+		h.add(newRoom(h, s, spec.Lang, rec.TeacherHash))
+		h.log.Info("live session created", "code", code, "questions", len(spec.Questions))
+		return Created{Code: code, Token: token}, nil
+	}
+}
+
+// Info is what pages need to know of a running session.
+type Info struct {
+	Code, Title, Lang string
+	Phase             Phase
+	Opts              Options
+	Questions         int
+	Players           int
+}
+
+// Info returns a running session's info.
+func (h *Hub) Info(code string) (Info, bool) {
+	r, ok := h.room(code)
+	if !ok {
+		return Info{}, false
+	}
+	return *r.info.Load(), true
+}
+
+// Teacher reports whether token is the teacher's secret of session code.
+func (h *Hub) Teacher(code, token string) bool {
+	r, ok := h.room(code)
+	return ok && token != "" && subtle.ConstantTimeCompare([]byte(HashToken(token)), []byte(r.teacherHash)) == 1
+}
+
+// JoinRequest is a student asking to join.
+type JoinRequest struct {
+	Learner  string // guest:ID or student:ID
+	Nickname string // as typed; "" (or a session with generated names) gets a generated one
+	Lang     string // the student's UI language, for a generated nickname
+}
+
+// Joined is a player who joined: Token is the secret their device keeps.
+type Joined struct {
+	Player, Nickname, Token string
+}
+
+// ErrNoSession is returned for a join code of no running session.
+var ErrNoSession = &Error{Code: "no_session", Message: "no live session has that code"}
+
+// Join adds a player to session code and returns once the player is
+// stored.
+func (h *Hub) Join(ctx context.Context, code string, req JoinRequest) (Joined, error) {
+	r, ok := h.room(code)
+	if !ok {
+		return Joined{}, ErrNoSession
+	}
+	reply := make(chan joinResult, 1)
+	if !r.postCtx(ctx, joinReq{req: req, reply: reply}) {
+		return Joined{}, failure.Errorf(failure.Unavailable, "the session is not running")
+	}
+	select {
+	case res := <-reply:
+		return res.joined, res.err
+	case <-ctx.Done():
+		return Joined{}, ctx.Err()
+	}
+}
+
+// Player returns the id and nickname of the player whose device holds token
+// in session code.
+func (h *Hub) Player(ctx context.Context, code, token string) (id, nickname string, ok bool) {
+	r, found := h.room(code)
+	if !found || token == "" {
+		return "", "", false
+	}
+	reply := make(chan lookupResult, 1)
+	if !r.postCtx(ctx, lookupReq{hash: HashToken(token), reply: reply}) {
+		return "", "", false
+	}
+	select {
+	case res := <-reply:
+		return res.id, res.nickname, res.id != ""
+	case <-ctx.Done():
+		return "", "", false
+	}
+}
+
+// ServeWS upgrades a request to a websocket of session code for role;
+// secret is the player's or teacher's token (from their cookie). Who may
+// connect is decided by the room after the upgrade, which refuses with a
+// close frame whose code and reason the client can read.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string, role Role, secret string) {
+	rm, ok := h.room(code)
+	if !ok {
+		http.Error(w, "no live session "+code, http.StatusNotFound)
+		return
+	}
+	ws, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // the upgrader has answered
+	}
+	c := newConn(ws, rm, role, secret)
+	go c.writeLoop()
+	if !rm.post(register{c}) {
+		c.close(CloseGoingAway, "the session is closing")
+		return
+	}
+	go c.readLoop()
+}
+
+// NewToken returns a new random secret, URL-safe.
+func NewToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic("live: no randomness: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// HashToken is what is stored of a secret.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// randIntN is a uniform random int in [0, n) from the system's randomness,
+// for codes and nicknames nobody should guess.
+func randIntN(n int) int {
+	var b [8]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("live: no randomness: " + err.Error())
+	}
+	return int(binary.LittleEndian.Uint64(b[:]) % uint64(n)) // n is tiny: the bias is negligible
+}

@@ -1,0 +1,574 @@
+package live
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+const (
+	inboxSize  = 4096
+	flushEvery = 250 * time.Millisecond // how often screens get player and answer counts
+	// An ended session's room stops once nobody has been connected for
+	// this long; its results stay in the database.
+	endedLinger = 10 * time.Minute
+)
+
+// Events a room handles, posted to its inbox.
+type (
+	register   struct{ c *conn }
+	unregister struct{ c *conn }
+	inbound    struct {
+		c *conn
+		m inMsg
+	}
+	joinReq struct {
+		req   JoinRequest
+		reply chan joinResult
+	}
+	joinResult struct {
+		joined Joined
+		err    error
+	}
+	lookupReq struct {
+		hash  string
+		reply chan lookupResult
+	}
+	lookupResult struct{ id, nickname string }
+	// stored is the outcome of a write the room started.
+	stored struct {
+		apply func(r *room, err error)
+		err   error
+	}
+)
+
+// room is one live session with its connections. Only its goroutine (run)
+// touches its fields; others post events to its inbox.
+type room struct {
+	hub         *Hub
+	code        string
+	lang        string
+	teacherHash string
+	s           *Session
+	info        atomic.Pointer[Info]
+
+	in   chan any
+	quit chan struct{} // closed when run returns
+
+	students map[*conn]bool
+	hosts    map[*conn]bool // teachers and screens
+	byPlayer map[string]*conn
+	tokens   map[string]string // token hash → player id
+	pending  int               // answers being stored
+
+	// Changes for the screens, sent together every flushEvery.
+	changed  map[string]bool // player ids joined, renamed, online or offline
+	removed  []string
+	counts   bool
+	ranks    map[string]int // player → rank, nil when scores changed
+	timer    *time.Timer
+	endedAt  time.Time
+	lastConn time.Time
+}
+
+func newRoom(h *Hub, s *Session, lang, teacherHash string) *room {
+	r := &room{hub: h, code: s.Code, lang: lang, teacherHash: teacherHash, s: s,
+		in: make(chan any, inboxSize), quit: make(chan struct{}),
+		students: map[*conn]bool{}, hosts: map[*conn]bool{}, byPlayer: map[string]*conn{}, tokens: map[string]string{},
+		changed: map[string]bool{}, lastConn: time.Now()}
+	for _, p := range s.Players() {
+		r.tokens[p.TokenHash] = p.ID
+	}
+	r.publish()
+	return r
+}
+
+// post hands an event to the room, waiting while its inbox is full; it
+// reports false once the room has stopped.
+func (r *room) post(ev any) bool {
+	select {
+	case r.in <- ev:
+		return true
+	case <-r.quit:
+		return false
+	}
+}
+
+func (r *room) postCtx(ctx context.Context, ev any) bool {
+	select {
+	case r.in <- ev:
+		return true
+	case <-r.quit:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (r *room) run(ctx context.Context) {
+	defer close(r.quit)
+	r.timer = time.NewTimer(time.Hour)
+	r.timer.Stop()
+	r.schedule()
+	flush := time.NewTicker(flushEvery)
+	defer flush.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			for c := range r.students {
+				c.close(CloseGoingAway, "the box is restarting")
+			}
+			for c := range r.hosts {
+				c.close(CloseGoingAway, "the box is restarting")
+			}
+			return
+		case ev := <-r.in:
+			r.handle(ev)
+		case <-r.timer.C:
+			if r.s.Tick(time.Now()) {
+				r.changedPhase()
+			}
+		case now := <-flush.C:
+			r.flush()
+			if r.s.Phase() == Ended && len(r.students)+len(r.hosts) == 0 && r.pending == 0 &&
+				now.Sub(r.lastConn) > endedLinger && now.Sub(r.endedAt) > endedLinger {
+				return
+			}
+		}
+	}
+}
+
+func (r *room) handle(ev any) {
+	switch ev := ev.(type) {
+	case register:
+		r.register(ev.c)
+	case unregister:
+		r.unregister(ev.c)
+	case inbound:
+		if ev.c.gone {
+			return
+		}
+		r.message(ev.c, ev.m)
+	case joinReq:
+		r.join(ev)
+	case lookupReq:
+		id := r.tokens[ev.hash]
+		if p, ok := r.s.Player(id); ok && !p.Removed {
+			ev.reply <- lookupResult{id: p.ID, nickname: p.Nickname}
+		} else {
+			ev.reply <- lookupResult{}
+		}
+	case stored:
+		ev.apply(r, ev.err)
+	}
+}
+
+// write queues a write for the hub's persister and applies its outcome
+// back on the room's goroutine; the room never waits for the disk.
+func (r *room) write(w store.LiveWrite, then func(r *room, err error)) {
+	if !r.hub.enqueue(writeReq{w: w, done: func(err error) { r.post(stored{apply: then, err: err}) }}) {
+		then(r, errBusy)
+	}
+}
+
+func (r *room) saveState() {
+	snap := r.s.Snapshot()
+	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: r.s.Version()}},
+		r.logStoreErr("store session state"))
+}
+
+func (r *room) publish() {
+	r.info.Store(&Info{Code: r.code, Title: r.s.Title, Lang: r.lang, Phase: r.s.Phase(), Opts: r.s.Opts,
+		Questions: len(r.s.Questions), Players: r.s.PlayerCount()})
+}
+
+// send queues m for c; a connection that cannot take it is dropped.
+func (r *room) send(c *conn, m outMsg) {
+	if c.gone {
+		return
+	}
+	if !c.enqueue(m) {
+		r.hub.log.Debug("live: dropped a slow connection", "code", r.code, "role", c.role, "player", c.player)
+		r.drop(c)
+	}
+}
+
+func (r *room) sendJSON(c *conn, v any) { r.send(c, outMsg{data: marshal(v)}) }
+
+// broadcast sends one message to every student and another to every screen
+// and teacher, each encoded and framed once for all.
+func (r *room) broadcast(students, hosts any) {
+	for _, target := range []struct {
+		conns map[*conn]bool
+		v     any
+	}{{r.students, students}, {r.hosts, hosts}} {
+		if target.v == nil || len(target.conns) == 0 {
+			continue
+		}
+		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, marshal(target.v))
+		if err != nil {
+			r.hub.log.Error("live: prepare message", "err", err)
+			continue
+		}
+		for c := range target.conns {
+			r.send(c, outMsg{pm: pm})
+		}
+	}
+}
+
+// drop forgets a connection the room will not write to any more.
+func (r *room) drop(c *conn) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	delete(r.students, c)
+	delete(r.hosts, c)
+	if c.player != "" && r.byPlayer[c.player] == c {
+		delete(r.byPlayer, c.player)
+		r.changed[c.player] = true
+	}
+	r.lastConn = time.Now()
+}
+
+func (r *room) register(c *conn) {
+	switch c.role {
+	case RoleStudent:
+		id, ok := r.tokens[HashToken(c.secret)]
+		p, _ := r.s.Player(id)
+		switch {
+		case !ok || p == nil:
+			r.refuseConn(c, CodeNotJoined, CloseNotJoined, "join the session first")
+			return
+		case p.Removed:
+			r.refuseConn(c, ErrRemoved.Code, CloseRemoved, "removed by the teacher")
+			return
+		}
+		if old, ok := r.byPlayer[id]; ok {
+			old.close(CloseReplaced, "connected again elsewhere")
+			r.drop(old)
+		}
+		c.player = id
+		r.byPlayer[id] = c
+		r.students[c] = true
+		r.changed[id] = true
+	case RoleTeacher:
+		if !constantEqual(HashToken(c.secret), r.teacherHash) {
+			r.refuseConn(c, CodeUnauthorized, CloseUnauthorized, "not the teacher of this session")
+			return
+		}
+		r.hosts[c] = true
+	default:
+		r.hosts[c] = true
+	}
+	r.lastConn = time.Now()
+	r.sendJSON(c, r.state(c))
+}
+
+func (r *room) refuseConn(c *conn, code string, closeCode int, reason string) {
+	c.refuse(code, reason, "")
+	c.gone = true
+	c.close(closeCode, reason)
+}
+
+func (r *room) unregister(c *conn) { r.drop(c) }
+
+func (r *room) message(c *conn, m inMsg) {
+	switch m.Type {
+	case msgSync:
+		r.sendJSON(c, r.state(c))
+	case msgAnswer:
+		r.answer(c, m)
+	case msgKick:
+		r.kick(c, m.Player)
+	case msgRename:
+		r.rename(c, m.Player)
+	default:
+		expect := -1
+		if m.Q != nil {
+			expect = *m.Q
+		}
+		if err := r.s.Do(time.Now(), Command(m.Type), expect); err != nil {
+			r.refuseErr(c, err, m.Type)
+			return
+		}
+		r.changedPhase()
+	}
+}
+
+// refuseErr sends a state machine's refusal to c.
+func (r *room) refuseErr(c *conn, err error, ref string) {
+	var le *Error
+	if errors.As(err, &le) {
+		msg := le.Message
+		if le.Err != nil {
+			msg = le.Err.Error()
+		}
+		r.sendJSON(c, errorMsg{Type: "error", Code: le.Code, Message: msg, Ref: clip(ref, 64)})
+		return
+	}
+	r.hub.log.Error("live: refused", "code", r.code, "err", err)
+	r.sendJSON(c, errorMsg{Type: "error", Code: "internal", Message: "internal error", Ref: clip(ref, 64)})
+}
+
+func (r *room) answer(c *conn, m inMsg) {
+	resp := learn.Response{Choices: m.Choices}
+	if m.Text != nil {
+		resp.Text = *m.Text
+	}
+	a, dup, err := r.s.Submit(time.Now(), c.player, *m.Q, m.ID, resp)
+	if err != nil {
+		r.refuseErr(c, err, m.ID)
+		return
+	}
+	if dup {
+		if a.Stored {
+			r.sendJSON(c, ackMsg{Type: "ack", ID: a.ID, Q: a.Question})
+		}
+		return // an answer being stored is acknowledged when it is
+	}
+	if r.pending >= r.hub.maxPending {
+		r.s.Forget(a.ID)
+		r.sendJSON(c, errorMsg{Type: "error", Code: CodeBusy, Message: "the box is busy: send again", Ref: a.ID})
+		return
+	}
+	r.pending++
+	rec := r.response(a)
+	r.write(store.LiveWrite{Response: &rec}, func(r *room, err error) { r.answerStored(a, err) })
+}
+
+// response is how an answer is stored.
+func (r *room) response(a *Answer) store.LiveResponse {
+	q := &r.s.Questions[a.Question]
+	p, _ := r.s.Player(a.Player)
+	return store.LiveResponse{ID: a.ID, Learner: p.Learner, Session: r.s.ID, Question: a.Question, Player: a.Player,
+		Item: q.Item.ID, Kind: string(q.Kind()), Pack: q.Pack, PackVersion: q.PackVersion, Set: q.Set, Lang: q.Lang,
+		Choices: a.Response.Choices, Text: a.Response.Text, Correct: a.Correct, Score: a.Score, Points: a.Points, ElapsedMS: ms(a.Elapsed)}
+}
+
+func (r *room) answerStored(a *Answer, err error) {
+	r.pending--
+	c := r.byPlayer[a.Player]
+	if err != nil {
+		r.s.Forget(a.ID)
+		if errors.Is(err, errBusy) {
+			if c != nil {
+				r.sendJSON(c, errorMsg{Type: "error", Code: CodeBusy, Message: "the box is busy: send again", Ref: a.ID})
+			}
+			return
+		}
+		if failure.KindOf(err) == failure.Conflict {
+			if c != nil {
+				r.sendJSON(c, errorMsg{Type: "error", Code: ErrIDConflict.Code, Message: ErrIDConflict.Message, Ref: a.ID})
+			}
+			return
+		}
+		r.hub.log.Error("live: store answer", "code", r.code, "err", err)
+		if c != nil {
+			r.sendJSON(c, errorMsg{Type: "error", Code: CodeStoreFailed, Message: "the box could not store the answer: send again", Ref: a.ID})
+		}
+		return
+	}
+	r.s.Stored(a.ID)
+	r.counts = true
+	r.ranks = nil
+	if c != nil {
+		r.sendJSON(c, ackMsg{Type: "ack", ID: a.ID, Q: a.Question})
+	}
+}
+
+func (r *room) join(ev joinReq) {
+	req := ev.req
+	token := NewToken()
+	hash := HashToken(token)
+	now := time.Now()
+	if p, ok := r.s.PlayerOfLearner(req.Learner); isSignedIn(req.Learner) && ok {
+		// A signed-in student on another device: the same player, with a
+		// new secret for this device.
+		old := p.TokenHash
+		r.s.Rekey(p.ID, hash)
+		rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Removed: p.Removed}
+		r.write(store.LiveWrite{Player: &rec}, func(r *room, err error) {
+			if err != nil {
+				r.s.Rekey(p.ID, old)
+				ev.reply <- joinResult{err: err}
+				return
+			}
+			delete(r.tokens, old)
+			r.tokens[hash] = p.ID
+			ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
+		})
+		return
+	}
+	nick := req.Nickname
+	if r.s.Opts.GeneratedNames || nick == "" {
+		lang := req.Lang
+		if lang == "" {
+			lang = r.lang
+		}
+		nick = r.s.FreeNickname(lang, randIntN)
+	}
+	p, err := r.s.Join(now, req.Learner, nick, hash)
+	if err != nil {
+		ev.reply <- joinResult{err: err}
+		return
+	}
+	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Joined: p.Joined}
+	r.write(store.LiveWrite{Join: &rec}, func(r *room, err error) {
+		if err != nil {
+			r.s.Unjoin(p.ID)
+			ev.reply <- joinResult{err: err}
+			return
+		}
+		r.tokens[hash] = p.ID
+		r.changed[p.ID] = true
+		r.publish()
+		ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
+	})
+}
+
+func isSignedIn(learner string) bool { return len(learner) > 8 && learner[:8] == "student:" }
+
+func (r *room) kick(c *conn, id string) {
+	p, err := r.s.Remove(id)
+	if err != nil {
+		r.refuseErr(c, err, id)
+		return
+	}
+	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname, Removed: true}
+	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("remove player"))
+	delete(r.tokens, p.TokenHash)
+	if pc, ok := r.byPlayer[id]; ok {
+		r.sendJSON(pc, errorMsg{Type: "error", Code: ErrRemoved.Code, Message: ErrRemoved.Message})
+		pc.close(CloseRemoved, "removed by the teacher")
+		r.drop(pc)
+	}
+	delete(r.changed, id)
+	r.removed = append(r.removed, id)
+	r.counts = true
+	r.ranks = nil
+	r.publish()
+}
+
+func (r *room) rename(c *conn, id string) {
+	p, ok := r.s.Player(id)
+	if !ok || p.Removed {
+		r.refuseErr(c, ErrNoPlayer, id)
+		return
+	}
+	if _, err := r.s.Rename(id, r.s.FreeNickname(r.lang, randIntN)); err != nil {
+		r.refuseErr(c, err, id)
+		return
+	}
+	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname}
+	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("rename player"))
+	if pc, ok := r.byPlayer[id]; ok {
+		r.sendJSON(pc, youMsg{Type: "you", Player: p.ID, Nickname: p.Nickname, Score: p.Score})
+	}
+	r.changed[id] = true
+}
+
+func (r *room) logStoreErr(what string) func(*room, error) {
+	return func(r *room, err error) {
+		if err != nil {
+			r.hub.log.Error("live: "+what, "code", r.code, "err", err)
+		}
+	}
+}
+
+// changedPhase tells everyone about the session's new phase and stores it.
+func (r *room) changedPhase() {
+	r.saveState()
+	r.schedule()
+	r.publish()
+	q := r.s.Current()
+	switch r.s.Phase() {
+	case Open:
+		st, host := r.questionView(RoleStudent, time.Now()), r.questionView(RoleScreen, time.Now())
+		r.broadcast(questionMsg{Type: "question", questionView: *st}, questionMsg{Type: "question", questionView: *host})
+	case Closed:
+		m := closedMsg{Type: "closed", Q: q}
+		r.broadcast(m, m)
+		r.counts = true
+	case Revealed:
+		st, host := r.revealView(false), r.revealView(true)
+		r.broadcast(revealMsg{Type: "reveal", revealView: *st}, revealMsg{Type: "reveal", revealView: *host})
+		r.sendResults()
+	case Board:
+		m := boardMsg{Type: "board", Board: r.top()}
+		r.broadcast(m, m)
+	case Ended:
+		r.endedAt = time.Now()
+		m := endedMsg{Type: "ended"}
+		if r.s.Opts.Points {
+			m.Board = r.top()
+		}
+		r.broadcast(m, m)
+		r.sendResults()
+	}
+}
+
+// sendResults gives every connected student their own result.
+func (r *room) sendResults() {
+	for c := range r.students {
+		if res := r.resultView(c.player); res != nil {
+			r.sendJSON(c, resultMsg{Type: "result", resultView: *res})
+		}
+	}
+}
+
+// schedule sets the timer for the open question's deadline.
+func (r *room) schedule() {
+	r.timer.Stop()
+	if d := r.s.Deadline(); !d.IsZero() {
+		r.timer.Reset(time.Until(d))
+	}
+}
+
+// flush sends the screens what changed since the last flush: who joined,
+// left or came back, and how many answered.
+func (r *room) flush() {
+	if len(r.changed) == 0 && len(r.removed) == 0 && !r.counts {
+		return
+	}
+	if len(r.hosts) == 0 {
+		clear(r.changed)
+		r.removed, r.counts = nil, false
+		return
+	}
+	if len(r.changed) > 0 || len(r.removed) > 0 {
+		m := playersMsg{Type: "players", Remove: r.removed}
+		for id := range r.changed {
+			if p, ok := r.s.Player(id); ok && !p.Removed {
+				_, online := r.byPlayer[id]
+				m.Add = append(m.Add, playerView{ID: id, Nickname: p.Nickname, Online: online})
+			}
+		}
+		m.Count, m.Online, m.Answered = r.s.PlayerCount(), len(r.byPlayer), r.s.Answered(r.s.Current())
+		r.broadcast(nil, m)
+		clear(r.changed)
+		r.removed = nil
+	}
+	if r.counts && r.s.Current() >= 0 {
+		r.broadcast(nil, countsMsg{Type: "counts", Q: r.s.Current(), Answered: r.s.Answered(r.s.Current()), Players: r.s.PlayerCount()})
+	}
+	r.counts = false
+}
+
+func constantEqual(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	var v byte
+	for i := 0; i < len(a); i++ {
+		v |= a[i] ^ b[i]
+	}
+	return v == 0
+}

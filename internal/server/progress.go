@@ -1,0 +1,118 @@
+package server
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+// assignmentView is an assignment resolved against the installed packs.
+type assignmentView struct {
+	store.Assignment
+	Title   string
+	Label   string // "Lesson: …" or "Exercises: …", to tell a lesson from its set
+	Lang    string
+	URL     string
+	Items   []string // item ids, for a set
+	Missing bool     // its pack (or lesson, set) is no longer installed
+}
+
+func (s *Server) resolveAssignments(ctx context.Context, classID, lang string) ([]assignmentView, error) {
+	as, err := s.db.Assignments(ctx, classID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]assignmentView, 0, len(as))
+	for _, a := range as {
+		v := assignmentView{Assignment: a, Title: a.Pack + " / " + a.Ref, Missing: true}
+		if p, ok := s.lib.Pack(a.Pack); ok {
+			m := &p.Manifest
+			cl := contentLang(lang, m.Languages)
+			v.Lang = cl
+			switch a.Kind {
+			case "lesson":
+				if l, _, ok := m.Lesson(a.Ref); ok {
+					v.Title, v.URL, v.Missing = l.Title.In(cl, m.Languages[0]), lessonURL(m.ID, l.ID), false
+				}
+			case "set":
+				if set, ok := p.Sets[a.Ref]; ok {
+					v.Title, v.URL, v.Missing = set.Title.In(cl, m.Languages[0]), setURL(m.ID, set.ID), false
+					for _, it := range set.Items {
+						v.Items = append(v.Items, it.ID)
+					}
+				}
+			}
+		}
+		v.Label = i18n.T(lang, "class."+a.Kind, v.Title)
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// cell is one learner's progress on one assignment.
+type cell struct {
+	Status  string // "new", "started", "mastered"
+	Percent int
+	Label   string
+	URL     string
+}
+
+// progressGrid computes, for each student and assignment, the status under
+// the class's mastery rule: one query a set and a pack, not one a cell.
+func (s *Server) progressGrid(ctx context.Context, class store.Class, students []store.Student, as []assignmentView, lang string) ([][]cell, error) {
+	rule, err := learn.ParseMasteryRule(class.Mastery)
+	if err != nil {
+		rule = learn.DefaultMastery
+	}
+	learners := store.LearnerIDs(students)
+	grid := make([][]cell, len(students))
+	for i := range grid {
+		grid[i] = make([]cell, len(as))
+	}
+	lessons := map[string]map[string]map[string]bool{} // pack → learner → lesson
+	for j, a := range as {
+		switch a.Kind {
+		case "lesson":
+			done, ok := lessons[a.Pack]
+			if !ok {
+				if done, err = s.db.LessonsCompleted(ctx, learners, a.Pack); err != nil {
+					return nil, err
+				}
+				lessons[a.Pack] = done
+			}
+			for i, l := range learners {
+				c := cell{Status: "new", Label: i18n.T(lang, "progress.not_read")}
+				if done[l][a.Ref] {
+					c = cell{Status: "mastered", Percent: 100, Label: i18n.T(lang, "progress.read")}
+				}
+				grid[i][j] = c
+			}
+		case "set":
+			atts, err := s.db.Attempts(ctx, learners, a.Pack, a.Ref)
+			if err != nil {
+				return nil, err
+			}
+			by := map[string][]learn.Result{}
+			for _, at := range atts {
+				by[at.Learner] = append(by[at.Learner], learn.Result{Item: at.Item, Correct: at.Correct})
+			}
+			for i, l := range learners {
+				status, frac := rule.Mastery(by[l], a.Items)
+				c := cell{Percent: int(frac*100 + 0.5)}
+				switch status {
+				case learn.NotStarted:
+					c.Status, c.Label = "new", i18n.T(lang, "progress.not_started")
+				case learn.Started:
+					c.Status, c.Label = "started", fmt.Sprintf("%d%%", c.Percent)
+				case learn.Mastered:
+					c.Status, c.Label = "mastered", i18n.T(lang, "progress.mastered")
+				}
+				grid[i][j] = c
+			}
+		}
+	}
+	return grid, nil
+}

@@ -1,0 +1,343 @@
+package server
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+type heatmapRow struct {
+	Student store.Student
+	Cells   []cell
+}
+
+// handleHeatmap shows students × assignments, coloured by mastery.
+func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	lang := s.lang(r)
+	students, err := s.db.Students(r.Context(), c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	as, err := s.resolveAssignments(r.Context(), c.ID, lang)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	grid, err := s.progressGrid(r.Context(), c, students, as, lang)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows := make([]heatmapRow, len(students))
+	mastered := make([]int, len(as))
+	for i, st := range students {
+		rows[i] = heatmapRow{Student: st, Cells: grid[i]}
+		for j, a := range as {
+			if a.Kind == "set" {
+				rows[i].Cells[j].URL = classURL(c) + "/students/" + st.ID
+			}
+			if grid[i][j].Status == "mastered" {
+				mastered[j]++
+			}
+		}
+	}
+	rule, _ := learn.ParseMasteryRule(c.Mastery)
+	s.render(w, r, http.StatusOK, "heatmap", i18n.T(lang, "heatmap.title", c.Name), false, struct {
+		Class       store.Class
+		Assignments []assignmentView
+		Rows        []heatmapRow
+		Mastered    []int
+		Rule        string
+	}{c, as, rows, mastered, masteryText(lang, rule)})
+}
+
+func masteryText(lang string, r learn.MasteryRule) string {
+	switch r.Kind {
+	case "all":
+		return i18n.T(lang, "mastery.all")
+	case "streak":
+		return i18n.T(lang, "mastery.streak", r.N)
+	}
+	return i18n.T(lang, "mastery.last", r.M, r.N)
+}
+
+type itemRow struct {
+	N           int
+	Prompt      template.HTML
+	Tried       int
+	Attempts    int
+	Percent     int // of attempts that were correct
+	FirstRight  int // percent of learners right at their first attempt
+	Wrong       []wrongAnswer
+	NotTried    []string
+	HasAttempts bool
+}
+
+type wrongAnswer struct {
+	Answer template.HTML
+	Count  int
+}
+
+// handleItemAnalysis shows, per exercise of a set, how the class did: the
+// share of correct answers, the most common wrong answers, and who has not
+// tried it.
+func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	lang := s.lang(r)
+	p, ok := s.lib.Pack(r.PathValue("pack"))
+	if !ok {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(lang, "error.no_pack", r.PathValue("pack"))))
+		return
+	}
+	set, ok := p.Sets[r.PathValue("set")]
+	if !ok {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(lang, "error.no_set", r.PathValue("set"))))
+		return
+	}
+	students, err := s.db.Students(r.Context(), c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	atts, err := s.db.Attempts(r.Context(), store.LearnerIDs(students), p.Manifest.ID, set.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := map[string]string{}
+	for _, st := range students {
+		names[st.LearnerID()] = st.Name
+	}
+	m := &p.Manifest
+	cl := contentLang(lang, m.Languages)
+	var rows []itemRow
+	for n, it := range set.Items {
+		row := itemRow{N: n + 1, Prompt: template.HTML(it.Prompt.In(cl, m.Languages[0]))}
+		first := map[string]bool{}
+		tried := map[string]bool{}
+		wrong := map[string]int{}
+		right := 0
+		firstRight := 0
+		for _, a := range atts {
+			if a.Item != it.ID {
+				continue
+			}
+			row.Attempts++
+			if a.Correct {
+				right++
+			} else {
+				wrong[a.Answer]++
+			}
+			if !first[a.Learner] {
+				first[a.Learner] = true
+				if a.Correct {
+					firstRight++
+				}
+			}
+			tried[a.Learner] = true
+		}
+		row.Tried = len(tried)
+		row.HasAttempts = row.Attempts > 0
+		if row.Attempts > 0 {
+			row.Percent = (100*right + row.Attempts/2) / row.Attempts
+			row.FirstRight = (100*firstRight + len(tried)/2) / len(tried)
+		}
+		for ans, n := range wrong {
+			row.Wrong = append(row.Wrong, wrongAnswer{Answer: answerText(&it, ans, cl, m.Languages[0]), Count: n})
+		}
+		sort.Slice(row.Wrong, func(i, j int) bool { return row.Wrong[i].Count > row.Wrong[j].Count })
+		if len(row.Wrong) > 3 {
+			row.Wrong = row.Wrong[:3]
+		}
+		for _, st := range students {
+			if !tried[st.LearnerID()] {
+				row.NotTried = append(row.NotTried, st.Name)
+			}
+		}
+		rows = append(rows, row)
+	}
+	s.render(w, r, http.StatusOK, "items", set.Title.In(cl, m.Languages[0]), true, struct {
+		Class    store.Class
+		SetTitle string
+		Lang     string
+		Rows     []itemRow
+	}{c, set.Title.In(cl, m.Languages[0]), cl, rows})
+}
+
+// answerText shows a stored answer as the student saw it: picked options by
+// their text, true/false by name, typed text as typed.
+func answerText(it *learn.Item, stored, lang, fallback string) template.HTML {
+	var picks []int
+	if strings.HasPrefix(stored, "[") && json.Unmarshal([]byte(stored), &picks) == nil && (it.Kind == learn.Choice || it.Kind == learn.Multi) {
+		var parts []string
+		for _, p := range picks {
+			if p >= 0 && p < len(it.Choices) {
+				parts = append(parts, it.Choices[p].Text.In(lang, fallback))
+			}
+		}
+		return template.HTML(strings.Join(parts, "; "))
+	}
+	if it.Kind == learn.TrueFalse && (stored == "true" || stored == "false") {
+		return template.HTML(template.HTMLEscapeString(i18n.T(lang, "exercise."+stored)))
+	}
+	return template.HTML(template.HTMLEscapeString(stored))
+}
+
+type attemptDay struct {
+	Date     string
+	Attempts []store.Attempt
+	Right    int
+}
+
+// handleStudentReport shows one student's attempts over time.
+func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	lang := s.lang(r)
+	st, err := s.db.Student(r.Context(), r.PathValue("student"))
+	if err != nil || st.ClassID != c.ID {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(lang, "student.not_in_class")))
+		return
+	}
+	atts, err := s.db.Attempts(r.Context(), []string{st.LearnerID()}, "", "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var days []attemptDay
+	for _, a := range atts {
+		d := i18n.Date(lang, a.Time)
+		if len(days) == 0 || days[len(days)-1].Date != d {
+			days = append(days, attemptDay{Date: d})
+		}
+		day := &days[len(days)-1]
+		day.Attempts = append(day.Attempts, a)
+		if a.Correct {
+			day.Right++
+		}
+	}
+	s.render(w, r, http.StatusOK, "student-report", st.Name, false, struct {
+		Class   store.Class
+		Student store.Student
+		Days    []attemptDay
+		Chart   template.HTML
+		Total   int
+	}{c, st, days, attemptsChart(atts), len(atts)})
+}
+
+// attemptsChart draws a student's answers as an SVG strip, oldest first: a
+// tall green bar for a right answer, a short red one for a wrong one.
+func attemptsChart(atts []store.Attempt) template.HTML {
+	const w, h = 6, 40
+	if len(atts) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	width := len(atts) * w
+	b.WriteString(`<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ` + strconv.Itoa(width) + ` ` + strconv.Itoa(h) + `" preserveAspectRatio="none" role="img">`)
+	for i, a := range atts {
+		bh, color := h/3, "#c62828"
+		if a.Correct {
+			bh, color = h, "#0b6e4f"
+		}
+		b.WriteString(`<rect x="` + strconv.Itoa(i*w) + `" y="` + strconv.Itoa(h-bh) + `" width="` + strconv.Itoa(w-1) + `" height="` + strconv.Itoa(bh) + `" fill="` + color + `"/>`)
+	}
+	b.WriteString(`</svg>`)
+	return template.HTML(b.String())
+}
+
+// reportRow counts, for one assignment, the students who mastered it, in
+// all and by gender ([mastered, of]).
+type reportRow struct {
+	Title                     string
+	Total, Mastered           int
+	Female, Male, Unspecified [2]int
+}
+
+// handleClassReport is a printable summary: each assignment's mastery,
+// split by gender as the programme reports it.
+func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	lang := s.lang(r)
+	students, err := s.db.Students(r.Context(), c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	as, err := s.resolveAssignments(r.Context(), c.ID, lang)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	grid, err := s.progressGrid(r.Context(), c, students, as, lang)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	var rows []reportRow
+	for j, a := range as {
+		row := reportRow{Title: a.Label, Total: len(students)}
+		for i, st := range students {
+			done := 0
+			if grid[i][j].Status == "mastered" {
+				done = 1
+				row.Mastered++
+			}
+			switch st.Gender {
+			case "female":
+				row.Female[0] += done
+				row.Female[1]++
+			case "male":
+				row.Male[0] += done
+				row.Male[1]++
+			default:
+				row.Unspecified[0] += done
+				row.Unspecified[1]++
+			}
+		}
+		rows = append(rows, row)
+	}
+	s.render(w, r, http.StatusOK, "report", i18n.T(lang, "report.title", c.Name), false, struct {
+		Class    store.Class
+		Date     string
+		Students int
+		Rows     []reportRow
+	}{c, i18n.Date(lang, s.now()), len(students), rows})
+}
+
+// handleExportResults writes every answer of the class as CSV, one row an
+// answer.
+func (s *Server) handleExportResults(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	students, err := s.db.Students(r.Context(), c.ID)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	atts, err := s.db.Attempts(r.Context(), store.LearnerIDs(students), "", "")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	byLearner := map[string]store.Student{}
+	for _, st := range students {
+		byLearner[st.LearnerID()] = st
+	}
+	var buf bytes.Buffer
+	cw := csv.NewWriter(&buf)
+	cw.Write([]string{"student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"})
+	for _, a := range atts {
+		st := byLearner[a.Learner]
+		cw.Write([]string{roster.SafeCell(st.Name), st.Gender, roster.SafeCell(st.ExternalID), a.Pack, a.Set, a.Item,
+			strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format("2006-01-02T15:04:05Z")})
+	}
+	cw.Flush()
+	writeCSV(w, "results-"+c.Code+".csv", buf.Bytes())
+}

@@ -1,0 +1,238 @@
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/upstream/wire"
+)
+
+// Sneakernet on the box's side: Export writes the events the hub has not
+// acknowledged to a signed bundle (for a USB stick); Import applies what
+// comes back on the stick — the hub's signed acknowledgement, which moves
+// the cursor, and pack archives, which are installed.
+
+// bundleBatch is the number of events in each batch of a bundle.
+const bundleBatch = 5000
+
+// ExportResult says what Export wrote.
+type ExportResult struct {
+	Path              string
+	Events            int
+	FirstSeq, LastSeq int64 // 0 when there was nothing to send
+	Batches           int
+	Bytes             int64
+	After             int64             // the acknowledged cursor the bundle starts after
+	Packs             map[string]string // installed packs, id → version, named in the bundle
+}
+
+// Export writes a signed bundle of every event after the acknowledged
+// cursor into dir, named BOXID-FIRST-LAST.stembundle. The bundle is signed
+// with a key derived from the box's credential, so the hub can tell it
+// from a forgery; exporting changes nothing on the box (the cursor moves
+// only when the acknowledgement comes back).
+func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string) (ExportResult, error) {
+	link, err := db.UpstreamLink(ctx)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	cred, err := wire.ParseCredential(link.Credential)
+	if err != nil {
+		return ExportResult{}, fmt.Errorf("upstream: the stored credential is damaged; enroll the box again")
+	}
+	boxID, err := db.BoxID(ctx)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	st, err := db.UpstreamState(ctx)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	res := ExportResult{After: st.AckedSeq, Packs: map[string]string{}}
+	var batches [][]byte
+	after := st.AckedSeq
+	for {
+		evs, err := db.EventsAfter(ctx, after, bundleBatch)
+		if err != nil {
+			return ExportResult{}, err
+		}
+		if len(evs) == 0 {
+			break
+		}
+		b, err := wire.Marshal(wire.Batch{BoxID: boxID, Clock: stamp(), Events: toWire(evs)})
+		if err != nil {
+			return ExportResult{}, err
+		}
+		batches = append(batches, b)
+		if res.FirstSeq == 0 {
+			res.FirstSeq = evs[0].Seq
+		}
+		res.LastSeq = evs[len(evs)-1].Seq
+		res.Events += len(evs)
+		after = res.LastSeq
+	}
+	if lib != nil {
+		for _, p := range lib.Packs() {
+			res.Packs[p.Manifest.ID] = p.Manifest.Version
+		}
+	}
+	h := wire.BundleHeader{BoxID: boxID, Credential: cred.ID, School: link.SchoolID, Created: stamp(),
+		FirstSeq: res.FirstSeq, LastSeq: res.LastSeq, Events: res.Events, Packs: res.Packs}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return ExportResult{}, fmt.Errorf("upstream: %w", err)
+	}
+	name := fmt.Sprintf("%s-%d-%d%s", boxID, res.FirstSeq, res.LastSeq, wire.BundleExt)
+	res.Path = filepath.Join(dir, name)
+	f, err := os.CreateTemp(dir, ".tmp-"+name+"-*")
+	if err != nil {
+		return ExportResult{}, fmt.Errorf("upstream: %w", err)
+	}
+	defer os.Remove(f.Name())
+	if err := wire.WriteBundle(f, h, batches, wire.BundleKey(cred.Secret)); err != nil {
+		f.Close()
+		return ExportResult{}, fmt.Errorf("upstream: write bundle: %w", err)
+	}
+	// A stick is pulled out the moment the command ends: flush it first.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return ExportResult{}, fmt.Errorf("upstream: write bundle: %w", err)
+	}
+	info, _ := f.Stat()
+	if err := f.Close(); err != nil {
+		return ExportResult{}, fmt.Errorf("upstream: write bundle: %w", err)
+	}
+	if err := os.Rename(f.Name(), res.Path); err != nil {
+		return ExportResult{}, fmt.Errorf("upstream: write bundle: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	res.Batches = len(batches)
+	if info != nil {
+		res.Bytes = info.Size()
+	}
+	return res, nil
+}
+
+// ImportResult says what Import did.
+type ImportResult struct {
+	Acks      int   // acknowledgements applied
+	AckedSeq  int64 // the cursor after them
+	Moved     bool  // the cursor moved
+	Installed []string
+	Unchanged []string // packs already installed
+}
+
+// Import applies a file from the hub, or every such file in a folder: a
+// .stemack moves the cursor forward (never back), a .stempack is installed
+// (verified as any install). Applying a file twice changes nothing. An
+// acknowledgement of another box, or not signed by this box's hub, is
+// refused.
+func Import(ctx context.Context, db *store.DB, lib *content.Library, path string) (ImportResult, error) {
+	var files []string
+	st, err := os.Stat(path)
+	if err != nil {
+		return ImportResult{}, fmt.Errorf("upstream: %w", err)
+	}
+	if st.IsDir() {
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			return ImportResult{}, fmt.Errorf("upstream: %w", err)
+		}
+		for _, e := range entries {
+			n := e.Name()
+			if !e.IsDir() && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, wire.AckExt) || strings.HasSuffix(n, content.Extension)) {
+				files = append(files, filepath.Join(path, n))
+			}
+		}
+		sort.Strings(files)
+		if len(files) == 0 {
+			return ImportResult{}, fmt.Errorf("upstream: %s holds no %s or %s file", path, wire.AckExt, content.Extension)
+		}
+	} else {
+		files = []string{path}
+	}
+	var res ImportResult
+	for _, f := range files {
+		if strings.HasSuffix(f, content.Extension) {
+			if lib == nil {
+				return res, fmt.Errorf("upstream: no pack library to install %s into", f)
+			}
+			r, err := lib.InstallFile(f, content.InstallOptions{})
+			if err != nil {
+				return res, fmt.Errorf("upstream: %s: %w", filepath.Base(f), err)
+			}
+			name := r.Pack.Manifest.ID + " " + r.Pack.Manifest.Version
+			if r.Unchanged {
+				res.Unchanged = append(res.Unchanged, name)
+			} else {
+				res.Installed = append(res.Installed, name)
+			}
+			continue
+		}
+		moved, acked, err := applyAck(ctx, db, f)
+		if err != nil {
+			return res, err
+		}
+		res.Acks++
+		res.Moved = res.Moved || moved
+		res.AckedSeq = acked
+	}
+	return res, nil
+}
+
+func applyAck(ctx context.Context, db *store.DB, path string) (bool, int64, error) {
+	link, err := db.UpstreamLink(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	hubKey, err := wire.DecodeKey(link.HubKey)
+	if err != nil {
+		return false, 0, fmt.Errorf("upstream: the stored hub key is damaged; enroll the box again")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false, 0, fmt.Errorf("upstream: %w", err)
+	}
+	defer f.Close()
+	ack, err := wire.ReadAck(f, hubKey)
+	if errors.Is(err, wire.ErrBadSignature) {
+		return false, 0, fmt.Errorf("upstream: %s is not signed by this box's hub (altered, or from another hub)", filepath.Base(path))
+	}
+	if err != nil {
+		return false, 0, fmt.Errorf("upstream: %s: %w", filepath.Base(path), err)
+	}
+	boxID, err := db.BoxID(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	cred, _ := wire.ParseCredential(link.Credential)
+	if ack.BoxID != boxID || ack.Credential != cred.ID {
+		return false, 0, fmt.Errorf("upstream: %s acknowledges box %s, not this box %s", filepath.Base(path), ack.BoxID, boxID)
+	}
+	last, err := db.LastSeq(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	if ack.AckedSeq > last {
+		return false, 0, fmt.Errorf("upstream: %s acknowledges events up to %d, but this box has only %d (was it restored from a backup?)", filepath.Base(path), ack.AckedSeq, last)
+	}
+	moved, err := db.AdvanceUpstream(ctx, ack.AckedSeq, time.UnixMilli(ack.HubMS))
+	if err != nil {
+		return false, 0, err
+	}
+	st, err := db.UpstreamState(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	return moved, st.AckedSeq, nil
+}

@@ -1,0 +1,68 @@
+package wire
+
+// The JSON bodies of the hub's API for boxes. Paths:
+//
+//	POST /api/v1/enroll          EnrollRequest → EnrollResponse (no credential needed: the token is one)
+//	POST /api/v1/events          a batch (MediaType, gzip) → IngestResponse
+//	GET  /api/v1/catalogue       → Catalogue
+//	GET  /api/v1/packs/{id}/{version}/manifest, …/signature   the pack's manifest.json and manifest.sig
+//	GET  /api/v1/files/{sha256}  a pack file by content (Range requests honoured)
+//
+// Every request but enroll carries "Authorization: Bearer CREDENTIAL".
+// Errors are {"error": message, "code": kind} with an HTTP status.
+
+// Paths of the API.
+const (
+	PathEnroll    = "/api/v1/enroll"
+	PathEvents    = "/api/v1/events"
+	PathCatalogue = "/api/v1/catalogue"
+	PathFiles     = "/api/v1/files/"
+	PathPacks     = "/api/v1/packs/"
+)
+
+// EnrollRequest turns a one-time enrollment token into a credential.
+type EnrollRequest struct {
+	Token string `json:"token"`
+	BoxID string `json:"box_id"`
+	Name  string `json:"name,omitempty"` // how the box calls itself, for the operator
+}
+
+// EnrollResponse carries the box's credential, shown this once.
+type EnrollResponse struct {
+	Credential string `json:"credential"`
+	BoxID      string `json:"box_id"`
+	SchoolID   string `json:"school_id"`
+	SchoolName string `json:"school_name"`
+	Region     string `json:"region"`
+	HubKey     string `json:"hub_key"` // the hub's Ed25519 public key, which signs acknowledgements
+	HubURL     string `json:"hub_url,omitempty"`
+}
+
+// IngestResponse answers a batch.
+type IngestResponse struct {
+	AckedSeq   int64 `json:"acked_seq"`  // highest seq the hub holds contiguously for the box
+	Stored     int   `json:"stored"`     // events of this batch that were new
+	Duplicates int   `json:"duplicates"` // events the hub already had
+}
+
+// ErrorBody is every error's body.
+type ErrorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Catalogue lists the packs the hub distributes to a box.
+type Catalogue struct {
+	Packs []CataloguePack `json:"packs"`
+}
+
+// CataloguePack is one pack version in the catalogue.
+type CataloguePack struct {
+	ID             string `json:"id"`
+	Version        string `json:"version"`
+	Subject        string `json:"subject"`
+	Title          string `json:"title"`
+	ManifestSHA256 string `json:"manifest_sha256"`
+	Size           int64  `json:"size"`     // bytes of all its files
+	Required       bool   `json:"required"` // the box's school must have it
+}
