@@ -125,8 +125,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	}
 	checkEveryRouteListed(t, routes)
 
-	devices := map[string]*device{}
-	for _, role := range allRoles {
+	signedIn := func(role string) *device {
 		d := s.device(t, "en")
 		switch role {
 		case student:
@@ -138,7 +137,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		case adminR:
 			d.signIn("admin", password)
 		}
-		devices[role] = d
+		return d
+	}
+	devices := map[string]*device{}
+	for _, role := range allRoles {
+		devices[role] = signedIn(role)
 	}
 	home := map[string]string{student: "/me", otherT: "/teach", teacherR: "/teach", adminR: "/teach"}
 	csrf := map[string]string{}
@@ -167,17 +170,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				form.Set("csrf", csrf[role])
 				r = d.postForm(rt.path, form)
 				if rt.path == "/logout" && role != anon { // sign back in for the next routes
-					*d = *s.device(t, "en")
-					switch role {
-					case student:
-						d.postForm("/student/"+s.classA.Code, url.Values{"student": {sid}})
-					case otherT:
-						d.signIn("bakhtiyor", password)
-					case teacherR:
-						d.signIn("aziza", password)
-					case adminR:
-						d.signIn("admin", password)
-					}
+					*d = *signedIn(role)
 					csrf[role] = d.csrf(home[role])
 				}
 			}

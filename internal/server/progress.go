@@ -116,3 +116,17 @@ func (s *Server) progressGrid(ctx context.Context, class store.Class, students [
 	}
 	return grid, nil
 }
+
+// classProgress loads a class's students and assignments and their grid.
+func (s *Server) classProgress(ctx context.Context, c store.Class, lang string) ([]store.Student, []assignmentView, [][]cell, error) {
+	students, err := s.db.Students(ctx, c.ID)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	as, err := s.resolveAssignments(ctx, c.ID, lang)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	grid, err := s.progressGrid(ctx, c, students, as, lang)
+	return students, as, grid, err
+}

@@ -25,17 +25,7 @@ type heatmapRow struct {
 // handleHeatmap shows students × assignments, coloured by mastery.
 func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
 	lang := s.lang(r)
-	students, err := s.db.Students(r.Context(), c.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	as, err := s.resolveAssignments(r.Context(), c.ID, lang)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	grid, err := s.progressGrid(r.Context(), c, students, as, lang)
+	students, as, grid, err := s.classProgress(r.Context(), c, lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -267,17 +257,7 @@ type reportRow struct {
 // split by gender as the programme reports it.
 func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
 	lang := s.lang(r)
-	students, err := s.db.Students(r.Context(), c.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	as, err := s.resolveAssignments(r.Context(), c.ID, lang)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	grid, err := s.progressGrid(r.Context(), c, students, as, lang)
+	students, as, grid, err := s.classProgress(r.Context(), c, lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return
