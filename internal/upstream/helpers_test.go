@@ -177,7 +177,6 @@ func noProxyClient(timeout time.Duration) *http.Client {
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 }
 
-
 func writeJSON(tb testing.TB, path string, v any) {
 	tb.Helper()
 	b, err := json.Marshal(v)

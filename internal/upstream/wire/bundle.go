@@ -44,17 +44,17 @@ var ErrBadSignature = errors.New("the signature does not match (the file was alt
 
 // BundleHeader describes a bundle.
 type BundleHeader struct {
-	BoxID       string            `json:"box_id"`
-	Credential  string            `json:"credential"` // the credential's id, never its secret
-	School      string            `json:"school"`
-	Created     Clock             `json:"created"`
-	FirstSeq    int64             `json:"first_seq"`
-	LastSeq     int64             `json:"last_seq"`
-	Events      int               `json:"events"`
-	Batches     int               `json:"batches"`
-	BodySHA256  string            `json:"body_sha256"`
-	BodyBytes   int64             `json:"body_bytes"`
-	Packs       map[string]string `json:"packs,omitempty"` // installed pack id → version, so the hub can send updates back
+	BoxID      string            `json:"box_id"`
+	Credential string            `json:"credential"` // the credential's id, never its secret
+	School     string            `json:"school"`
+	Created    Clock             `json:"created"`
+	FirstSeq   int64             `json:"first_seq"`
+	LastSeq    int64             `json:"last_seq"`
+	Events     int               `json:"events"`
+	Batches    int               `json:"batches"`
+	BodySHA256 string            `json:"body_sha256"`
+	BodyBytes  int64             `json:"body_bytes"`
+	Packs      map[string]string `json:"packs,omitempty"` // installed pack id → version, so the hub can send updates back
 }
 
 // Bundle is a read bundle, not yet verified.
