@@ -454,7 +454,7 @@ func TestLAN(t *testing.T) {
 			keeper, renamed = id2, id1
 		}
 		var boxes []discovery.Box
-		waitFor(t, "one box renames", 30*time.Second, func() bool {
+		waitFor(t, "one box renames", 90*time.Second, func() bool {
 			out, _, err := l.runIn(t, b, bin, "discover", "--json", "--timeout", "2s")
 			boxes = nil
 			if err != nil || json.Unmarshal([]byte(out), &boxes) != nil {

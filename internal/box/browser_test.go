@@ -51,7 +51,7 @@ func TestBrowserTeacherAndStudent(t *testing.T) {
 	base := "http://" + b.Addr().String()
 
 	shots := newShooter(t)
-	br := startBrowser(t, 60*time.Second)
+	br := startBrowser(t, 240*time.Second) // generous: CI runs other packages' tests beside it
 	teacher := br.tab(t, "teacher", nil)
 	student := br.tab(t, "student", chromedp.EmulateViewport(360, 640,
 		chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch))

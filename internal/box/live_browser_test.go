@@ -35,7 +35,7 @@ func TestBrowserLiveSession(t *testing.T) {
 	b, _ := mustRunBox(t, data, packs)
 	base := "http://" + b.Addr().String()
 	shots := liveShooter(t)
-	br := startBrowser(t, 120*time.Second)
+	br := startBrowser(t, 240*time.Second)
 	phone := chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
 
 	// 1. The teacher (the box's first admin) signs in, types three
