@@ -76,6 +76,9 @@ bench: build
 	# store alone and over HTTP; their ratio is the cost of durability.
 	$(GO) test -run '^$$' -bench RecordAnswer -benchtime 3s ./internal/store/
 	$(GO) run ./cmd/stembox-durability --bench
+	# The hub's ingest in events/s (SQLite; PostgreSQL too when
+	# STEMBOX_TEST_POSTGRES names a database) and bytes per event on the wire.
+	$(GO) test -run '^$$' -bench 'Ingest|Marshal' -benchtime 50x ./internal/hub/ ./internal/upstream/wire/
 
 # release builds stembox with cgo (SQLite) for the boxes it runs on:
 # linux/amd64 (small PCs), linux/arm64 (Raspberry Pi 3/4/5, 64-bit OS) and

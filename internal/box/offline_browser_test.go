@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -181,12 +182,12 @@ type offBrowser struct {
 	out *syncBuffer
 }
 
-func offStartBrowser(t *testing.T, timeout time.Duration) *offBrowser {
+func offStartBrowser(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) *offBrowser {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	t.Cleanup(cancel)
 	out := &syncBuffer{}
-	allocCtx, allocCancel := chromedp.NewExecAllocator(ctx,
+	allocCtx, allocCancel := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(offChromium),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -201,7 +202,7 @@ func offStartBrowser(t *testing.T, timeout time.Duration) *offBrowser {
 		chromedp.Flag("lang", "en-US"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.CombinedOutput(out),
-	)
+	}, extra...)...)
 	t.Cleanup(allocCancel)
 	bctx, bcancel := chromedp.NewContext(allocCtx)
 	t.Cleanup(bcancel)
@@ -229,9 +230,26 @@ var phone = chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2), chromed
 // device (one profile: its cookies, caches and IndexedDB).
 func (br *offBrowser) device(t *testing.T, name, base string) *offTab {
 	t.Helper()
-	tb := &offTab{t: t, name: name, ctx: br.ctx, base: base}
+	tb := &offTab{t: t, name: name, ctx: br.ctx, base: base, console: &syncBuffer{}}
+	tb.listen()
 	tb.do(phone)
 	return tb
+}
+
+// listen keeps what the tab's pages write to the console, and their
+// uncaught errors, for a failure's message.
+func (tb *offTab) listen() {
+	ctx, cancel := context.WithCancel(tb.ctx)
+	tb.t.Cleanup(cancel)
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			fmt.Fprintln(tb.console, m.String())
+		}
+	}()
 }
 
 // other opens a tab in a browser context of its own (another device).
@@ -239,7 +257,8 @@ func (br *offBrowser) other(t *testing.T, name, base string, setup chromedp.Acti
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(br.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	tb := &offTab{t: t, name: name, ctx: ctx, base: base}
+	tb := &offTab{t: t, name: name, ctx: ctx, base: base, console: &syncBuffer{}}
+	tb.listen()
 	tb.do(setup)
 	return tb
 }
@@ -249,14 +268,15 @@ type offTab struct {
 	t    *testing.T
 	name string
 	ctx  context.Context
-	base string // the box's URL
+	base    string      // the box's URL
+	console *syncBuffer // what its pages wrote to the console
 }
 
 func (tb *offTab) fatalf(format string, args ...any) {
 	tb.t.Helper()
 	loc, _ := chromedp.Run(tb.ctx, chromedp.Location())
 	text, _ := chromedp.Run(tb.ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
-	tb.t.Fatalf("%s (on %s): %s\npage text:\n%s", tb.name, loc, fmt.Sprintf(format, args...), text)
+	tb.t.Fatalf("%s (on %s): %s\npage text:\n%s\nconsole:\n%s", tb.name, loc, fmt.Sprintf(format, args...), text, tb.console.String())
 }
 
 func (tb *offTab) do(steps ...chromedp.Action[chromedp.Void]) {
@@ -270,7 +290,9 @@ func (tb *offTab) do(steps ...chromedp.Action[chromedp.Void]) {
 // beginning with wantPath has loaded (from the box or the service worker).
 func (tb *offTab) load(wantPath string, steps ...chromedp.Action[chromedp.Void]) {
 	tb.t.Helper()
-	resp, err := chromedp.RunResponse(tb.ctx, steps...)
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
 		tb.fatalf("loading %s: %v", wantPath, err)
 	}
@@ -298,9 +320,18 @@ func (tb *offTab) open(path string) {
 	tb.load(want, chromedp.Navigate(tb.base+path))
 }
 
+// settle waits until the connection bar shows (the script knows whether
+// the box answers): it moves the page down, and a tap must land where it
+// aims.
+func (tb *offTab) settle() {
+	tb.t.Helper()
+	tb.waitJS("the connection bar", `(function(){var c=document.getElementById("offline-conn");return !c||c.className.indexOf("unknown")<0})()`, 15*time.Second)
+}
+
 // tapTo taps a link or button that leads to another page.
 func (tb *offTab) tapTo(sel, wantPath string) {
 	tb.t.Helper()
+	tb.settle()
 	if strings.HasPrefix(sel, "//") {
 		tb.do(chromedp.WaitVisible(sel))
 		tb.load(wantPath, chromedp.Tap(sel))
@@ -312,6 +343,7 @@ func (tb *offTab) tapTo(sel, wantPath string) {
 
 func (tb *offTab) tap(sel string) {
 	tb.t.Helper()
+	tb.settle()
 	if strings.HasPrefix(sel, "//") {
 		tb.do(chromedp.WaitVisible(sel), chromedp.Tap(sel))
 		return
@@ -367,13 +399,13 @@ func (tb *offTab) waitJS(what, expr string, timeout time.Duration) {
 // connText is what the connection bar says, all lines.
 func (tb *offTab) connText() string {
 	tb.t.Helper()
-	return offJS[string](tb, `(function(){var c=document.getElementById("offline-conn");return c&&!c.hidden?c.innerText.replace(/\s+/g," ").trim():""})()`)
+	return offJS[string](tb, `(function(){var c=document.getElementById("offline-conn");return c?c.innerText.replace(/\s+/g," ").trim():""})()`)
 }
 
 func (tb *offTab) waitConn(want string, timeout time.Duration) {
 	tb.t.Helper()
 	tb.waitJS(fmt.Sprintf("the connection bar to say %q", want),
-		fmt.Sprintf(`(function(){var c=document.getElementById("offline-conn");return !!c&&!c.hidden&&c.innerText.replace(/\s+/g," ").indexOf(%q)>=0})()`, want), timeout)
+		fmt.Sprintf(`(function(){var c=document.getElementById("offline-conn");return !!c&&c.innerText.replace(/\s+/g," ").indexOf(%q)>=0})()`, want), timeout)
 }
 
 // noSideScroll fails the test when the page is wider than the phone.
@@ -482,9 +514,6 @@ func (tb *offTab) signOut(code string) {
 // kept on the device.
 func (tb *offTab) answerOffline(n int, pick func()) {
 	tb.t.Helper()
-	// The connection bar shows once the script knows the state: wait, so
-	// that taps land where they aim.
-	tb.waitJS("the connection bar", `!document.getElementById("offline-conn").hidden`, 15*time.Second)
 	pick()
 	tb.tap(`form.exercise button[type=submit]`)
 	tb.waitJS("the answer to be kept", `!!document.querySelector("section.verdict.queued")`, 20*time.Second)
@@ -536,8 +565,15 @@ func TestOfflineLessonAndQueuedAnswers(t *testing.T) {
 	br := offStartBrowser(t, 3*time.Minute)
 	st := br.device(t, "student", ob.url(""))
 
-	// Online: she signs in and opens the assigned lesson.
+	// Online: she signs in; her page offers to save the pack of her work.
 	st.signIn(sc.class.Code, "Zarina Rahimova")
+	st.waitJS("the offer to save her work", `!!document.querySelector('[data-offline-pack="mini"] button')`, 20*time.Second)
+	if offer := st.text(`[data-offline-pack="mini"]`); !strings.Contains(offer, "Mini pack") || !strings.Contains(offer, "about 38 KB") {
+		t.Errorf("her page's offer to save reads %q", offer)
+	}
+	st.noSideScroll("student's page")
+	shots.take(st, "home-online")
+	// She opens the assigned lesson.
 	st.open("/packs/mini/lessons/speed")
 	st.controlled("/packs/mini/lessons/speed", "/packs/mini/sets/speed", "/packs/mini/sets/speed/3")
 	st.waitConn("Connected to the box.", 10*time.Second)
@@ -791,6 +827,7 @@ func TestOfflinePackUpdate(t *testing.T) {
 	if h1 := dev.text(`main h1`); h1 != "Not on this device" {
 		t.Errorf("an unsaved page offline is titled %q", h1)
 	}
+	dev.waitJS("the offline page to list what the device keeps", `document.querySelectorAll(".offline-packs a").length > 0`, 10*time.Second)
 	if list := dev.text(`.offline-packs`); !strings.Contains(list, "Speed") || !strings.Contains(list, "Force") {
 		t.Errorf("the offline page lists %q, want the saved lessons", list)
 	}
@@ -816,4 +853,58 @@ func containsPrefix(xs []string, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// TestOfflineWithoutServiceWorker: on the school's LAN the box is reached
+// over plain http at an address that is not localhost, where browsers
+// register no service worker. An exercise page that stays open still keeps
+// its answer while the box is away and sends it when it is back; without
+// JavaScript at all, the box's own form and verdict page work.
+func TestOfflineWithoutServiceWorker(t *testing.T) {
+	offSkip(t)
+	ob := newOffBox(t)
+	shots := newOffShooter(t, "no-service-worker")
+	_, port, _ := net.SplitHostPort(ob.addr)
+	base := "http://stembox.test:" + port // a LAN name: not a secure context
+	br := offStartBrowser(t, 2*time.Minute, chromedp.Flag("host-resolver-rules", "MAP stembox.test 127.0.0.1"))
+	dev := br.device(t, "phone on the LAN", base)
+
+	dev.open("/lang/en?next=/packs/mini/sets/speed/4")
+	if v := offJS[[2]bool](dev, `[window.isSecureContext, "serviceWorker" in navigator]`); v[0] || v[1] {
+		t.Fatalf("on %s: secure context %v, service workers %v; want neither", base, v[0], v[1])
+	}
+	dev.waitConn("Connected to the box.", 10*time.Second)
+	ob.stop()
+	dev.answerOffline(4, func() { dev.do(chromedp.SendKeys(chromedp.CSS(`form.exercise input[name=text]`), "5")) })
+	dev.waitConn("(1 waiting)", 10*time.Second)
+	if n := offJS[int](dev, `document.querySelectorAll("[data-offline-save] button").length`); n != 0 {
+		t.Errorf("without a service worker the page offers to save %d packs", n)
+	}
+	shots.take(dev, "kept-without-worker")
+	kept := dev.queue()
+	ob.start()
+	dev.waitConn("Answers sent to the box: 1.", 40*time.Second)
+	dev.do(chromedp.WaitVisible(chromedp.CSS(`section.verdict.right`)))
+	shots.take(dev, "sent-without-worker")
+	if evs := ob.answers(); len(evs) != 1 || len(kept) != 1 || evs[0].ID != kept[0].ID {
+		t.Fatalf("the box holds %+v, want the kept answer %+v once", evs, kept)
+	}
+
+	// No JavaScript: the bar does not show, the form posts, the box answers.
+	nojs := br.other(t, "no JavaScript", base, phone)
+	if _, err := chromedp.Call(nojs.ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
+		t.Fatal(err)
+	}
+	nojs.open("/lang/en?next=/packs/mini/sets/speed/5")
+	if d := offJS[string](nojs, `getComputedStyle(document.getElementById("offline-conn")).display`); d != "none" {
+		t.Errorf("without JavaScript the connection bar shows (display %q)", d)
+	}
+	nojs.do(chromedp.SendKeys(chromedp.CSS(`form.exercise input[name=text]`), "speed"))
+	nojs.load("/packs/mini/sets/speed/5", chromedp.Tap(chromedp.CSS(`form.exercise button[type=submit]`)))
+	nojs.do(chromedp.WaitVisible(chromedp.CSS(`section.verdict.right`)))
+	nojs.noSideScroll("verdict without JavaScript")
+	shots.take(nojs, "form-without-javascript")
+	if evs := ob.answers(); len(evs) != 2 {
+		t.Errorf("after the plain form the box holds %d answers, want 2", len(evs))
+	}
 }

@@ -318,7 +318,7 @@ func TestOfflineBudgets(t *testing.T) {
 		dev.open("/lang/" + lang + "?next=/")
 		for _, p := range pages {
 			dev.open(p)
-			dev.waitJS("the connection bar", `!document.getElementById("offline-conn").hidden`, 10*time.Second)
+			dev.settle()
 			dev.noSideScroll(lang + " " + p)
 			accessible(dev, lang+" "+p)
 		}

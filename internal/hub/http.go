@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/upstream/wire"
 	"github.com/mitstem/stembox/web"
 )
 
@@ -48,6 +49,11 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("GET /static/app.css", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		http.ServeFileFS(w, r, web.Static, "static/app.css")
+	})
+	mux.HandleFunc("GET /static/hub.css", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=3600")
+		w.Write([]byte(hubCSS))
 	})
 	return h.recoverPanics(h.logRequests(securityHeaders(sameOrigin(mux))))
 }
@@ -239,12 +245,12 @@ func (h *Hub) boxOnly(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// boxOrOperator admits a box credential or an operator token (packs and
-// files are not secret from either).
+// boxOrOperator admits a box credential, or an operator's token or
+// signed-in session (packs and files are not secret from either).
 func (h *Hub) boxOrOperator(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t := bearer(r)
-		if strings.HasPrefix(t, "sbo1.") {
+		if strings.HasPrefix(t, wire.OperatorPrefix+".") || t == "" {
 			h.operatorAPI(next)(w, r)
 			return
 		}
@@ -288,3 +294,11 @@ func (h *Hub) session(r *http.Request) (Session, bool) {
 	}
 	return s, true
 }
+
+// hubCSS is the little the operator's pages need beyond the box's
+// stylesheet: room for wide report tables.
+const hubCSS = `main.wide{max-width:90rem}
+.top nav a{color:#fff}
+.card{margin:.75rem 0}
+td,th{vertical-align:top}
+`

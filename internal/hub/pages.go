@@ -289,7 +289,7 @@ func (h *Hub) showToken(w http.ResponseWriter, r *http.Request, s *Session, t To
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	h.render(w, r, http.StatusOK, "hub-token", "hub.token.title", s, page{Data: tokenData{
+	h.render(w, r, http.StatusOK, "hub-token", "hub.schools.new", s, page{Data: tokenData{
 		Token: t.Token, School: t.School.Name, Region: t.School.Region, Expires: t.Expires.UTC().Format("2006-01-02 15:04 UTC"), HubURL: scheme + "://" + r.Host,
 	}})
 }

@@ -65,14 +65,6 @@ func (h *Store) loadAckKey(ctx context.Context) (ed25519.PrivateKey, error) {
 	return ed25519.NewKeyFromSeed(b), nil
 }
 
-// Fact returns a fact of the hub ("" if unset); SetFactOnce sets one if it
-// is unset and reports whether it did.
-func (h *Store) Fact(ctx context.Context, key string) (string, error) {
-	var v string
-	err := h.db.write.QueryRowContext(ctx, h.db.q("SELECT coalesce(max(value), '') FROM hub_facts WHERE key = ?"), key).Scan(&v)
-	return v, err
-}
-
 // SetFactOnce sets a fact if it is unset and reports whether it did.
 func (h *Store) SetFactOnce(ctx context.Context, key, value string) (bool, error) {
 	res, err := h.db.exec(ctx, "INSERT INTO hub_facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, value)

@@ -105,8 +105,15 @@ func (c *hubClient) do(req *http.Request) (*http.Response, error) {
 	return nil, he
 }
 
+// requestTimeout bounds a request with a small body and answer (a batch,
+// the catalogue): long enough for 2G, short enough that a link that hangs
+// does not hold the loop. Downloads have their own stall watchdog instead.
+const requestTimeout = 5 * time.Minute
+
 // json sends a request and decodes a JSON answer into out.
 func (c *hubClient) json(ctx context.Context, method, path string, body []byte, header map[string]string, out any) error {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
 	req, err := c.request(ctx, method, path, body, header)
 	if err != nil {
 		return err
@@ -130,6 +137,8 @@ func (c *hubClient) json(ctx context.Context, method, path string, body []byte, 
 
 // bytes fetches a small body (a manifest, a signature).
 func (c *hubClient) bytes(ctx context.Context, path string, max int64) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
 	req, err := c.request(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err

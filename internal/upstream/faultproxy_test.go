@@ -43,6 +43,11 @@ func runChildHub(spec string) int {
 	parts := strings.SplitN(spec, "|", 3)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// The parent holds our standard input open: if it dies, so do we.
+	go func() {
+		io.Copy(io.Discard, os.Stdin)
+		stop()
+	}()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	h, err := hub.Open(ctx, hub.Config{DataDir: parts[0], DB: parts[1], Addr: parts[2], Limits: hub.Limits{IngestEvery: time.Millisecond, IngestBurst: 1000}}, logger)
 	if err != nil {
@@ -90,6 +95,9 @@ func (p *hubProcess) start() {
 	if err != nil {
 		p.t.Fatal(err)
 	}
+	if _, err := cmd.StdinPipe(); err != nil {
+		p.t.Fatal(err)
+	}
 	// The port of the first start is kept, so the proxy's target does not
 	// change; the kernel frees it as soon as a process dies.
 	deadline := time.Now().Add(20 * time.Second)
@@ -113,6 +121,9 @@ func (p *hubProcess) start() {
 		cmd.Env = append(os.Environ(), childEnv+"="+p.dataDir+"|"+p.target+"|"+addr)
 		cmd.Stderr = os.Stderr
 		if out, err = cmd.StdoutPipe(); err != nil {
+			p.t.Fatal(err)
+		}
+		if _, err := cmd.StdinPipe(); err != nil {
 			p.t.Fatal(err)
 		}
 	}

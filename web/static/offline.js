@@ -281,6 +281,15 @@
           store('stembox.queue', JSON.stringify(all));
         });
       },
+      remove: function (id) {
+        return run('readwrite', function (os) {
+          return os.delete(id);
+        }).catch(function () {
+          store('stembox.queue', JSON.stringify(fallback().filter(function (x) {
+            return x.id !== id;
+          })));
+        });
+      },
       list: function (learner) {
         return run('readonly', function (os) {
           return os.index('learner').getAll(learner);
@@ -317,7 +326,6 @@
   };
 
   function render() {
-    conn.hidden = state.net === 'unknown' && state.waiting === 0;
     conn.className = 'conn ' + state.net;
     lines.state.textContent = state.net === 'online' ? msg('online') : state.net === 'offline' ? msg('offline') : '';
     var q = '';
@@ -547,6 +555,17 @@
       flushing = false;
       state.sending = 0;
       return count();
+    }).then(prune);
+  }
+
+  // prune forgets answers the box took more than a day ago, and refused
+  // ones after a week: the box has them, or never will.
+  function prune(xs) {
+    var now = Date.now();
+    return each((xs || []).filter(function (x) {
+      return (x.state === 'sent' && now - x.sentAt > 864e5) || (x.state === 'refused' && now - x.created > 7 * 864e5);
+    }), function (x) {
+      return queue.remove(x.id);
     });
   }
 
@@ -775,7 +794,8 @@
   var worker = root.navigator.serviceWorker;
 
   function ask(msgObj) {
-    return new Promise(function (resolve, reject) {
+    var wait = msgObj.type === 'save' ? 10 * 60000 : 20000;
+    return timeout(new Promise(function (resolve, reject) {
       var c = worker && worker.controller;
       if (!c) {
         reject(new Error('no service worker'));
@@ -790,7 +810,7 @@
         }
       };
       c.postMessage(msgObj, [ch.port2]);
-    });
+    }), wait);
   }
 
   function estimate() {
@@ -958,10 +978,9 @@
       ask({type: 'opened', path: root.location.pathname, search: root.location.search, lang: lang, resources: res})
         .catch(function () {
           return null;
-        }).then(function () {
-          saveControls();
-          offlineList();
         });
+      saveControls();
+      offlineList();
     }
     worker.addEventListener('controllerchange', opened);
     if (doc.readyState === 'complete') {
