@@ -265,9 +265,9 @@ func (br *offBrowser) other(t *testing.T, name, base string, setup chromedp.Acti
 
 // offTab is one tab; its methods fail the test on any error.
 type offTab struct {
-	t    *testing.T
-	name string
-	ctx  context.Context
+	t       *testing.T
+	name    string
+	ctx     context.Context
 	base    string      // the box's URL
 	console *syncBuffer // what its pages wrote to the console
 }

@@ -40,14 +40,13 @@ const (
 
 // proxy counts the bytes between the browser and the box.
 type proxy struct {
-	ln         net.Listener
-	down, up   atomic.Int64 // box → browser, browser → box
-	target     string
-	wg         sync.WaitGroup
-	closed     atomic.Bool
-	connsMu    sync.Mutex
-	conns      map[net.Conn]bool
-	requestsMu sync.Mutex
+	ln       net.Listener
+	down, up atomic.Int64 // box → browser, browser → box
+	target   string
+	wg       sync.WaitGroup
+	closed   atomic.Bool
+	connsMu  sync.Mutex
+	conns    map[net.Conn]bool
 }
 
 func startProxy(t *testing.T, target string) *proxy {
@@ -343,6 +342,9 @@ func TestOfflineBudgets(t *testing.T) {
 	for _, lang := range []string{"tg", "ru", "en"} {
 		dev.open("/lang/" + lang + "?next=/packs/mini/lessons/speed")
 		dev.waitConn(i18n.T(lang, "offline.online"), 10*time.Second)
+		// The offer to save speaks the page's language too.
+		want := strings.SplitN(i18n.T(lang, "offline.save_intro"), "(", 2)[0]
+		dev.waitJS("the offer to save in "+lang, fmt.Sprintf(`(function(){var b=document.querySelector("[data-offline-save]");return !!b&&b.innerText.indexOf(%q)>=0})()`, want), 10*time.Second)
 		shots.take(dev, "online-"+lang)
 	}
 	// The device's copy of the pack follows the language: wait until it is

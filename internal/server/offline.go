@@ -153,6 +153,7 @@ type offlineManifest struct {
 	Version string            `json:"version"`
 	Lang    string            `json:"lang"`
 	Title   string            `json:"title"`
+	TitleIn string            `json:"title_lang"` // the language the titles are in
 	Cache   string            `json:"cache"`
 	Bytes   int64             `json:"bytes"` // estimated size of everything below, as stored
 	Lessons []offlineLesson   `json:"lessons"`
@@ -224,7 +225,7 @@ func (o *offline) manifest(p *content.Pack, lang string) offlineManifest {
 	cl := contentLang(lang, m.Languages)
 	first := m.Languages[0]
 	out := offlineManifest{
-		Pack: m.ID, Name: p.Name, Version: m.Version, Lang: lang, Title: m.Title.In(cl, first),
+		Pack: m.ID, Name: p.Name, Version: m.Version, Lang: lang, Title: m.Title.In(cl, first), TitleIn: cl,
 		Cache: offlineCacheName(p, lang, o.s.assets.hash),
 		Pages: []string{"/packs/" + m.ID}, Files: []string{}, UI: map[string]string{},
 		Lessons: []offlineLesson{}, Sets: []offlineSet{},

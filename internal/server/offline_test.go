@@ -174,6 +174,7 @@ func TestOfflineMeGivesEachDeviceItsOwnKey(t *testing.T) {
 
 type offlineManifest struct {
 	Pack, Name, Version, Lang, Title, Cache string
+	TitleLang                               string `json:"title_lang"`
 	Bytes                                   int64
 	Lessons                                 []struct{ ID, URL, Title, Set string }
 	Sets                                    []struct {
@@ -254,6 +255,11 @@ func TestOfflineManifest(t *testing.T) {
 	ru, _ := getManifest(t, box.device(t, "ru"))
 	if ru.Lang != "ru" || ru.Cache == m.Cache || ru.Title != "Мини-пакет" || ru.UI["save"] != "Сохранить на устройстве" {
 		t.Errorf("Russian manifest = %s %s %s %q", ru.Lang, ru.Cache, ru.Title, ru.UI["save"])
+	}
+	// Tajik readers get the pack in Russian, and the strings in Tajik.
+	tg, _ := getManifest(t, box.device(t, "tg"))
+	if tg.Lang != "tg" || tg.TitleLang != "ru" || tg.Title != "Мини-пакет" || tg.UI["save"] != "Дар дастгоҳ захира кардан" {
+		t.Errorf("Tajik manifest = %s, titles in %s: %s %q", tg.Lang, tg.TitleLang, tg.Title, tg.UI["save"])
 	}
 	if r := d.get("/offline/packs/nope/manifest"); r.StatusCode != 404 || !strings.Contains(r.body, `"code":"not_found"`) {
 		t.Errorf("manifest of a pack not installed: %d %s", r.StatusCode, r.body)

@@ -469,7 +469,7 @@
       });
     }
     var first = keptFirst ? kept(pack).then(function (m) {
-      return m || fromBox();
+      return m && m.lang === lang ? m : fromBox();
     }) : fromBox();
     return first.catch(function () {
       return kept(pack).then(function (m) {
@@ -534,6 +534,7 @@
           state.sentSet = '/packs/' + e.pack + '/sets/' + e.set;
           return queue.put(e).then(function () {
             state.sending--;
+            render();
             showVerdict(e);
           });
         }, function (err) {
@@ -545,6 +546,7 @@
           state.refused++;
           return queue.put(e).then(function () {
             state.sending--;
+            render();
             showRefused(e);
           });
         });
@@ -842,7 +844,7 @@
         box.setAttribute('lang', lang);
         var p = el('p');
         if (withTitle) {
-          p.appendChild(el('strong', {}, m.title));
+          p.appendChild(el('strong', {lang: m.title_lang || lang}, m.title));
           p.appendChild(doc.createTextNode(' '));
         }
         var btn;
@@ -932,10 +934,10 @@
           return;
         }
         var li = el('li');
-        li.appendChild(el('strong', {lang: p.lang}, p.title));
+        li.appendChild(el('strong', {lang: p.titleLang || p.lang}, p.title));
         var ul = el('ul');
         p.lessons.forEach(function (l) {
-          ul.appendChild(el('li')).appendChild(el('a', {href: l.url}, l.title));
+          ul.appendChild(el('li')).appendChild(el('a', {href: l.url, lang: p.titleLang || p.lang}, l.title));
         });
         li.appendChild(ul);
         list.appendChild(li);
@@ -953,6 +955,13 @@
     }
     worker.register('/sw.js', {scope: '/'}).catch(function () {
       return null;
+    });
+    // A page that opened while the worker was still installing is not
+    // controlled by it; ask the worker to take it over.
+    worker.ready.then(function (reg) {
+      if (!worker.controller && reg.active) {
+        reg.active.postMessage({type: 'claim'});
+      }
     });
     worker.addEventListener('message', function (ev) {
       var d = ev.data || {};

@@ -551,7 +551,7 @@
           });
           var m = st.manifest || {lessons: []};
           return {
-            pack: id, title: st.title, name: st.name, lang: st.lang, saved: !!st.saved, saving: !!st.saving,
+            pack: id, title: st.title, titleLang: m.title_lang, name: st.name, lang: st.lang, saved: !!st.saved, saving: !!st.saving,
             bytes: st.bytes || 0,
             lessons: m.lessons.filter(function (l) {
               return have[l.url];
@@ -576,7 +576,9 @@
     var d = e.data || {};
     var port = e.ports && e.ports[0];
     var work = null;
-    if (d.type === 'opened') {
+    if (d.type === 'claim') {
+      work = self.clients.claim();
+    } else if (d.type === 'opened') {
       work = opened(d);
     } else if (d.type === 'save') {
       work = save(d.pack);
