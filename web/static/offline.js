@@ -357,6 +357,11 @@
     if (state.net !== net) {
       state.net = net;
       render();
+      for (var pack in saveViews) {
+        if (Object.prototype.hasOwnProperty.call(saveViews, pack)) {
+          saveViews[pack](); // no offer to save while the box is away
+        }
+      }
     }
   }
 
@@ -830,6 +835,7 @@
   // saveControl draws, in box, the control that saves a pack for reading
   // offline, with its size and how much this device keeps.
   function saveControl(box, pack, withTitle) {
+    var last = null; // the last progress of a save under way
     function draw(progress, problem) {
       return Promise.all([manifest(pack, true), ask({type: 'status'}), estimate()]).then(function (r) {
         var m = r[0];
@@ -839,6 +845,11 @@
             st = p;
           }
         });
+        if (progress) {
+          last = progress;
+        } else if (st && st.saving && last) {
+          progress = last;
+        }
         box.textContent = '';
         box.hidden = false;
         box.setAttribute('lang', lang);
