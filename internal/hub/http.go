@@ -140,31 +140,14 @@ func (h *Hub) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// statusOf maps an error to an HTTP status: the one place that does.
+// statusOf maps an error to an HTTP status: rate limits here, the rest by
+// failure.HTTPStatus.
 func statusOf(err error) int {
-	var mbe *http.MaxBytesError
 	var rl *errRateLimited
-	switch {
-	case errors.As(err, &mbe):
-		return http.StatusRequestEntityTooLarge
-	case errors.As(err, &rl):
+	if errors.As(err, &rl) {
 		return http.StatusTooManyRequests
 	}
-	switch failure.KindOf(err) {
-	case failure.Invalid:
-		return http.StatusBadRequest
-	case failure.NotFound:
-		return http.StatusNotFound
-	case failure.Conflict:
-		return http.StatusConflict
-	case failure.Unauthorized:
-		return http.StatusForbidden
-	case failure.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case failure.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
+	return failure.HTTPStatus(err)
 }
 
 // message is what a caller is told about err, and its code.

@@ -6,7 +6,6 @@ package server
 
 import (
 	"encoding/json"
-	"errors"
 	"html/template"
 	"io"
 	"log/slog"
@@ -245,28 +244,8 @@ func (s *Server) recoverPanics(next http.Handler) http.Handler {
 	})
 }
 
-// statusOf maps an error's kind to an HTTP status: the one place that does.
-func statusOf(err error) int {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return http.StatusRequestEntityTooLarge
-	}
-	switch failure.KindOf(err) {
-	case failure.Invalid:
-		return http.StatusBadRequest
-	case failure.NotFound:
-		return http.StatusNotFound
-	case failure.Conflict:
-		return http.StatusConflict
-	case failure.Unauthorized:
-		return http.StatusForbidden
-	case failure.TooLarge:
-		return http.StatusRequestEntityTooLarge
-	case failure.Unavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf maps an error to an HTTP status (failure.HTTPStatus).
+func statusOf(err error) int { return failure.HTTPStatus(err) }
 
 // fail answers a page request with an error page, logging internal errors.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
