@@ -191,15 +191,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	b.tasks = append(b.tasks, liveHub.Run)
 	b.srv = &http.Server{
 		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      10 * time.Minute, // a video to a slow phone
-		IdleTimeout:       2 * time.Minute,
+		ReadHeaderTimeout: readHeaderTimeout, // and no Read/WriteTimeout: see listen.go
+		IdleTimeout:       idleTimeout,
 		MaxHeaderBytes:    32 << 10,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		ConnState:         b.trackConn,
 	}
-	if b.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+	if b.ln, err = listen(cfg.Addr, userTimeout); err != nil {
 		b.Close()
 		return nil, fmt.Errorf("box: listen on %s: %w (is another stembox running? choose another port with --addr)", cfg.Addr, err)
 	}

@@ -1,10 +1,19 @@
 package server_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mitstem/stembox/internal/server"
 )
 
 func newRequest(method, url, form string) (*http.Request, error) {
@@ -81,4 +90,50 @@ func TestAPIPacksHasNoAnswers(t *testing.T) {
 	wantStatus(t, r, 200)
 	wantContains(t, r, `"id":"mini"`, `"exercises":7`)
 	wantLacks(t, r, "weight", "numbers", "texts")
+}
+
+// TestSlowBodyIsCutOff sends an answer's headers and the first bytes of its
+// body, then stops: the box must give up after its body timeout rather than
+// hold the connection, store nothing, and still take a whole answer sent
+// at a normal pace.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	box := mustRunServer(t)
+	srv, err := server.New(server.Config{DefaultLang: "en", BodyTimeout: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), box.db, box.lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+
+	body := `{"pack":"mini","set":"speed","item":"num-4","text":"5 m/s"}`
+	c, err := net.Dial("tcp", ts.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "POST /api/v1/answers HTTP/1.1\r\nHost: box\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:10])
+	start := time.Now()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a stalled body after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	}
+	resp.Body.Close()
+	if waited := time.Since(start); resp.StatusCode < 400 || waited > 5*time.Second {
+		t.Errorf("stalled body: status %d after %s; want a refusal soon after the 300 ms timeout", resp.StatusCode, waited.Round(time.Millisecond))
+	}
+	if n := lastSeq(t, box); n != 0 {
+		t.Errorf("%d events stored from a body that never arrived", n)
+	}
+
+	req, _ := http.NewRequest("POST", ts.URL+"/api/v1/answers", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if r.StatusCode != 200 || lastSeq(t, box) != 1 {
+		t.Errorf("a whole answer: status %d, %d events; want it stored", r.StatusCode, lastSeq(t, box))
+	}
 }

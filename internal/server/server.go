@@ -6,6 +6,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"html/template"
 	"io"
 	"log/slog"
@@ -42,6 +43,11 @@ type Config struct {
 	Started time.Time
 	Metrics *metrics.Registry // the box's; nil makes one
 	Recent  *ops.Recent       // the box's last warnings and errors
+
+	// BodyTimeout bounds the reading of a request's body (a form, an
+	// answer, a roster), from the end of its headers; 0 means a minute.
+	// The box's http.Server has no ReadTimeout: see box/listen.go.
+	BodyTimeout time.Duration
 }
 
 // Server serves the box's web UI and API.
@@ -66,6 +72,9 @@ type Server struct {
 func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*Server, error) {
 	if !i18n.Supported(cfg.DefaultLang) {
 		cfg.DefaultLang = "en"
+	}
+	if cfg.BodyTimeout <= 0 {
+		cfg.BodyTimeout = time.Minute
 	}
 	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096), limiter: auth.NewLimiter()}
 	var err error
@@ -104,7 +113,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
 	})
-	return s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(s.withViewer(recordPattern(mux))))))
+	return s.recoverPanics(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
 }
 
 // contentRoutes serve the packs: catalogue, lessons, exercises, files.
@@ -149,6 +158,20 @@ func securityHeaders(next http.Handler) http.Handler {
 		h := w.Header()
 		h["Content-Security-Policy"] = cspValue
 		h["Referrer-Policy"] = referrerValue
+		next.ServeHTTP(w, r)
+	})
+}
+
+// boundBody gives a request that has a body BodyTimeout to send it, so a
+// client trickling a form a byte at a time cannot hold a connection for
+// long. Requests without one (nearly all: pages, files) cost nothing here.
+func (s *Server) boundBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body != nil && r.Body != http.NoBody {
+			if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(s.cfg.BodyTimeout)); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				s.log.Warn("bound a request body", "err", err)
+			}
+		}
 		next.ServeHTTP(w, r)
 	})
 }
