@@ -6,11 +6,53 @@ import (
 	"net/http"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 )
+
+// cpuSplit divides the machine between the servers and the load: with wrk
+// and taskset at hand and two CPUs or more, servers run on all but the last
+// CPU and wrk on the last, so a server's share of the machine does not
+// depend on how much CPU the load generator is left (and a box serves
+// clients that run elsewhere).
+type cpuSplit struct{ servers, load string }
+
+var pinning = splitCPUs()
+
+func splitCPUs() cpuSplit {
+	n := runtime.NumCPU()
+	if n < 2 {
+		return cpuSplit{}
+	}
+	for _, tool := range []string{"taskset", "wrk"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return cpuSplit{}
+		}
+	}
+	servers := "0"
+	if n > 2 {
+		servers = fmt.Sprintf("0-%d", n-2)
+	}
+	return cpuSplit{servers: servers, load: strconv.Itoa(n - 1)}
+}
+
+func (c cpuSplit) describe() string {
+	if c.servers == "" {
+		return ""
+	}
+	return fmt.Sprintf("; servers on CPU %s, load on CPU %s", c.servers, c.load)
+}
+
+// command returns name with args, run on cpus when they are set.
+func command(cpus, name string, args ...string) *exec.Cmd {
+	if cpus == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", cpus, name}, args...)...)
+}
 
 func loaderName() string {
 	if _, err := exec.LookPath("wrk"); err == nil {
@@ -24,7 +66,7 @@ func loaderName() string {
 // machine less than a Go client), else a Go client.
 func load(url string, conns int, d time.Duration) (float64, error) {
 	if _, err := exec.LookPath("wrk"); err == nil {
-		out, err := exec.Command("wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), "-H", "Accept-Language: en", url).CombinedOutput()
+		out, err := command(pinning.load, "wrk", "-t1", "-c"+strconv.Itoa(conns), "-d"+d.String(), "-H", "Accept-Language: en", url).CombinedOutput()
 		if err != nil {
 			return 0, fmt.Errorf("wrk: %v: %s", err, out)
 		}

@@ -6,11 +6,13 @@
 //	    on this machine), and
 //	(c) nginx, when it is installed,
 //
-// each in its own process, drives each with the same load in interleaved
-// rounds, and reports requests per second and the ratios between them. It
-// also reports stembox's cold start (packs installed, to the first page
-// served) and its idle memory. Ratios, not absolute numbers, are the result:
-// machines are noisy.
+// each in its own process, drives each with the same load (wrk, or a Go
+// client without it) in interleaved rounds, and reports requests per second
+// and the ratios between them, each ratio taken within a round. On a machine
+// of two CPUs or more the servers share all but one CPU and the load has the
+// last. It also reports stembox's cold start (packs installed, to the first
+// page served) and its idle memory. Ratios, not absolute numbers, are the
+// result: machines are noisy.
 package main
 
 import (
@@ -42,9 +44,9 @@ func main() {
 		packs    = flag.String("packs", "content-packs", "sample pack sources")
 		pack     = flag.String("pack", "physics-forces-motion", "the pack whose lesson is served")
 		lesson   = flag.String("lesson", "speed", "the lesson served")
-		duration = flag.Duration("duration", 5*time.Second, "length of each measurement")
+		duration = flag.Duration("duration", 3*time.Second, "length of each measurement")
 		conns    = flag.Int("conns", 32, "concurrent connections")
-		rounds   = flag.Int("rounds", 3, "interleaved rounds; the median is reported")
+		rounds   = flag.Int("rounds", 7, "interleaved rounds; the median is reported")
 	)
 	flag.Parse()
 	if err := run(*stembox, *packs, *pack, *lesson, *duration, *conns, *rounds); err != nil {
@@ -134,39 +136,62 @@ func run(stembox, packs, pack, lesson string, d time.Duration, conns, rounds int
 		fmt.Println("nginx: not measured:", err)
 	}
 
-	fmt.Printf("lesson page: %d bytes; media file: %d bytes; %d connections, %s per run, %d rounds, load by %s\n\n",
-		len(page), len(media), conns, d, rounds, loaderName())
-	results := map[string]map[string][]float64{}
+	fmt.Printf("lesson page: %d bytes; media file: %d bytes; %d connections, %s per run, %d rounds, load by %s%s\n\n",
+		len(page), len(media), conns, d, rounds, loaderName(), pinning.describe())
+	// Each round measures every server one after the other, so a ratio
+	// taken within a round compares runs seconds apart: the machine's
+	// slower drifts (other work, a neighbour on the host) cancel out.
+	rps := map[string]map[string][]float64{}   // server → kind → req/s per round
+	ratio := map[string]map[string][]float64{} // server → kind → ratio to bare per round
+	vsNginx := map[string]map[string][]float64{}
+	for _, t := range targets {
+		rps[t.name], ratio[t.name], vsNginx[t.name] = map[string][]float64{}, map[string][]float64{}, map[string][]float64{}
+	}
 	for r := 0; r < rounds; r++ {
-		for _, t := range targets {
-			if results[t.name] == nil {
-				results[t.name] = map[string][]float64{}
-			}
-			for _, kind := range []string{"lesson", "media"} {
+		for _, kind := range []string{"lesson", "media"} {
+			got := map[string]float64{}
+			for _, t := range targets {
 				url := t.lesson
 				if kind == "media" {
 					url = t.media
 				}
-				rps, err := load(url, conns, d)
+				v, err := load(url, conns, d)
 				if err != nil {
 					return fmt.Errorf("%s %s: %w", t.name, kind, err)
 				}
-				results[t.name][kind] = append(results[t.name][kind], rps)
+				got[t.name] = v
+				rps[t.name][kind] = append(rps[t.name][kind], v)
+			}
+			for _, t := range targets {
+				ratio[t.name][kind] = append(ratio[t.name][kind], got[t.name]/got["bare"])
+				if n, ok := got["nginx"]; ok {
+					vsNginx[t.name][kind] = append(vsNginx[t.name][kind], got[t.name]/n)
+				}
 			}
 		}
 	}
-	med := func(name, kind string) float64 { return median(results[name][kind]) }
-	fmt.Printf("%-10s %14s %14s %12s %12s\n", "server", "lesson req/s", "media req/s", "vs bare", "vs nginx")
+	fmt.Printf("%-10s %14s %14s %24s %24s\n", "server", "lesson req/s", "media req/s", "lesson vs bare", "media vs bare")
 	for _, t := range targets {
-		vsBare := fmt.Sprintf("%.2f / %.2f", med(t.name, "lesson")/med("bare", "lesson"), med(t.name, "media")/med("bare", "media"))
-		vsNginx := "-"
-		if _, ok := results["nginx"]; ok {
-			vsNginx = fmt.Sprintf("%.2f / %.2f", med(t.name, "lesson")/med("nginx", "lesson"), med(t.name, "media")/med("nginx", "media"))
-		}
-		fmt.Printf("%-10s %14.0f %14.0f %12s %12s\n", t.name, med(t.name, "lesson"), med(t.name, "media"), vsBare, vsNginx)
+		fmt.Printf("%-10s %14.0f %14.0f %24s %24s\n", t.name, median(rps[t.name]["lesson"]), median(rps[t.name]["media"]),
+			spread(ratio[t.name]["lesson"]), spread(ratio[t.name]["media"]))
 	}
-	fmt.Printf("\nratios are lesson / media. stembox cold start (packs installed, to the first page): %s; idle RSS: %d KB\n", cold.Round(time.Millisecond), rss)
+	if len(vsNginx["stembox"]["lesson"]) > 0 {
+		fmt.Printf("\nvs nginx: stembox lesson %s, media %s; bare lesson %s, media %s\n",
+			spread(vsNginx["stembox"]["lesson"]), spread(vsNginx["stembox"]["media"]),
+			spread(vsNginx["bare"]["lesson"]), spread(vsNginx["bare"]["media"]))
+	}
+	fmt.Printf("\nratios are the median of the rounds' ratios, (lowest–highest). stembox cold start (packs installed, to the first page): %s; idle RSS: %d KB\n", cold.Round(time.Millisecond), rss)
 	return nil
+}
+
+// spread formats ratios as "median (lowest–highest)".
+func spread(xs []float64) string {
+	if len(xs) == 0 {
+		return "-"
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", median(s), s[0], s[len(s)-1])
 }
 
 type process struct {
@@ -211,12 +236,12 @@ func startProcess(cmd *exec.Cmd, base string) (process, error) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	p.stop()
-	return process{}, fmt.Errorf("%s did not start", cmd.Path)
+	return process{}, fmt.Errorf("%s did not start", strings.Join(cmd.Args, " "))
 }
 
 func startStembox(bin, data, content string) (process, error) {
 	addr := freePort()
-	cmd := exec.Command(bin, "serve", "--addr", addr, "--data-dir", data, "--dev-packs", content, "--log-level", "warn", "--lang", "en")
+	cmd := command(pinning.servers, bin, "serve", "--addr", addr, "--data-dir", data, "--dev-packs", content, "--log-level", "warn", "--lang", "en")
 	return startProcess(cmd, "http://"+addr)
 }
 
@@ -226,7 +251,7 @@ func startBare(www string) (target, error) {
 	if err != nil {
 		return target{}, err
 	}
-	p, err := startProcess(exec.Command(self, "bare-serve", addr, filepath.Join(www, "lesson.html"), filepath.Join(www, "clip.mp4")), "http://"+addr)
+	p, err := startProcess(command(pinning.servers, self, "bare-serve", addr, filepath.Join(www, "lesson.html"), filepath.Join(www, "clip.mp4")), "http://"+addr)
 	if err != nil {
 		return target{}, err
 	}
@@ -284,7 +309,7 @@ http {
 	if err != nil {
 		return target{}, err
 	}
-	p, err := startProcess(exec.Command(bin, "-c", conf, "-g", "daemon off;"), "http://"+addr)
+	p, err := startProcess(command(pinning.servers, bin, "-c", conf, "-g", "daemon off;"), "http://"+addr)
 	if err != nil {
 		return target{}, err
 	}
