@@ -49,6 +49,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	logger.Debug("garbage collection", "policy", ops.ApplyGCPolicy().String())
 	b, err := box.Open(ctx, cfg, logger)
 	if err != nil {
 		return err
