@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"regexp"
 	"runtime/pprof"
 	"strings"
 	"sync"
@@ -23,6 +25,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -39,6 +42,7 @@ func serveBox(addr, dir string) {
 			defer pprof.StopCPUProfile()
 		}
 	}
+	ops.ApplyGCPolicy() // as stembox serve does
 	b, err := box.Open(ctx, box.Config{Addr: addr, DataDir: dir, Lang: "en"}, logger)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -78,18 +82,51 @@ func cookie(resp *http.Response, name string) string {
 	return ""
 }
 
+// signInTeacher sets up the fresh box's first account, as a school's
+// teacher would on the setup page, and returns a client signed in as it and
+// the CSRF token its forms carry.
+func signInTeacher(base string) (*http.Client, string, error) {
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: noRedirect.Timeout, CheckRedirect: noRedirect.CheckRedirect}
+	resp, err := c.PostForm(base+"/setup", url.Values{"username": {"teacher"}, "name": {"Load Test Teacher"},
+		"password": {"load-test-password"}, "password2": {"load-test-password"}})
+	if err != nil {
+		return nil, "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		return nil, "", fmt.Errorf("set up the teacher's account: %s", resp.Status)
+	}
+	resp, err = c.Get(base + "/live/new")
+	if err != nil {
+		return nil, "", err
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindSubmatch(page)
+	if resp.StatusCode != http.StatusOK || m == nil {
+		return nil, "", fmt.Errorf("the new-session page: %s, no CSRF token", resp.Status)
+	}
+	return c, string(m[1]), nil
+}
+
 // createSession makes an ad-hoc session of n choice questions through the
-// teacher's form, and returns its code and the teacher's secret.
+// teacher's form, signed in, and returns its code and the teacher's secret.
 func createSession(base string, n int, timer time.Duration) (code, token string, err error) {
+	teacher, csrf, err := signInTeacher(base)
+	if err != nil {
+		return "", "", err
+	}
 	form := url.Values{"title": {"Load test"}, "source": {"adhoc"}, "timer": {fmt.Sprint(int(timer.Seconds()))},
-		"points": {"1"}, "on_devices": {"1"}, "late_join": {"1"}}
+		"points": {"1"}, "on_devices": {"1"}, "late_join": {"1"}, "csrf": {csrf}}
 	for q := 1; q <= n; q++ {
 		p := fmt.Sprintf("q%d_", q)
 		form.Set(p+"kind", "choice")
 		form.Set(p+"prompt", questionText(q-1))
 		form.Set(p+"choices", "3\n*4\n5\n22")
 	}
-	resp, err := noRedirect.PostForm(base+"/live/new", form)
+	resp, err := teacher.PostForm(base+"/live/new", form)
 	if err != nil {
 		return "", "", err
 	}
