@@ -27,12 +27,12 @@ const (
 // listen listens on addr for the box's HTTP server, giving every accepted
 // connection the kernel's user timeout (TCP_USER_TIMEOUT, where the system
 // has it).
-func listen(addr string, userTimeout time.Duration) (net.Listener, error) {
+func listen(addr string, timeout time.Duration) (net.Listener, error) {
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	return timeoutListener{l.(*net.TCPListener), userTimeout}, nil
+	return timeoutListener{l.(*net.TCPListener), timeout}, nil
 }
 
 type timeoutListener struct {

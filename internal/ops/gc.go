@@ -7,14 +7,15 @@ import (
 )
 
 // The box's garbage-collection policy. Go's default (GOGC=100) collects
-// whenever the heap has doubled; the box's heap at rest is about 10 MB, so
-// under a class's load it collected several times a second, each time
-// marking that whole heap: about 5 % of a core spent serving lesson pages,
-// and pauses that showed in the live session's fan-out latency. A box has
-// hundreds of megabytes it does not use, so it lets the heap grow to five
-// times what is live before collecting, bounded by a soft limit of a quarter
-// of the machine's memory: near the limit the runtime collects as often as
-// it must, so a busy box spends CPU rather than run out of memory.
+// whenever the heap has doubled; the box's heap at rest is about 10 MB
+// (templates, catalogues, pack metadata), so under a class's load it
+// collected several times a second, each time marking that whole heap: a
+// lesson page cost about a tenth more than with GOGC=400 (`make bench`). A
+// box has hundreds of megabytes it does not use, so it lets the heap grow
+// to five times what is live before collecting, under a soft limit of a
+// quarter of the machine's memory: near the limit the runtime collects as
+// often as it must, so a busy box spends CPU rather than run out of memory.
+// (docs/install.md: what it costs in memory, and how to override it.)
 const (
 	gcPercent        = 400
 	memoryLimitShare = 4        // the limit is this fraction of the machine's memory
