@@ -46,7 +46,7 @@ func (p GCPolicy) String() string {
 	return gc + ", " + limit
 }
 
-// ChooseGCPolicy returns the box's policy on a machine with memTotal bytes of
+// ChooseGCPolicy returns the box's policy when it may use memTotal bytes of
 // memory (0 if unknown), leaving alone what getenv says GOGC or GOMEMLIMIT
 // set.
 func ChooseGCPolicy(getenv func(string) string, memTotal uint64) GCPolicy {
@@ -57,14 +57,11 @@ func ChooseGCPolicy(getenv func(string) string, memTotal uint64) GCPolicy {
 	return p
 }
 
-// ApplyGCPolicy chooses the box's policy for this machine and environment
-// and sets it in the running program.
+// ApplyGCPolicy chooses the box's policy for this machine (its memory, or
+// its control group's limit when lower) and environment, and sets it in the
+// running program.
 func ApplyGCPolicy() GCPolicy {
-	var total uint64
-	if m, err := SystemMemory(); err == nil {
-		total = m.Total
-	}
-	p := ChooseGCPolicy(os.Getenv, total)
+	p := ChooseGCPolicy(os.Getenv, MemoryLimit())
 	p.Apply()
 	return p
 }
