@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -98,11 +96,7 @@ func TestAPIPacksHasNoAnswers(t *testing.T) {
 // at a normal pace.
 func TestSlowBodyIsCutOff(t *testing.T) {
 	box := mustRunServer(t)
-	srv, err := server.New(server.Config{DefaultLang: "en", BodyTimeout: 300 * time.Millisecond}, slog.New(slog.NewTextHandler(io.Discard, nil)), box.db, box.lib)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(newServer(t, server.Config{BodyTimeout: 300 * time.Millisecond}, nil, box.db, box.lib))
 	defer ts.Close()
 
 	body := `{"pack":"mini","set":"speed","item":"num-4","text":"5 m/s"}`

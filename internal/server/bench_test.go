@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -25,10 +24,7 @@ import (
 // as separate processes, under wrk.
 func BenchmarkLessonPage(b *testing.B) {
 	box := mustRunServer(b)
-	srv, err := server.New(server.Config{DefaultLang: "en"}, slog.New(slog.NewTextHandler(io.Discard, nil)), box.db, box.lib)
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := newServer(b, server.Config{}, nil, box.db, box.lib) // logging at info, as a box does
 	// As the box's http.Server (box/listen.go).
 	benchTCP(b, &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 32 << 10})
 }

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -26,26 +25,8 @@ import (
 // LAN parts given.
 func lanBox(t *testing.T, empty bool, lan func(*content.Library, string) server.LAN) (*httptest.Server, *content.Library, *store.DB) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "box.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	archive, key := miniPack(t)
-	lib, err := content.OpenLibrary(filepath.Join(dir, "packs"), content.NewKeyring(key.Public()), content.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !empty {
-		if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	srv, err := server.New(server.Config{DefaultLang: "en"}, slog.New(slog.NewTextHandler(io.Discard, nil)), db, lib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, lib, dir := openParts(t, empty)
+	srv := newServer(t, server.Config{}, nil, db, lib)
 	if lan != nil {
 		srv.SetLAN(lan(lib, dir))
 	}

@@ -66,7 +66,10 @@ func (l *logBuffer) String() string {
 	return l.b.String()
 }
 
-func mustRunServer(tb testing.TB) *testBox {
+// openParts opens a box's store and pack library in a temporary directory,
+// with the mini pack installed unless empty; it returns them and the
+// directory.
+func openParts(tb testing.TB, empty bool) (*store.DB, *content.Library, string) {
 	tb.Helper()
 	dir := tb.TempDir()
 	db, err := store.Open(context.Background(), filepath.Join(dir, "box.db"), nil)
@@ -79,15 +82,37 @@ func mustRunServer(tb testing.TB) *testBox {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
-		tb.Fatal(err)
+	if !empty {
+		if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
+			tb.Fatal(err)
+		}
 	}
-	logs := &logBuffer{}
-	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Config{DefaultLang: "en"}, logger, db, lib)
+	return db, lib, dir
+}
+
+// newServer is server.New over db and lib; a nil logger discards the log.
+func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.DB, lib *content.Library) *server.Server {
+	tb.Helper()
+	if cfg.DefaultLang == "" {
+		cfg.DefaultLang = "en"
+	}
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	srv, err := server.New(cfg, logger, db, lib)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return srv
+}
+
+// mustRunServer serves a box with the mini pack over a test server, logging
+// at debug level into its logs.
+func mustRunServer(tb testing.TB) *testBox {
+	tb.Helper()
+	db, lib, _ := openParts(tb, false)
+	logs := &logBuffer{}
+	srv := newServer(tb, server.Config{}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db, lib)
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
 	return &testBox{Server: ts, db: db, lib: lib, logs: logs}

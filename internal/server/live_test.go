@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/csv"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +15,6 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/mitstem/stembox/internal/auth"
-	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/live"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
@@ -26,26 +23,10 @@ import (
 // mustRunLiveServer is mustRunServer with live sessions running.
 func mustRunLiveServer(tb testing.TB) *testBox {
 	tb.Helper()
-	dir := tb.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "box.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	archive, key := miniPack(tb)
-	lib, err := content.OpenLibrary(filepath.Join(dir, "packs"), content.NewKeyring(key.Public()), content.DefaultLimits)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
-		tb.Fatal(err)
-	}
+	db, lib, _ := openParts(tb, false)
 	logs := &logBuffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.New(server.Config{DefaultLang: "en"}, logger, db, lib)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	srv := newServer(tb, server.Config{}, logger, db, lib)
 	hub := live.NewHub(db, logger)
 	if err := hub.Restore(context.Background()); err != nil {
 		tb.Fatal(err)

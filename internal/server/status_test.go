@@ -6,13 +6,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
-	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/server"
@@ -34,28 +32,12 @@ type syncBuffer struct {
 
 func mustRunOpsServer(tb testing.TB) *opsBox {
 	tb.Helper()
-	dir := tb.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "box.db"), nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { db.Close() })
-	archive, key := miniPack(tb)
-	lib, err := content.OpenLibrary(filepath.Join(dir, "packs"), content.NewKeyring(key.Public()), content.DefaultLimits)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err != nil {
-		tb.Fatal(err)
-	}
+	db, lib, _ := openParts(tb, false)
 	ob := &opsBox{reg: metrics.NewRegistry(), recent: ops.NewRecent(50), log: &syncBuffer{}}
 	// The log as stembox serve makes it, at debug level so that every
 	// request is logged.
 	logger := slog.New(ob.recent.Handler(slog.NewTextHandler(lockedWriter{ob.log}, &slog.HandlerOptions{Level: slog.LevelDebug, ReplaceAttr: ops.Redact})))
-	srv, err := server.New(server.Config{DefaultLang: "en", Version: "v9.9.9", Metrics: ob.reg, Recent: ob.recent}, logger, db, lib)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	srv := newServer(tb, server.Config{Version: "v9.9.9", Metrics: ob.reg, Recent: ob.recent}, logger, db, lib)
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
 	ob.testBox = &testBox{Server: ts, db: db, lib: lib}

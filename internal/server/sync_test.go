@@ -6,13 +6,11 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
-	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -50,21 +48,9 @@ func (f *fakeSync) Poke() {
 }
 
 func TestSyncPage(t *testing.T) {
-	dir := t.TempDir()
-	db, err := store.Open(context.Background(), filepath.Join(dir, "box.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	lib, err := content.OpenLibrary(filepath.Join(dir, "packs"), content.NewKeyring(), content.DefaultLimits)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db, lib, _ := openParts(t, true)
 	logs := &logBuffer{}
-	srv, err := server.New(server.Config{DefaultLang: "en"}, slog.New(slog.NewTextHandler(logs, nil)), db, lib)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newServer(t, server.Config{}, slog.New(slog.NewTextHandler(logs, nil)), db, lib)
 	fake := &fakeSync{status: upstream.Status{BoxID: "01BOX", Backlog: 1234, AckedSeq: 99, BytesSent: 2048, LastError: "the hub refused (429): too many batches",
 		Download: &upstream.Progress{Pack: "physics", Version: "1.1.0", Done: 1 << 20, Total: 4 << 20}}}
 	ts := httptest.NewServer(srv.WithSync(fake))
