@@ -55,11 +55,14 @@ type Hub struct {
 	// maxPending bounds the answers a room waits to have stored; more get
 	// "busy" and are sent again by their clients.
 	maxPending int
+	// abandonAfter is how long a session may have nobody connected before
+	// its room ends it (abandonedAfter; tests shorten it).
+	abandonAfter time.Duration
 }
 
 // NewHub returns a hub that stores sessions in st. Call Restore, then Run.
 func NewHub(st Store, logger *slog.Logger) *Hub {
-	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, maxPending: 20000,
+	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, maxPending: 20000, abandonAfter: abandonedAfter,
 		queue: make(chan writeReq, queueSize), persisted: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,

@@ -19,6 +19,11 @@ const (
 	// An ended session's room stops once nobody has been connected for
 	// this long; its results stay in the database.
 	endedLinger = 10 * time.Minute
+	// A session nobody has been connected to for this long was forgotten
+	// by its teacher: its room ends it, as the teacher would have (a
+	// school day fits in it; the night does not). Without this, forgotten
+	// sessions would stay in memory and be resumed at every start.
+	abandonedAfter = 12 * time.Hour
 )
 
 // Events a room handles, posted to its inbox.
@@ -137,8 +142,11 @@ func (r *room) run(ctx context.Context) {
 			}
 		case now := <-flush.C:
 			r.flush()
-			if r.s.Phase() == Ended && len(r.students)+len(r.hosts) == 0 && r.pending == 0 &&
-				now.Sub(r.lastConn) > endedLinger && now.Sub(r.endedAt) > endedLinger {
+			empty := len(r.students)+len(r.hosts) == 0 && r.pending == 0
+			if empty && r.s.Phase() != Ended && now.Sub(r.lastConn) > r.hub.abandonAfter {
+				r.abandon(now)
+			}
+			if empty && r.s.Phase() == Ended && now.Sub(r.lastConn) > endedLinger && now.Sub(r.endedAt) > endedLinger {
 				return
 			}
 		}
@@ -513,6 +521,16 @@ func (r *room) changedPhase() {
 		r.broadcast(m, m)
 		r.sendResults()
 	}
+}
+
+// abandon ends a session nobody has been connected to for the hub's
+// abandonAfter. Its players and answers stay, as when a teacher ends one.
+func (r *room) abandon(now time.Time) {
+	if err := r.s.Do(now, End, -1); err != nil {
+		return
+	}
+	r.hub.log.Info("live session ended: nobody was connected", "code", r.code, "since", r.lastConn.Format(time.RFC3339))
+	r.changedPhase()
 }
 
 // sendResults gives every connected student their own result.
