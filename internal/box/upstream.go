@@ -31,7 +31,7 @@ func (b *Box) openUpstream(srv *server.Server) error {
 	}
 	b.upstream = upstream.New(b.db, b.lib, cfg, b.log)
 	b.tasks = append(b.tasks, b.upstream.Run)
-	b.srv.Handler = srv.WithSync(b.upstream)
+	srv.SetSync(b.upstream)
 	b.registerUpstreamMetrics()
 	return nil
 }

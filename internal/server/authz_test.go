@@ -101,6 +101,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/peers", "GET", "/api/v1/peers", nil, everyone},
 		{"GET /api/v1/packs/{pack}/archive", "GET", "", nil, everyone},
 		{"GET /admin/peers", "GET", "/admin/peers", nil, admins},
+		// Upstream sync (sync.go); tested in sync_test.go with a fake syncer
+		// (here there is none: admins get 503).
+		{"GET /admin/sync", "GET", "/admin/sync", nil, admins},
+		{"POST /admin/sync", "POST", "/admin/sync", url.Values{}, admins},
+		{"POST /admin/sync/enroll", "POST", "/admin/sync/enroll", url.Values{"hub": {"http://192.0.2.1"}, "token": {"x"}}, admins},
 		{"POST /admin/peers/fetch", "POST", "", nil, admins},
 		// Working offline (offline.go); tested in offline_test.go and in a browser.
 		{"GET /sw.js", "GET", "/sw.js", nil, everyone},

@@ -65,7 +65,8 @@ type Server struct {
 	ops     opsState // status.go
 	lan     *lanDeps // connect.go, peer.go; set by SetLAN
 
-	live *live.Hub // live.go, live_new.go, live_results.go; set by SetLive
+	live *live.Hub   // live.go, live_new.go, live_results.go; set by SetLive
+	sync SyncControl // sync.go; set by SetSync
 }
 
 // New returns a server over db and lib.
@@ -106,6 +107,7 @@ func (s *Server) routes() http.Handler {
 	s.connectRoutes(mux)
 	s.liveRoutes(mux)
 	s.offlineRoutes(mux)
+	s.syncRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

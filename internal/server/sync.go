@@ -25,18 +25,20 @@ type SyncControl interface {
 	Poke()
 }
 
-// WithSync returns the server's handler with the sync page added; every
-// other request goes to the server as before.
-func (s *Server) WithSync(sc SyncControl) http.Handler {
-	routes := http.NewServeMux()
-	routes.HandleFunc("GET /admin/sync", s.requireUser(true, func(w http.ResponseWriter, r *http.Request, v *viewer) {
+// SetSync gives the sync page the box's syncer; until it is set (as in a
+// test server) the page answers 503.
+func (s *Server) SetSync(sc SyncControl) { s.sync = sc }
+
+// syncRoutes serve the sync page, to admins.
+func (s *Server) syncRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /admin/sync", s.requireUser(true, s.withSyncControl(func(w http.ResponseWriter, r *http.Request, v *viewer, sc SyncControl) {
 		s.renderSync(w, r, sc, r.FormValue("notice"), "")
-	}))
-	routes.HandleFunc("POST /admin/sync", s.requireUser(true, func(w http.ResponseWriter, r *http.Request, v *viewer) {
+	})))
+	mux.HandleFunc("POST /admin/sync", s.requireUser(true, s.withSyncControl(func(w http.ResponseWriter, r *http.Request, v *viewer, sc SyncControl) {
 		sc.Poke()
 		http.Redirect(w, r, "/admin/sync?notice="+url.QueryEscape(i18n.T(s.lang(r), "sync.started")), http.StatusSeeOther)
-	}))
-	routes.HandleFunc("POST /admin/sync/enroll", s.requireUser(true, func(w http.ResponseWriter, r *http.Request, v *viewer) {
+	})))
+	mux.HandleFunc("POST /admin/sync/enroll", s.requireUser(true, s.withSyncControl(func(w http.ResponseWriter, r *http.Request, v *viewer, sc SyncControl) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Minute)
 		defer cancel()
 		hubURL, token := strings.TrimSpace(r.PostFormValue("hub")), strings.TrimSpace(r.PostFormValue("token"))
@@ -47,13 +49,19 @@ func (s *Server) WithSync(sc SyncControl) http.Handler {
 		}
 		s.log.Info("the box is enrolled with the hub", "hub", hubURL, "by", v.actor())
 		http.Redirect(w, r, "/admin/sync?notice="+url.QueryEscape(i18n.T(s.lang(r), "sync.enrolled_now")), http.StatusSeeOther)
-	}))
-	inner := s.recoverPanics(s.logRequests(securityHeaders(sameOrigin(s.withViewer(recordPattern(routes))))))
-	outer := http.NewServeMux()
-	outer.Handle("/admin/sync", inner)
-	outer.Handle("/admin/sync/", inner)
-	outer.Handle("/", s)
-	return outer
+	})))
+}
+
+// withSyncControl passes a sync handler the box's syncer, or answers 503
+// when there is none.
+func (s *Server) withSyncControl(h func(http.ResponseWriter, *http.Request, *viewer, SyncControl)) func(http.ResponseWriter, *http.Request, *viewer) {
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
+		if s.sync == nil {
+			s.fail(w, r, failure.Errorf(failure.Unavailable, "upstream sync is not running on this box"))
+			return
+		}
+		h(w, r, v, s.sync)
+	}
 }
 
 type syncPage struct {

@@ -53,7 +53,8 @@ func TestSyncPage(t *testing.T) {
 	srv := newServer(t, server.Config{}, slog.New(slog.NewTextHandler(logs, nil)), db, lib)
 	fake := &fakeSync{status: upstream.Status{BoxID: "01BOX", Backlog: 1234, AckedSeq: 99, BytesSent: 2048, LastError: "the hub refused (429): too many batches",
 		Download: &upstream.Progress{Pack: "physics", Version: "1.1.0", Done: 1 << 20, Total: 4 << 20}}}
-	ts := httptest.NewServer(srv.WithSync(fake))
+	srv.SetSync(fake)
+	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	box := &testBox{Server: ts, db: db, lib: lib, logs: logs}
 	ctx := context.Background()
