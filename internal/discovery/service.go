@@ -308,12 +308,21 @@ func (s *Service) resolveConflicts(ctx context.Context, eng *engine) {
 	// ids seen under the name tell.
 	// ids seen under the name tell. The name itself counts as taken: the
 	// cache may show this box under it, not the other.
-	if slices.ContainsFunc(eng.br.idsNamed(instanceFQDN(name, ServiceType)), func(id string) bool { return my > id }) {
+	renaming := slices.ContainsFunc(eng.br.idsNamed(instanceFQDN(name, ServiceType)), func(id string) bool { return my > id })
+	if renaming {
 		newName = FreeName(name, func(n string) bool {
 			return sameName(n, name) || slices.ContainsFunc(boxes, func(b Box) bool { return sameName(b.Name, n) })
 		})
 	}
-	if slices.ContainsFunc(boxes, func(b Box) bool { return my > b.ID && sameName(b.Host, host+".local") }) {
+	// While two boxes share an instance name the cache merges their records
+	// (one's SRV, the other's TXT), so the host it shows under that name may
+	// be this box's own: host clashes are judged only on boxes with a name
+	// of their own, and not in the round that renames this one (the next
+	// round sees the other box's records alone). Judging them on the merged
+	// record moved a box off a host nobody else used, onto the other's.
+	if !renaming && slices.ContainsFunc(boxes, func(b Box) bool {
+		return my > b.ID && !sameName(b.Name, name) && sameName(b.Host, host+".local")
+	}) {
 		newHost = FreeHost(host, func(h string) bool {
 			return sameName(h, host) || slices.ContainsFunc(boxes, func(b Box) bool { return sameName(b.Host, h+".local") })
 		})
