@@ -13,15 +13,8 @@ import (
 func TestForgottenSessionEnds(t *testing.T) {
 	h := newHarness(t)
 	h.hub.abandonAfter = 400 * time.Millisecond // set before the room starts
-	s := h.create(Options{}, questions(t)[:2])
+	s, _, teacher, c := h.asking(Options{}, questions(t)[:2])
 	id := h.hub.roomFor(t, s.Code).s.ID
-	ali := h.join(s.Code, "Ali")
-	teacher := h.dial(s.Code, RoleTeacher, s.Token)
-	teacher.expect("state")
-	teacher.send(map[string]any{"type": "start"})
-	teacher.expect("question")
-	c := h.dial(s.Code, RoleStudent, ali.Token)
-	c.expect("state")
 	c.send(answerMsg(s.Code, 0, newAnswerID(), 1))
 	c.expect("ack")
 

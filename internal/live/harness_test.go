@@ -95,6 +95,22 @@ func (h *harness) create(opts Options, qs []Question) Created {
 	return c
 }
 
+// asking makes a session of qs, has a student "Ali" join and the teacher
+// start it, and returns the session, Ali's join, and the teacher's and
+// Ali's connections, with the first question open on Ali's (its state
+// read).
+func (h *harness) asking(opts Options, qs []Question) (s Created, ali Joined, teacher, c *client) {
+	h.t.Helper()
+	s = h.create(opts, qs)
+	ali = h.join(s.Code, "Ali")
+	teacher = h.dial(s.Code, RoleTeacher, s.Token)
+	teacher.send(map[string]any{"type": "start"})
+	teacher.expect("question")
+	c = h.dial(s.Code, RoleStudent, ali.Token)
+	c.expect("state")
+	return s, ali, teacher, c
+}
+
 func (h *harness) join(code, nick string) Joined {
 	h.t.Helper()
 	j, err := h.hub.Join(context.Background(), code, JoinRequest{Learner: "guest:" + nick, Nickname: nick, Lang: "en"})

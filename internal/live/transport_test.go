@@ -128,13 +128,7 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 // also from a new connection after a drop.
 func TestResendIsAppliedOnce(t *testing.T) {
 	h := newHarness(t)
-	s := h.create(Options{Points: true}, questions(t)[:1])
-	ali := h.join(s.Code, "Ali")
-	teacher := h.dial(s.Code, RoleTeacher, s.Token)
-	teacher.send(map[string]any{"type": "start"})
-	teacher.expect("question")
-	c := h.dial(s.Code, RoleStudent, ali.Token)
-	c.expect("state")
+	s, ali, _, c := h.asking(Options{Points: true}, questions(t)[:1])
 	id := newAnswerID()
 	c.send(answerMsg(s.Code, 0, id, 1))
 	c.send(answerMsg(s.Code, 0, id, 1)) // while the first is being stored: acknowledged once, when it is
@@ -174,13 +168,7 @@ func TestResendIsAppliedOnce(t *testing.T) {
 // answer and, after the reveal, their result and score.
 func TestReconnectGetsFullState(t *testing.T) {
 	h := newHarness(t)
-	s := h.create(Options{Points: true, OnDevices: true, Timer: time.Minute}, questions(t)[:2])
-	ali := h.join(s.Code, "Ali")
-	teacher := h.dial(s.Code, RoleTeacher, s.Token)
-	teacher.send(map[string]any{"type": "start"})
-	teacher.expect("question")
-	c := h.dial(s.Code, RoleStudent, ali.Token)
-	c.expect("state")
+	s, ali, teacher, c := h.asking(Options{Points: true, OnDevices: true, Timer: time.Minute}, questions(t)[:2])
 	id := newAnswerID()
 	c.send(answerMsg(s.Code, 0, id, 1))
 	c.expect("ack")
@@ -445,13 +433,7 @@ func TestSecondConnectionReplacesFirst(t *testing.T) {
 // students reconnect with the secrets they hold.
 func TestRestartResumesSession(t *testing.T) {
 	h := newHarness(t)
-	s := h.create(Options{Points: true}, questions(t)[:2])
-	ali := h.join(s.Code, "Ali")
-	teacher := h.dial(s.Code, RoleTeacher, s.Token)
-	teacher.send(map[string]any{"type": "start"})
-	teacher.expect("question")
-	c := h.dial(s.Code, RoleStudent, ali.Token)
-	c.expect("state")
+	s, ali, _, c := h.asking(Options{Points: true}, questions(t)[:2])
 	id := newAnswerID()
 	c.send(answerMsg(s.Code, 0, id, 1))
 	c.expect("ack")
@@ -509,13 +491,7 @@ func TestStoreFailureIsNotAcknowledged(t *testing.T) {
 	t.Cleanup(func() { db.Close() })
 	fs := &failingStore{DB: db}
 	h := startHarness(t, db, fs, "", nil)
-	s := h.create(Options{}, questions(t)[:1])
-	ali := h.join(s.Code, "Ali")
-	teacher := h.dial(s.Code, RoleTeacher, s.Token)
-	teacher.send(map[string]any{"type": "start"})
-	teacher.expect("question")
-	c := h.dial(s.Code, RoleStudent, ali.Token)
-	c.expect("state")
+	s, _, _, c := h.asking(Options{}, questions(t)[:1])
 	fs.fail.Store(true)
 	id := newAnswerID()
 	c.send(answerMsg(s.Code, 0, id, 1))
