@@ -20,8 +20,13 @@ const (
 	pongWait   = 40 * time.Second
 	pingPeriod = 25 * time.Second // < pongWait
 	closeGrace = time.Second      // for the close frame, then the socket is closed
-	sendQueue  = 16               // messages waiting for a student's writer
-	hostQueue  = 64               // for a teacher or a screen: few of them, and they get more
+	// Messages waiting for a connection's writer. A queue holds a whole
+	// burst of replies (each message a client may send at once within its
+	// rate limit gets one) and the broadcasts that may come meanwhile:
+	// smaller, a client keeping to its limit was closed as too slow
+	// whenever its writer lagged behind the room.
+	sendQueue = rateBurst + 16
+	hostQueue = rateBurst*teacherRate + 64 // a teacher or a screen: few of them, and they get more
 )
 
 // Per-connection rate limit: a token bucket of rateBurst messages, refilled
