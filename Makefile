@@ -62,6 +62,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzInspectArchive -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/content/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/gift/
 	$(GO) test -run '^$$' -fuzz FuzzInline -fuzztime $(FUZZTIME) ./internal/markup/
+	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME) ./internal/upstream/wire/
+	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./internal/upstream/wire/
 
 # Benchmarks: Go micro-benchmarks, then the load program, which serves the
 # same lesson page and 1 MB media file from stembox, a bare net/http handler

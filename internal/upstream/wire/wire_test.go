@@ -216,7 +216,7 @@ func itoa(n int64) string {
 }
 
 // rawBatch returns the uncompressed encoding of b.
-func rawBatch(t *testing.T, b wire.Batch) []byte {
+func rawBatch(t testing.TB, b wire.Batch) []byte {
 	t.Helper()
 	data, err := wire.Marshal(b)
 	if err != nil {
