@@ -137,7 +137,7 @@ func (h *Hub) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, 
 			Elapsed: time.Duration(r.ElapsedMS) * time.Millisecond}
 		as[i].Response.Choices, as[i].Response.Text = r.Choices, r.Text
 	}
-	s, err := Restore(time.Now(), base, Snapshot{Phase: Phase(rec.Phase), Current: rec.Current}, ps, as)
+	s, err := Restore(time.Now(), base, Snapshot{Phase: Phase(rec.Phase), Current: rec.Current, Version: rec.Version}, ps, as)
 	if err != nil {
 		return nil, "", "", err
 	}

@@ -78,6 +78,7 @@ type room struct {
 	removed  []string
 	counts   bool
 	ranks    map[string]int // player → rank, nil when scores changed
+	unsaved  bool           // the last phase change could not be stored: store it again
 	timer    *time.Timer
 	endedAt  time.Time
 	lastConn time.Time
@@ -141,6 +142,9 @@ func (r *room) run(ctx context.Context) {
 				r.changedPhase()
 			}
 		case now := <-flush.C:
+			if r.unsaved {
+				r.saveState(nil)
+			}
 			r.flush()
 			empty := len(r.students)+len(r.hosts) == 0 && r.pending == 0
 			if empty && r.s.Phase() != Ended && now.Sub(r.lastConn) > r.hub.abandonAfter {
@@ -186,10 +190,22 @@ func (r *room) write(w store.LiveWrite, then func(r *room, err error)) {
 	}
 }
 
-func (r *room) saveState() {
+// saveState stores where the session is, then calls then. A state that
+// could not be stored is stored again at the next flush (unsaved), with
+// whatever state the session is in by then.
+func (r *room) saveState(then func(r *room)) {
 	snap := r.s.Snapshot()
-	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: r.s.Version()}},
-		r.logStoreErr("store session state"))
+	r.unsaved = false
+	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: snap.Version}},
+		func(r *room, err error) {
+			if err != nil {
+				r.hub.log.Error("live: store session state", "code", r.code, "phase", snap.Phase, "err", err)
+				r.unsaved = true
+			}
+			if then != nil {
+				then(r)
+			}
+		})
 }
 
 func (r *room) publish() {
@@ -491,36 +507,70 @@ func (r *room) logStoreErr(what string) func(*room, error) {
 	}
 }
 
-// changedPhase tells everyone about the session's new phase and stores it.
+// changedPhase stores the session's new phase and, once it is stored,
+// tells everyone. Nobody hears of a phase the box would not come back to
+// after a power cut. The messages are made now, as the phase is; should
+// storing fail (the disk), they are sent all the same (the class goes
+// on) and the state is stored again at the next flush.
 func (r *room) changedPhase() {
-	r.saveState()
 	r.schedule()
 	r.publish()
+	if r.s.Phase() == Ended {
+		r.endedAt = time.Now()
+	}
+	if r.s.Phase() == Closed {
+		r.counts = true
+	}
+	students, hosts := r.phaseMessages()
+	results := r.results()
+	r.saveState(func(r *room) {
+		r.broadcast(students, hosts)
+		for c, res := range results {
+			r.sendJSON(c, res)
+		}
+	})
+}
+
+// phaseMessages are what students and hosts are told of the phase the
+// session is in.
+func (r *room) phaseMessages() (students, hosts any) {
 	q := r.s.Current()
 	switch r.s.Phase() {
 	case Open:
 		st, host := r.questionView(RoleStudent, time.Now()), r.questionView(RoleScreen, time.Now())
-		r.broadcast(questionMsg{Type: "question", questionView: *st}, questionMsg{Type: "question", questionView: *host})
+		return questionMsg{Type: "question", questionView: *st}, questionMsg{Type: "question", questionView: *host}
 	case Closed:
 		m := closedMsg{Type: "closed", Q: q}
-		r.broadcast(m, m)
-		r.counts = true
+		return m, m
 	case Revealed:
 		st, host := r.revealView(false), r.revealView(true)
-		r.broadcast(revealMsg{Type: "reveal", revealView: *st}, revealMsg{Type: "reveal", revealView: *host})
-		r.sendResults()
+		return revealMsg{Type: "reveal", revealView: *st}, revealMsg{Type: "reveal", revealView: *host}
 	case Board:
 		m := boardMsg{Type: "board", Board: r.top()}
-		r.broadcast(m, m)
+		return m, m
 	case Ended:
-		r.endedAt = time.Now()
 		m := endedMsg{Type: "ended"}
 		if r.s.Opts.Points {
 			m.Board = r.top()
 		}
-		r.broadcast(m, m)
-		r.sendResults()
+		return m, m
 	}
+	return nil, nil
+}
+
+// results are every connected student's own result, after a reveal and at
+// the end (nil in other phases).
+func (r *room) results() map[*conn]resultMsg {
+	if p := r.s.Phase(); p != Revealed && p != Ended {
+		return nil
+	}
+	out := make(map[*conn]resultMsg, len(r.students))
+	for c := range r.students {
+		if res := r.resultView(c.player); res != nil {
+			out[c] = resultMsg{Type: "result", resultView: *res}
+		}
+	}
+	return out
 }
 
 // abandon ends a session nobody has been connected to for the hub's
@@ -531,15 +581,6 @@ func (r *room) abandon(now time.Time) {
 	}
 	r.hub.log.Info("live session ended: nobody was connected", "code", r.code, "since", r.lastConn.Format(time.RFC3339))
 	r.changedPhase()
-}
-
-// sendResults gives every connected student their own result.
-func (r *room) sendResults() {
-	for c := range r.students {
-		if res := r.resultView(c.player); res != nil {
-			r.sendJSON(c, resultMsg{Type: "result", resultView: *res})
-		}
-	}
 }
 
 // schedule sets the timer for the open question's deadline.

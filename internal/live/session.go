@@ -495,10 +495,16 @@ func (s *Session) AnswerOf(player string, q int) (*Answer, bool) {
 type Snapshot struct {
 	Phase   Phase
 	Current int
+	// Version is the session's version when the snapshot was taken. A
+	// restored session counts on from above it, so that what it stores
+	// after the restart is newer than anything stored before.
+	Version int64
 }
 
-// Snapshot returns the session's phase and question.
-func (s *Session) Snapshot() Snapshot { return Snapshot{Phase: s.phase, Current: s.current} }
+// Snapshot returns the session's phase, question and version.
+func (s *Session) Snapshot() Snapshot {
+	return Snapshot{Phase: s.phase, Current: s.current, Version: s.version}
+}
 
 // Restore rebuilds a session after a restart, at time now, from its stored
 // phase, players and answers. A question that was open is open again with
@@ -538,7 +544,10 @@ func Restore(now time.Time, base *Session, snap Snapshot, players []Player, answ
 		p.Score += a.Points
 	}
 	s.restored = true
-	s.version++
+	// Versions only grow, across any number of restarts: a version that
+	// began again from zero would make every state stored after the
+	// restart look older than the one stored before it.
+	s.version = max(s.version, snap.Version) + 1
 	return s, nil
 }
 
