@@ -119,6 +119,7 @@ func (c *conn) writeLoop() {
 	defer func() {
 		ping.Stop()
 		c.ws.Close()
+		c.room.hub.untrack(c)
 	}()
 	for {
 		select {

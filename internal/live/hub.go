@@ -52,6 +52,13 @@ type Hub struct {
 	qclosed   bool
 	persisted chan struct{}
 
+	// Every websocket, tracked so that a shutdown closes each with a
+	// close frame (1001) and waits for its writer to send it.
+	cmu     sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool
+	writers sync.WaitGroup
+
 	// maxPending bounds the answers a room waits to have stored; more get
 	// "busy" and are sent again by their clients.
 	maxPending int
@@ -62,7 +69,7 @@ type Hub struct {
 
 // NewHub returns a hub that stores sessions in st. Call Restore, then Run.
 func NewHub(st Store, logger *slog.Logger) *Hub {
-	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, maxPending: 20000, abandonAfter: abandonedAfter,
+	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, conns: map[*conn]struct{}{}, maxPending: 20000, abandonAfter: abandonedAfter,
 		queue: make(chan writeReq, queueSize), persisted: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -181,9 +188,45 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 	<-ctx.Done()
 	h.running.Wait()
+	h.closeConns()
 	h.closeQueue()
 	<-h.persisted
 	return nil
+}
+
+// track counts a new connection's writer; false once the hub is shutting
+// down (the connection is to be closed at once).
+func (h *Hub) track(c *conn) bool {
+	h.cmu.Lock()
+	defer h.cmu.Unlock()
+	h.writers.Add(1)
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	return true
+}
+
+// untrack is called by a connection's writer as it ends.
+func (h *Hub) untrack(c *conn) {
+	h.cmu.Lock()
+	delete(h.conns, c)
+	h.cmu.Unlock()
+	h.writers.Done()
+}
+
+// closeConns closes every connection still open with 1001 (going away),
+// whatever its room did, and waits until each writer has sent its close
+// frame or given up (closeGrace, twice at most): the box must not exit
+// with sockets its clients would see dropped without a word (1006).
+func (h *Hub) closeConns() {
+	h.cmu.Lock()
+	h.closing = true
+	for c := range h.conns {
+		c.close(CloseGoingAway, "the box is restarting")
+	}
+	h.cmu.Unlock()
+	h.writers.Wait()
 }
 
 // start runs a room's goroutine; h.mu is held.
@@ -357,8 +400,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string, role 
 		return // the upgrader has answered
 	}
 	c := newConn(ws, rm, role, secret)
+	open := h.track(c)
 	go c.writeLoop()
-	if !rm.post(register{c}) {
+	if !open || !rm.post(register{c}) {
 		c.close(CloseGoingAway, "the session is closing")
 		return
 	}
