@@ -141,6 +141,14 @@ func (h *harness) dial(code string, role Role, secret string) *client {
 	return c
 }
 
+// connect dials and reads the state the box sends first.
+func (h *harness) connect(code string, role Role, secret string) *client {
+	h.t.Helper()
+	c := h.dial(code, role, secret)
+	c.expect("state")
+	return c
+}
+
 func (h *harness) tryDial(code string, role Role, secret string, d *websocket.Dialer) (*client, error) {
 	return dialURL(h.t, h.srv.URL, code, role, secret, d)
 }

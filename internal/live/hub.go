@@ -59,6 +59,8 @@ type Hub struct {
 	closing bool
 	writers sync.WaitGroup
 
+	joins joinLimiter // per source address
+
 	// maxPending bounds the answers a room waits to have stored; more get
 	// "busy" and are sent again by their clients.
 	maxPending int
@@ -144,7 +146,10 @@ func (h *Hub) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, 
 			Elapsed: time.Duration(r.ElapsedMS) * time.Millisecond}
 		as[i].Response.Choices, as[i].Response.Text = r.Choices, r.Text
 	}
-	s, err := Restore(time.Now(), base, Snapshot{Phase: Phase(rec.Phase), Current: rec.Current, Version: rec.Version}, ps, as)
+	var o optionsRecord
+	json.Unmarshal(rec.Options, &o) // decodeSession read them
+	snap := Snapshot{Phase: Phase(rec.Phase), Current: rec.Current, Version: rec.Version, Locked: o.Locked}
+	s, err := Restore(time.Now(), base, snap, ps, as)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -158,6 +163,7 @@ type optionsRecord struct {
 	OnDevices      bool  `json:"on_devices"`
 	LateJoin       bool  `json:"late_join"`
 	GeneratedNames bool  `json:"generated_names"`
+	Locked         bool  `json:"locked,omitempty"` // set by the state's writes, not at creation
 }
 
 func decodeSession(rec store.LiveSession) (*Session, error) {
@@ -337,6 +343,9 @@ type JoinRequest struct {
 	Learner  string // guest:ID or student:ID
 	Nickname string // as typed; "" (or a session with generated names) gets a generated one
 	Lang     string // the student's UI language, for a generated nickname
+	// Addr is the address the request came from (its IP), for the limits
+	// of joins per address (joinlimit.go); "" is not limited.
+	Addr string
 }
 
 // Joined is a player who joined: Token is the secret their device keeps.
@@ -353,6 +362,9 @@ func (h *Hub) Join(ctx context.Context, code string, req JoinRequest) (Joined, e
 	r, ok := h.room(code)
 	if !ok {
 		return Joined{}, ErrNoSession
+	}
+	if !h.joins.allow(req.Addr, time.Now()) {
+		return Joined{}, ErrJoinRate
 	}
 	reply := make(chan joinResult, 1)
 	if !r.postCtx(ctx, joinReq{req: req, reply: reply}) {

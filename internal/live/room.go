@@ -71,7 +71,11 @@ type room struct {
 	hosts    map[*conn]bool // teachers and screens
 	byPlayer map[string]*conn
 	tokens   map[string]string // token hash → player id
-	pending  int               // answers being stored
+	// Where players joined from, since the box started (addresses are
+	// not stored): joins per address, and each player's address.
+	joinsFrom map[string]int
+	addrOf    map[string]string
+	pending   int // answers being stored
 
 	// Changes for the screens, sent together every flushEvery.
 	changed  map[string]bool // player ids joined, renamed, online or offline
@@ -88,6 +92,7 @@ func newRoom(h *Hub, s *Session, lang, teacherHash string) *room {
 	r := &room{hub: h, code: s.Code, lang: lang, teacherHash: teacherHash, s: s,
 		in: make(chan any, inboxSize), quit: make(chan struct{}),
 		students: map[*conn]bool{}, hosts: map[*conn]bool{}, byPlayer: map[string]*conn{}, tokens: map[string]string{},
+		joinsFrom: map[string]int{}, addrOf: map[string]string{},
 		changed: map[string]bool{}, lastConn: time.Now()}
 	for _, p := range s.Players() {
 		r.tokens[p.TokenHash] = p.ID
@@ -196,7 +201,8 @@ func (r *room) write(w store.LiveWrite, then func(r *room, err error)) {
 func (r *room) saveState(then func(r *room)) {
 	snap := r.s.Snapshot()
 	r.unsaved = false
-	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: snap.Version}},
+	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: snap.Version,
+		Locked: snap.Locked}},
 		func(r *room, err error) {
 			if err != nil {
 				r.hub.log.Error("live: store session state", "code", r.code, "phase", snap.Phase, "err", err)
@@ -311,7 +317,9 @@ func (r *room) message(c *conn, m inMsg) {
 	case msgAnswer:
 		r.answer(c, m)
 	case msgKick:
-		r.kick(c, m.Player)
+		r.kick(c, m)
+	case msgLock, msgUnlock:
+		r.lock(c, m.Type == msgLock)
 	case msgRename:
 		r.rename(c, m.Player)
 	default:
@@ -406,97 +414,6 @@ func (r *room) answerStored(a *Answer, err error) {
 	if c != nil {
 		r.sendJSON(c, ackMsg{Type: "ack", ID: a.ID, Q: a.Question})
 	}
-}
-
-func (r *room) join(ev joinReq) {
-	req := ev.req
-	token := NewToken()
-	hash := HashToken(token)
-	now := time.Now()
-	if p, ok := r.s.PlayerOfLearner(req.Learner); isSignedIn(req.Learner) && ok {
-		// A signed-in student on another device: the same player, with a
-		// new secret for this device.
-		old := p.TokenHash
-		r.s.Rekey(p.ID, hash)
-		rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Removed: p.Removed}
-		r.write(store.LiveWrite{Player: &rec}, func(r *room, err error) {
-			if err != nil {
-				r.s.Rekey(p.ID, old)
-				ev.reply <- joinResult{err: err}
-				return
-			}
-			delete(r.tokens, old)
-			r.tokens[hash] = p.ID
-			ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
-		})
-		return
-	}
-	nick := req.Nickname
-	if r.s.Opts.GeneratedNames || nick == "" {
-		lang := req.Lang
-		if lang == "" {
-			lang = r.lang
-		}
-		nick = r.s.FreeNickname(lang, randIntN)
-	}
-	p, err := r.s.Join(now, req.Learner, nick, hash)
-	if err != nil {
-		ev.reply <- joinResult{err: err}
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Joined: p.Joined}
-	r.write(store.LiveWrite{Join: &rec}, func(r *room, err error) {
-		if err != nil {
-			r.s.Unjoin(p.ID)
-			ev.reply <- joinResult{err: err}
-			return
-		}
-		r.tokens[hash] = p.ID
-		r.changed[p.ID] = true
-		r.publish()
-		ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
-	})
-}
-
-func isSignedIn(learner string) bool { return len(learner) > 8 && learner[:8] == "student:" }
-
-func (r *room) kick(c *conn, id string) {
-	p, err := r.s.Remove(id)
-	if err != nil {
-		r.refuseErr(c, err, id)
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname, Removed: true}
-	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("remove player"))
-	delete(r.tokens, p.TokenHash)
-	if pc, ok := r.byPlayer[id]; ok {
-		r.sendJSON(pc, errorMsg{Type: "error", Code: ErrRemoved.Code, Message: ErrRemoved.Message})
-		pc.close(CloseRemoved, "removed by the teacher")
-		r.drop(pc)
-	}
-	delete(r.changed, id)
-	r.removed = append(r.removed, id)
-	r.counts = true
-	r.ranks = nil
-	r.publish()
-}
-
-func (r *room) rename(c *conn, id string) {
-	p, ok := r.s.Player(id)
-	if !ok || p.Removed {
-		r.refuseErr(c, ErrNoPlayer, id)
-		return
-	}
-	if _, err := r.s.Rename(id, r.s.FreeNickname(r.lang, randIntN)); err != nil {
-		r.refuseErr(c, err, id)
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname}
-	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("rename player"))
-	if pc, ok := r.byPlayer[id]; ok {
-		r.sendJSON(pc, youMsg{Type: "you", Player: p.ID, Nickname: p.Nickname, Score: p.Score})
-	}
-	r.changed[id] = true
 }
 
 func (r *room) logStoreErr(what string) func(*room, error) {
