@@ -119,6 +119,7 @@ func (c *conn) writeLoop() {
 	defer func() {
 		ping.Stop()
 		c.ws.Close()
+		c.room.hub.untrack(c)
 	}()
 	for {
 		select {
@@ -263,9 +264,13 @@ func (c *conn) check(m *inMsg) (code, msg string) {
 			len(m.Choices) > maxAnswerChoice || (m.Text != nil && utf8.RuneCountInString(*m.Text) > maxAnswerRunes) {
 			return CodeBadMessage, "an answer needs q, id, and choices or a text of at most 200 characters"
 		}
-	case msgKick, msgRename:
+	case msgRename:
 		if m.Player == "" || len(m.Player) > 16 {
 			return CodeBadMessage, m.Type + " needs a player"
+		}
+	case msgKick:
+		if (m.Player == "" && len(m.Players) == 0) || len(m.Player) > 16 || len(m.Players) > maxKick {
+			return CodeBadMessage, "kick needs a player or at most 200 players"
 		}
 	}
 	return "", ""

@@ -38,6 +38,9 @@ var (
 	ErrNicknameTaken   = &Error{Code: "nickname_taken", Message: "someone in the session already has that nickname"}
 	ErrNicknameInvalid = &Error{Code: "nickname_invalid", Message: "a nickname has 1 to 24 letters, digits or spaces"}
 	ErrTooManyPlayers  = &Error{Code: "full", Message: "the session has as many players as it can take"}
+	ErrLocked          = &Error{Code: "locked", Message: "the teacher has locked joining this session"}
+	ErrJoinRate        = &Error{Code: "too_many_joins", Message: "too many joins from this address: wait a few seconds"}
+	ErrAddressFull     = &Error{Code: "address_full", Message: "as many players have joined from this address as the session takes from one"}
 	ErrNoPlayer        = &Error{Code: "no_player", Message: "no such player in this session"}
 	ErrRemoved         = &Error{Code: "removed", Message: "the teacher removed this player from the session"}
 	ErrNotOpen         = &Error{Code: "not_open", Message: "no question is open for answers"}

@@ -141,16 +141,29 @@ func (h *harness) dial(code string, role Role, secret string) *client {
 	return c
 }
 
+// connect dials and reads the state the box sends first.
+func (h *harness) connect(code string, role Role, secret string) *client {
+	h.t.Helper()
+	c := h.dial(code, role, secret)
+	c.expect("state")
+	return c
+}
+
 func (h *harness) tryDial(code string, role Role, secret string, d *websocket.Dialer) (*client, error) {
+	return dialURL(h.t, h.srv.URL, code, role, secret, d)
+}
+
+// dialURL connects to the websocket of session code of the server at base.
+func dialURL(t *testing.T, base, code string, role Role, secret string, d *websocket.Dialer) (*client, error) {
 	if d == nil {
 		d = websocket.DefaultDialer
 	}
-	u := "ws" + strings.TrimPrefix(h.srv.URL, "http") + "/ws/" + code + "?role=" + string(role) + "&secret=" + secret
+	u := "ws" + strings.TrimPrefix(base, "http") + "/ws/" + code + "?role=" + string(role) + "&secret=" + secret
 	ws, _, err := d.Dial(u, nil)
 	if err != nil {
 		return nil, err
 	}
-	c := &client{t: h.t, ws: ws, msgs: make(chan msg, 1024), closed: make(chan struct{})}
+	c := &client{t: t, ws: ws, msgs: make(chan msg, 1024), closed: make(chan struct{})}
 	c.reason.Store("")
 	go func() {
 		defer close(c.closed)
@@ -166,18 +179,18 @@ func (h *harness) tryDial(code string, role Role, secret string, d *websocket.Di
 			}
 			var m msg
 			if err := json.Unmarshal(data, &m); err != nil {
-				h.t.Errorf("server sent non-JSON %q", data)
+				t.Errorf("server sent non-JSON %q", data)
 				return
 			}
 			select {
 			case c.msgs <- m:
 			default:
-				h.t.Errorf("test client's queue is full")
+				t.Errorf("test client's queue is full")
 				return
 			}
 		}
 	}()
-	h.t.Cleanup(func() { ws.Close() })
+	t.Cleanup(func() { ws.Close() })
 	return c, nil
 }
 

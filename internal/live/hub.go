@@ -52,6 +52,15 @@ type Hub struct {
 	qclosed   bool
 	persisted chan struct{}
 
+	// Every websocket, tracked so that a shutdown closes each with a
+	// close frame (1001) and waits for its writer to send it.
+	cmu     sync.Mutex
+	conns   map[*conn]struct{}
+	closing bool
+	writers sync.WaitGroup
+
+	joins joinLimiter // per source address
+
 	// maxPending bounds the answers a room waits to have stored; more get
 	// "busy" and are sent again by their clients.
 	maxPending int
@@ -62,7 +71,7 @@ type Hub struct {
 
 // NewHub returns a hub that stores sessions in st. Call Restore, then Run.
 func NewHub(st Store, logger *slog.Logger) *Hub {
-	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, maxPending: 20000, abandonAfter: abandonedAfter,
+	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, conns: map[*conn]struct{}{}, maxPending: 20000, abandonAfter: abandonedAfter,
 		queue: make(chan writeReq, queueSize), persisted: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -137,7 +146,10 @@ func (h *Hub) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, 
 			Elapsed: time.Duration(r.ElapsedMS) * time.Millisecond}
 		as[i].Response.Choices, as[i].Response.Text = r.Choices, r.Text
 	}
-	s, err := Restore(time.Now(), base, Snapshot{Phase: Phase(rec.Phase), Current: rec.Current}, ps, as)
+	var o optionsRecord
+	json.Unmarshal(rec.Options, &o) // decodeSession read them
+	snap := Snapshot{Phase: Phase(rec.Phase), Current: rec.Current, Version: rec.Version, Locked: o.Locked}
+	s, err := Restore(time.Now(), base, snap, ps, as)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -151,6 +163,7 @@ type optionsRecord struct {
 	OnDevices      bool  `json:"on_devices"`
 	LateJoin       bool  `json:"late_join"`
 	GeneratedNames bool  `json:"generated_names"`
+	Locked         bool  `json:"locked,omitempty"` // set by the state's writes, not at creation
 }
 
 func decodeSession(rec store.LiveSession) (*Session, error) {
@@ -181,9 +194,45 @@ func (h *Hub) Run(ctx context.Context) error {
 	h.mu.Unlock()
 	<-ctx.Done()
 	h.running.Wait()
+	h.closeConns()
 	h.closeQueue()
 	<-h.persisted
 	return nil
+}
+
+// track counts a new connection's writer; false once the hub is shutting
+// down (the connection is to be closed at once).
+func (h *Hub) track(c *conn) bool {
+	h.cmu.Lock()
+	defer h.cmu.Unlock()
+	h.writers.Add(1)
+	if h.closing {
+		return false
+	}
+	h.conns[c] = struct{}{}
+	return true
+}
+
+// untrack is called by a connection's writer as it ends.
+func (h *Hub) untrack(c *conn) {
+	h.cmu.Lock()
+	delete(h.conns, c)
+	h.cmu.Unlock()
+	h.writers.Done()
+}
+
+// closeConns closes every connection still open with 1001 (going away),
+// whatever its room did, and waits until each writer has sent its close
+// frame or given up (closeGrace, twice at most): the box must not exit
+// with sockets its clients would see dropped without a word (1006).
+func (h *Hub) closeConns() {
+	h.cmu.Lock()
+	h.closing = true
+	for c := range h.conns {
+		c.close(CloseGoingAway, "the box is restarting")
+	}
+	h.cmu.Unlock()
+	h.writers.Wait()
 }
 
 // start runs a room's goroutine; h.mu is held.
@@ -294,6 +343,9 @@ type JoinRequest struct {
 	Learner  string // guest:ID or student:ID
 	Nickname string // as typed; "" (or a session with generated names) gets a generated one
 	Lang     string // the student's UI language, for a generated nickname
+	// Addr is the address the request came from (its IP), for the limits
+	// of joins per address (joinlimit.go); "" is not limited.
+	Addr string
 }
 
 // Joined is a player who joined: Token is the secret their device keeps.
@@ -310,6 +362,9 @@ func (h *Hub) Join(ctx context.Context, code string, req JoinRequest) (Joined, e
 	r, ok := h.room(code)
 	if !ok {
 		return Joined{}, ErrNoSession
+	}
+	if !h.joins.allow(req.Addr, time.Now()) {
+		return Joined{}, ErrJoinRate
 	}
 	reply := make(chan joinResult, 1)
 	if !r.postCtx(ctx, joinReq{req: req, reply: reply}) {
@@ -357,8 +412,9 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string, role 
 		return // the upgrader has answered
 	}
 	c := newConn(ws, rm, role, secret)
+	open := h.track(c)
 	go c.writeLoop()
-	if !rm.post(register{c}) {
+	if !open || !rm.post(register{c}) {
 		c.close(CloseGoingAway, "the session is closing")
 		return
 	}

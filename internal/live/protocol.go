@@ -57,6 +57,10 @@ type inMsg struct {
 	Choices []int   `json:"choices,omitempty"` // answer
 	Text    *string `json:"text,omitempty"`    // answer
 	Player  string  `json:"player,omitempty"`  // kick, rename
+	// kick: more players at once, and everyone who joined from the
+	// address any of them joined from.
+	Players     []string `json:"players,omitempty"`
+	SameAddress bool     `json:"same_address,omitempty"`
 }
 
 // Limits on what a client may send.
@@ -64,6 +68,7 @@ const (
 	maxMessageBytes = 2048 // an answer is well under 200 bytes
 	maxAnswerRunes  = 200
 	maxAnswerChoice = 16
+	maxKick         = 200 // players in one kick
 )
 
 // Message types a client sends.
@@ -72,15 +77,17 @@ const (
 	msgSync   = "sync"
 	msgKick   = "kick"
 	msgRename = "rename"
+	msgLock   = "lock"   // the teacher locks joining
+	msgUnlock = "unlock" // and unlocks it
 )
 
 // studentMessages and teacherMessages are what each role may send; a screen
 // may only ask for the state.
 var (
 	studentMessages = map[string]bool{msgAnswer: true, msgSync: true}
-	teacherMessages = map[string]bool{msgSync: true, msgKick: true, msgRename: true,
+	teacherMessages = map[string]bool{msgSync: true, msgKick: true, msgRename: true, msgLock: true, msgUnlock: true,
 		string(Start): true, string(Next): true, string(Close): true, string(Reveal): true, string(ShowBoard): true, string(End): true}
-	knownMessages = map[string]bool{msgAnswer: true, msgSync: true, msgKick: true, msgRename: true,
+	knownMessages = map[string]bool{msgAnswer: true, msgSync: true, msgKick: true, msgRename: true, msgLock: true, msgUnlock: true,
 		string(Start): true, string(Next): true, string(Close): true, string(Reveal): true, string(ShowBoard): true, string(End): true}
 )
 
@@ -91,6 +98,11 @@ type errorMsg struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Ref     string `json:"ref,omitempty"` // the answer id or the command it refuses
+}
+
+type lockedMsg struct {
+	Type   string `json:"type"` // "locked"
+	Locked bool   `json:"locked"`
 }
 
 type ackMsg struct {
@@ -221,6 +233,7 @@ type stateMsg struct {
 	Q        int           `json:"q"`
 	N        int           `json:"n"`
 	Options  optionsView   `json:"options"`
+	Locked   bool          `json:"locked"` // the teacher locked joining
 	Question *questionView `json:"question,omitempty"`
 	Reveal   *revealView   `json:"reveal,omitempty"`
 	Board    []Standing    `json:"board,omitempty"`

@@ -71,13 +71,18 @@ type room struct {
 	hosts    map[*conn]bool // teachers and screens
 	byPlayer map[string]*conn
 	tokens   map[string]string // token hash → player id
-	pending  int               // answers being stored
+	// Where players joined from, since the box started (addresses are
+	// not stored): joins per address, and each player's address.
+	joinsFrom map[string]int
+	addrOf    map[string]string
+	pending   int // answers being stored
 
 	// Changes for the screens, sent together every flushEvery.
 	changed  map[string]bool // player ids joined, renamed, online or offline
 	removed  []string
 	counts   bool
 	ranks    map[string]int // player → rank, nil when scores changed
+	unsaved  bool           // the last phase change could not be stored: store it again
 	timer    *time.Timer
 	endedAt  time.Time
 	lastConn time.Time
@@ -87,6 +92,7 @@ func newRoom(h *Hub, s *Session, lang, teacherHash string) *room {
 	r := &room{hub: h, code: s.Code, lang: lang, teacherHash: teacherHash, s: s,
 		in: make(chan any, inboxSize), quit: make(chan struct{}),
 		students: map[*conn]bool{}, hosts: map[*conn]bool{}, byPlayer: map[string]*conn{}, tokens: map[string]string{},
+		joinsFrom: map[string]int{}, addrOf: map[string]string{},
 		changed: map[string]bool{}, lastConn: time.Now()}
 	for _, p := range s.Players() {
 		r.tokens[p.TokenHash] = p.ID
@@ -141,6 +147,9 @@ func (r *room) run(ctx context.Context) {
 				r.changedPhase()
 			}
 		case now := <-flush.C:
+			if r.unsaved {
+				r.saveState(nil)
+			}
 			r.flush()
 			empty := len(r.students)+len(r.hosts) == 0 && r.pending == 0
 			if empty && r.s.Phase() != Ended && now.Sub(r.lastConn) > r.hub.abandonAfter {
@@ -186,10 +195,23 @@ func (r *room) write(w store.LiveWrite, then func(r *room, err error)) {
 	}
 }
 
-func (r *room) saveState() {
+// saveState stores where the session is, then calls then. A state that
+// could not be stored is stored again at the next flush (unsaved), with
+// whatever state the session is in by then.
+func (r *room) saveState(then func(r *room)) {
 	snap := r.s.Snapshot()
-	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: r.s.Version()}},
-		r.logStoreErr("store session state"))
+	r.unsaved = false
+	r.write(store.LiveWrite{State: &store.LiveState{Session: r.s.ID, Phase: string(snap.Phase), Current: snap.Current, Version: snap.Version,
+		Locked: snap.Locked}},
+		func(r *room, err error) {
+			if err != nil {
+				r.hub.log.Error("live: store session state", "code", r.code, "phase", snap.Phase, "err", err)
+				r.unsaved = true
+			}
+			if then != nil {
+				then(r)
+			}
+		})
 }
 
 func (r *room) publish() {
@@ -295,7 +317,9 @@ func (r *room) message(c *conn, m inMsg) {
 	case msgAnswer:
 		r.answer(c, m)
 	case msgKick:
-		r.kick(c, m.Player)
+		r.kick(c, m)
+	case msgLock, msgUnlock:
+		r.lock(c, m.Type == msgLock)
 	case msgRename:
 		r.rename(c, m.Player)
 	default:
@@ -392,97 +416,6 @@ func (r *room) answerStored(a *Answer, err error) {
 	}
 }
 
-func (r *room) join(ev joinReq) {
-	req := ev.req
-	token := NewToken()
-	hash := HashToken(token)
-	now := time.Now()
-	if p, ok := r.s.PlayerOfLearner(req.Learner); isSignedIn(req.Learner) && ok {
-		// A signed-in student on another device: the same player, with a
-		// new secret for this device.
-		old := p.TokenHash
-		r.s.Rekey(p.ID, hash)
-		rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Removed: p.Removed}
-		r.write(store.LiveWrite{Player: &rec}, func(r *room, err error) {
-			if err != nil {
-				r.s.Rekey(p.ID, old)
-				ev.reply <- joinResult{err: err}
-				return
-			}
-			delete(r.tokens, old)
-			r.tokens[hash] = p.ID
-			ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
-		})
-		return
-	}
-	nick := req.Nickname
-	if r.s.Opts.GeneratedNames || nick == "" {
-		lang := req.Lang
-		if lang == "" {
-			lang = r.lang
-		}
-		nick = r.s.FreeNickname(lang, randIntN)
-	}
-	p, err := r.s.Join(now, req.Learner, nick, hash)
-	if err != nil {
-		ev.reply <- joinResult{err: err}
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: hash, Learner: p.Learner, Nickname: p.Nickname, Joined: p.Joined}
-	r.write(store.LiveWrite{Join: &rec}, func(r *room, err error) {
-		if err != nil {
-			r.s.Unjoin(p.ID)
-			ev.reply <- joinResult{err: err}
-			return
-		}
-		r.tokens[hash] = p.ID
-		r.changed[p.ID] = true
-		r.publish()
-		ev.reply <- joinResult{joined: Joined{Player: p.ID, Nickname: p.Nickname, Token: token}}
-	})
-}
-
-func isSignedIn(learner string) bool { return len(learner) > 8 && learner[:8] == "student:" }
-
-func (r *room) kick(c *conn, id string) {
-	p, err := r.s.Remove(id)
-	if err != nil {
-		r.refuseErr(c, err, id)
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname, Removed: true}
-	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("remove player"))
-	delete(r.tokens, p.TokenHash)
-	if pc, ok := r.byPlayer[id]; ok {
-		r.sendJSON(pc, errorMsg{Type: "error", Code: ErrRemoved.Code, Message: ErrRemoved.Message})
-		pc.close(CloseRemoved, "removed by the teacher")
-		r.drop(pc)
-	}
-	delete(r.changed, id)
-	r.removed = append(r.removed, id)
-	r.counts = true
-	r.ranks = nil
-	r.publish()
-}
-
-func (r *room) rename(c *conn, id string) {
-	p, ok := r.s.Player(id)
-	if !ok || p.Removed {
-		r.refuseErr(c, ErrNoPlayer, id)
-		return
-	}
-	if _, err := r.s.Rename(id, r.s.FreeNickname(r.lang, randIntN)); err != nil {
-		r.refuseErr(c, err, id)
-		return
-	}
-	rec := store.LivePlayer{Session: r.s.ID, ID: p.ID, TokenHash: p.TokenHash, Learner: p.Learner, Nickname: p.Nickname}
-	r.write(store.LiveWrite{Player: &rec}, r.logStoreErr("rename player"))
-	if pc, ok := r.byPlayer[id]; ok {
-		r.sendJSON(pc, youMsg{Type: "you", Player: p.ID, Nickname: p.Nickname, Score: p.Score})
-	}
-	r.changed[id] = true
-}
-
 func (r *room) logStoreErr(what string) func(*room, error) {
 	return func(r *room, err error) {
 		if err != nil {
@@ -491,36 +424,70 @@ func (r *room) logStoreErr(what string) func(*room, error) {
 	}
 }
 
-// changedPhase tells everyone about the session's new phase and stores it.
+// changedPhase stores the session's new phase and, once it is stored,
+// tells everyone. Nobody hears of a phase the box would not come back to
+// after a power cut. The messages are made now, as the phase is; should
+// storing fail (the disk), they are sent all the same (the class goes
+// on) and the state is stored again at the next flush.
 func (r *room) changedPhase() {
-	r.saveState()
 	r.schedule()
 	r.publish()
+	if r.s.Phase() == Ended {
+		r.endedAt = time.Now()
+	}
+	if r.s.Phase() == Closed {
+		r.counts = true
+	}
+	students, hosts := r.phaseMessages()
+	results := r.results()
+	r.saveState(func(r *room) {
+		r.broadcast(students, hosts)
+		for c, res := range results {
+			r.sendJSON(c, res)
+		}
+	})
+}
+
+// phaseMessages are what students and hosts are told of the phase the
+// session is in.
+func (r *room) phaseMessages() (students, hosts any) {
 	q := r.s.Current()
 	switch r.s.Phase() {
 	case Open:
 		st, host := r.questionView(RoleStudent, time.Now()), r.questionView(RoleScreen, time.Now())
-		r.broadcast(questionMsg{Type: "question", questionView: *st}, questionMsg{Type: "question", questionView: *host})
+		return questionMsg{Type: "question", questionView: *st}, questionMsg{Type: "question", questionView: *host}
 	case Closed:
 		m := closedMsg{Type: "closed", Q: q}
-		r.broadcast(m, m)
-		r.counts = true
+		return m, m
 	case Revealed:
 		st, host := r.revealView(false), r.revealView(true)
-		r.broadcast(revealMsg{Type: "reveal", revealView: *st}, revealMsg{Type: "reveal", revealView: *host})
-		r.sendResults()
+		return revealMsg{Type: "reveal", revealView: *st}, revealMsg{Type: "reveal", revealView: *host}
 	case Board:
 		m := boardMsg{Type: "board", Board: r.top()}
-		r.broadcast(m, m)
+		return m, m
 	case Ended:
-		r.endedAt = time.Now()
 		m := endedMsg{Type: "ended"}
 		if r.s.Opts.Points {
 			m.Board = r.top()
 		}
-		r.broadcast(m, m)
-		r.sendResults()
+		return m, m
 	}
+	return nil, nil
+}
+
+// results are every connected student's own result, after a reveal and at
+// the end (nil in other phases).
+func (r *room) results() map[*conn]resultMsg {
+	if p := r.s.Phase(); p != Revealed && p != Ended {
+		return nil
+	}
+	out := make(map[*conn]resultMsg, len(r.students))
+	for c := range r.students {
+		if res := r.resultView(c.player); res != nil {
+			out[c] = resultMsg{Type: "result", resultView: *res}
+		}
+	}
+	return out
 }
 
 // abandon ends a session nobody has been connected to for the hub's
@@ -531,15 +498,6 @@ func (r *room) abandon(now time.Time) {
 	}
 	r.hub.log.Info("live session ended: nobody was connected", "code", r.code, "since", r.lastConn.Format(time.RFC3339))
 	r.changedPhase()
-}
-
-// sendResults gives every connected student their own result.
-func (r *room) sendResults() {
-	for c := range r.students {
-		if res := r.resultView(c.player); res != nil {
-			r.sendJSON(c, resultMsg{Type: "result", resultView: *res})
-		}
-	}
 }
 
 // schedule sets the timer for the open question's deadline.

@@ -138,6 +138,7 @@ type Session struct {
 	openedAt time.Time
 	deadline time.Time // zero without a timer
 	version  int64     // counts changes
+	locked   bool      // the teacher locked joining: no new players
 
 	players  map[string]*Player
 	order    []string          // player ids in joining order
@@ -238,6 +239,22 @@ func (s *Session) Do(now time.Time, c Command, expect int) error {
 	return nil
 }
 
+// Locked reports whether the teacher locked joining.
+func (s *Session) Locked() bool { return s.locked }
+
+// Lock locks joining (or unlocks it): a locked session takes no new
+// players; those who joined go on, and may reconnect.
+func (s *Session) Lock(locked bool) error {
+	if s.phase == Ended {
+		return ErrEnded
+	}
+	if s.locked != locked {
+		s.locked = locked
+		s.version++
+	}
+	return nil
+}
+
 // Tick closes the open question if its timer ran out by now, and reports
 // whether it did.
 func (s *Session) Tick(now time.Time) bool {
@@ -256,6 +273,8 @@ func (s *Session) Join(now time.Time, learner, nickname, tokenHash string) (*Pla
 	switch {
 	case s.phase == Ended:
 		return nil, ErrEnded
+	case s.locked:
+		return nil, ErrLocked
 	case s.phase != Lobby && !s.Opts.LateJoin:
 		return nil, ErrLateJoin
 	case s.activePlayers() >= MaxPlayers:
@@ -495,10 +514,17 @@ func (s *Session) AnswerOf(player string, q int) (*Answer, bool) {
 type Snapshot struct {
 	Phase   Phase
 	Current int
+	// Version is the session's version when the snapshot was taken. A
+	// restored session counts on from above it, so that what it stores
+	// after the restart is newer than anything stored before.
+	Version int64
+	Locked  bool // joining is locked
 }
 
-// Snapshot returns the session's phase and question.
-func (s *Session) Snapshot() Snapshot { return Snapshot{Phase: s.phase, Current: s.current} }
+// Snapshot returns the session's phase, question, version and lock.
+func (s *Session) Snapshot() Snapshot {
+	return Snapshot{Phase: s.phase, Current: s.current, Version: s.version, Locked: s.locked}
+}
 
 // Restore rebuilds a session after a restart, at time now, from its stored
 // phase, players and answers. A question that was open is open again with
@@ -511,7 +537,7 @@ func Restore(now time.Time, base *Session, snap Snapshot, players []Player, answ
 	if snap.Current < -1 || snap.Current >= len(s.Questions) || (snap.Phase == Lobby) != (snap.Current == -1) && snap.Phase != Ended {
 		return nil, fmt.Errorf("live: restore %s: question %d in phase %s", s.Code, snap.Current, snap.Phase)
 	}
-	s.phase, s.current = snap.Phase, snap.Current
+	s.phase, s.current, s.locked = snap.Phase, snap.Current, snap.Locked
 	if s.phase == Open {
 		s.openedAt = now
 		if s.Opts.Timer > 0 {
@@ -538,7 +564,10 @@ func Restore(now time.Time, base *Session, snap Snapshot, players []Player, answ
 		p.Score += a.Points
 	}
 	s.restored = true
-	s.version++
+	// Versions only grow, across any number of restarts: a version that
+	// began again from zero would make every state stored after the
+	// restart look older than the one stored before it.
+	s.version = max(s.version, snap.Version) + 1
 	return s, nil
 }
 

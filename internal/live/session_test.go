@@ -566,6 +566,39 @@ func TestRestore(t *testing.T) {
 	}
 }
 
+// Versions grow across restarts: a restored session's next change is newer
+// than everything stored before it, however many changes that was, and
+// after a second restart too.
+func TestRestoreKeepsVersionsGrowing(t *testing.T) {
+	s := newSession(t, Options{LateJoin: true})
+	for i := range 40 {
+		s.Join(t0, fmt.Sprintf("g%d", i), fmt.Sprintf("P%d", i), "h")
+	}
+	s.Do(t0, Start, -1)
+	stored := s.Snapshot()
+	for restart := 1; restart <= 2; restart++ {
+		base, _ := New(s.ID, s.Code, s.Title, s.Opts, s.Questions)
+		r, err := Restore(t0, base, stored, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := r.Version(), stored.Version; got <= want {
+			t.Fatalf("restart %d: restored version %d, want above the stored %d", restart, got, want)
+		}
+		cmd := Close
+		if r.Phase() == Closed {
+			cmd = Next
+		}
+		if err := r.Do(t0, cmd, -1); err != nil {
+			t.Fatal(err)
+		}
+		if got := r.Snapshot(); got.Version <= stored.Version {
+			t.Fatalf("restart %d: %s stored as version %d, not newer than %d", restart, cmd, got.Version, stored.Version)
+		}
+		stored = r.Snapshot()
+	}
+}
+
 func TestNewRefuses(t *testing.T) {
 	if _, err := New("S", "C", "T", Options{}, nil); err == nil {
 		t.Error("a session without questions was made")

@@ -84,12 +84,17 @@ func (r *room) resultView(player string) *resultView {
 	return v
 }
 
+// screenPlayers is how many players (the latest to join) a projector's
+// state lists: with hundreds, it shows their number and these names.
+const screenPlayers = 60
+
 // state is the whole state as c sees it.
 func (r *room) state(c *conn) stateMsg {
 	now := time.Now()
 	phase, q := r.s.Phase(), r.s.Current()
 	m := stateMsg{Type: "state", Role: c.role, Session: r.code, Title: r.s.Title, Phase: phase, Q: q, N: len(r.s.Questions),
-		Options: optionsView{TimerMS: ms(r.s.Opts.Timer), Points: r.s.Opts.Points, OnDevices: r.s.Opts.OnDevices, LateJoin: r.s.Opts.LateJoin}}
+		Options: optionsView{TimerMS: ms(r.s.Opts.Timer), Points: r.s.Opts.Points, OnDevices: r.s.Opts.OnDevices, LateJoin: r.s.Opts.LateJoin},
+		Locked:  r.s.Locked()}
 	role := c.role
 	if role == RoleTeacher {
 		role = RoleScreen // teachers see what the projector sees
@@ -114,11 +119,14 @@ func (r *room) state(c *conn) stateMsg {
 		return m
 	}
 	players := r.s.Players()
+	m.Count, m.Online, m.Answered = len(players), len(r.byPlayer), r.s.Answered(q)
+	if c.role == RoleScreen && len(players) > screenPlayers {
+		players = players[len(players)-screenPlayers:] // the projector shows the latest
+	}
 	m.Players = make([]playerView, len(players))
 	for i, p := range players {
 		_, online := r.byPlayer[p.ID]
 		m.Players[i] = playerView{ID: p.ID, Nickname: p.Nickname, Online: online}
 	}
-	m.Count, m.Online, m.Answered = len(players), len(r.byPlayer), r.s.Answered(q)
 	return m
 }

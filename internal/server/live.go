@@ -211,7 +211,8 @@ func (s *Server) handleLiveJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
 	defer cancel()
-	joined, err := s.live.Join(ctx, code, live.JoinRequest{Learner: s.learner(w, r, true), Nickname: v.Nickname, Lang: lang})
+	joined, err := s.live.Join(ctx, code, live.JoinRequest{Learner: s.learner(w, r, true), Nickname: v.Nickname, Lang: lang,
+		Addr: remoteIP(r)})
 	if err != nil {
 		var le *live.Error
 		if errors.As(err, &le) {
@@ -224,6 +225,15 @@ func (s *Server) handleLiveJoin(w http.ResponseWriter, r *http.Request) {
 	}
 	setLiveCookie(w, r, livePlayerCookie+code, joined.Token)
 	http.Redirect(w, r, "/live/"+code+"/play", http.StatusSeeOther)
+}
+
+// remoteIP is the address a request came from, without its port: the
+// box is reached directly on the LAN, so no forwarding header is trusted.
+func remoteIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // livePageView is what the student, projector and teacher pages get: the
@@ -246,6 +256,7 @@ var liveMessages = []string{
 	"live.err.bad_answer", "live.err.question_closed", "live.err.not_open", "live.err.already_answered", "live.err.busy",
 	"live.err.store_failed", "live.err.rate_limited", "live.err.illegal", "live.err.stale", "live.err.id_conflict",
 	"live.err.no_more_questions", "live.err.ended", "live.err.other",
+	"live.lock", "live.unlock", "live.locked", "live.kick_addr", "live.kick_addr_confirm", "live.more_players",
 }
 
 func liveI18N(lang string) string {

@@ -3,12 +3,14 @@ package server_test
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -268,5 +270,43 @@ func TestLiveEndedSession(t *testing.T) {
 	wantStatus(t, r, http.StatusOK)
 	if _, err := io.ReadAll(strings.NewReader(r.body)); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// The join form limits joins by the address they come from: a burst from
+// one client is cut to the limit with a message the student can read.
+func TestLiveJoinFloodFromOneAddress(t *testing.T) {
+	b := mustRunLiveServer(t)
+	code := createLive(t, b.teacher(t, "en"), adhocForm())
+	const n = 40
+	devices := make([]*device, n)
+	for i := range devices {
+		devices[i] = b.device(t, "en")
+	}
+	statuses := make([]int, n)
+	bodies := make([]string, n)
+	var wg sync.WaitGroup
+	for i, d := range devices {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := d.postForm("/live/join", url.Values{"code": {code}, "nickname": {fmt.Sprintf("Flood %d", i)}})
+			statuses[i], bodies[i] = r.StatusCode, r.body
+		}()
+	}
+	wg.Wait()
+	joined, refused := 0, 0
+	for i, s := range statuses {
+		switch {
+		case s == http.StatusSeeOther:
+			joined++
+		case s == http.StatusUnprocessableEntity && strings.Contains(bodies[i], "Too many joins"):
+			refused++
+		default:
+			t.Errorf("join %d: status %d", i, s)
+		}
+	}
+	if joined == 0 || joined >= n || joined+refused != n {
+		t.Errorf("%d joins at once from one address: %d joined, %d refused; want the limit to cut them", n, joined, refused)
 	}
 }

@@ -85,6 +85,7 @@ type LiveState struct {
 	Phase   string
 	Current int
 	Version int64
+	Locked  bool // the teacher locked joining (kept in the options, as "locked")
 }
 
 // LiveWrite is one write of a live session; exactly one field is set.
@@ -154,9 +155,10 @@ func (db *DB) liveWriteTx(ctx context.Context, tx *sql.Tx, w LiveWrite, payload 
 	case w.State != nil:
 		st := w.State
 		_, err := db.exec(ctx, tx, `UPDATE live_sessions SET phase = ?, current = ?, version = ?, updated_ms = ?,
-			ended_ms = CASE WHEN ? = 'ended' THEN coalesce(ended_ms, ?) ELSE ended_ms END
+			ended_ms = CASE WHEN ? = 'ended' THEN coalesce(ended_ms, ?) ELSE ended_ms END,
+			options = json_set(options, '$.locked', json(CASE WHEN ? THEN 'true' ELSE 'false' END))
 			WHERE id = ? AND version < ?`,
-			st.Phase, st.Current, st.Version, now, st.Phase, now, st.Session, st.Version)
+			st.Phase, st.Current, st.Version, now, st.Phase, now, st.Locked, st.Session, st.Version)
 		if err != nil {
 			return fmt.Errorf("store: live session state: %w", describe(err))
 		}

@@ -99,7 +99,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	if err != nil || len(running) != 1 {
 		t.Fatalf("running sessions: %v %v", running, err)
 	}
-	if s := running[0]; s.Phase != "open" || s.Current != 0 || s.Version != 3 || string(s.Options) != `{"points":true}` {
+	if s := running[0]; s.Phase != "open" || s.Current != 0 || s.Version != 3 || string(s.Options) != `{"points":true,"locked":false}` {
 		t.Errorf("session %+v, want open at question 0, version 3", s)
 	}
 	players, err := db.LivePlayers(ctx, "S1")

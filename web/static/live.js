@@ -31,6 +31,8 @@
 
   function clear(e) { while (e.firstChild) { e.removeChild(e.firstChild); } }
 
+  var SCREEN_PLAYERS = 60; // names on the projector (the box's screenPlayers)
+
   function fmt(s) {
     var args = Array.prototype.slice.call(arguments, 1), i = 0;
     return String(s).replace(/%[ds]/g, function () { return args.length > i ? String(args[i++]) : ''; });
@@ -171,6 +173,7 @@
       case 'players': this.onPlayers(m); break;
       case 'counts': this.onCounts(m); break;
       case 'you': this.onYou(m); break;
+      case 'locked': if (this.state) { this.state.locked = m.locked; if (this.role === 'teacher') { this.renderControls(); } } break;
       case 'error': this.onError(m); break;
     }
   };
@@ -571,7 +574,8 @@
     for (var i = 0; i < this.order.length; i++) { if (this.players[this.order[i]]) { ids.push(this.order[i]); } }
     this.order = ids;
     if (!ids.length) { ul.appendChild(el('li', 'meta', this.t.no_players)); return; }
-    var shown = this.role === 'screen' ? ids.slice(0, 300) : ids;
+    // The projector shows the latest to join, never a wall of hundreds.
+    var shown = this.role === 'screen' ? ids.slice(-SCREEN_PLAYERS) : ids;
     for (i = 0; i < shown.length; i++) {
       (function (p) {
         var li = el('li', p.online ? 'online' : 'offline');
@@ -585,13 +589,20 @@
           kick.addEventListener('click', function () {
             if (window.confirm(fmt(self.t.kick_confirm, p.nickname))) { self.send({ type: 'kick', player: p.id }); }
           });
+          var kickAll = el('button', 'link', self.t.kick_addr);
+          kickAll.type = 'button';
+          kickAll.addEventListener('click', function () {
+            if (window.confirm(fmt(self.t.kick_addr_confirm, p.nickname))) { self.send({ type: 'kick', player: p.id, same_address: true }); }
+          });
           li.appendChild(rn);
           li.appendChild(kick);
+          li.appendChild(kickAll);
         }
         ul.appendChild(li);
       })(this.players[shown[i]]);
     }
-    if (shown.length < ids.length) { ul.appendChild(el('li', 'meta', '+' + (ids.length - shown.length))); }
+    var hidden = Math.max(ids.length, (this.state && this.state.count) || 0) - shown.length;
+    if (hidden > 0) { ul.appendChild(el('li', 'meta', fmt(this.t.more_players, hidden))); }
   };
 
   Live.prototype.renderControls = function () {
@@ -617,6 +628,17 @@
         });
         bar.appendChild(b);
       })(cmds[i], i === 0);
+    }
+    if (st.phase !== 'ended') {
+      var lock = el('button', 'button secondary live-lock', st.locked ? t.unlock : t.lock);
+      lock.type = 'button';
+      lock.setAttribute('aria-pressed', st.locked ? 'true' : 'false');
+      lock.addEventListener('click', function () {
+        lock.disabled = true;
+        self.send({ type: st.locked ? 'unlock' : 'lock' });
+      });
+      bar.appendChild(lock);
+      if (st.locked) { bar.appendChild(el('span', 'live-locked', t.locked)); }
     }
   };
 
