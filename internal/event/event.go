@@ -76,9 +76,10 @@ func New(id, actor string, p Payload) (Event, error) {
 }
 
 // Decode returns a payload of a known kind as its struct (Answer,
-// LiveResponse, …, as a value), validated; an *InvalidError when it is not
-// a JSON object of the right shape or misses what the kind requires. Keys
-// the struct does not have are ignored (they are a newer writer's optional
+// LiveResponse, …, as a value); an *InvalidError when it is not a JSON
+// object of the right shape. It does not Check what the kind requires, so
+// that history written before a requirement can still be read. Keys the
+// struct does not have are ignored (they are a newer writer's optional
 // keys). For a kind this package does not know it returns nil and no
 // error: such events pass through untouched.
 func Decode(kind string, payload []byte) (Payload, error) {
@@ -93,17 +94,20 @@ func Decode(kind string, payload []byte) (Payload, error) {
 	if err != nil {
 		return nil, invalid(kind, "%v", err)
 	}
-	if err := p.validate(); err != nil {
-		return nil, err
-	}
 	return p, nil
 }
 
-// Validate checks a payload against its kind's contract (see Decode); a
-// kind this package does not know passes.
+// Check returns an *InvalidError when p misses what its kind requires.
+func Check(p Payload) error { return p.validate() }
+
+// Validate checks a payload against its kind's contract: Decode, then
+// Check. A kind this package does not know passes.
 func Validate(kind string, payload []byte) error {
-	_, err := Decode(kind, payload)
-	return err
+	p, err := Decode(kind, payload)
+	if err != nil || p == nil {
+		return err
+	}
+	return p.validate()
 }
 
 // Known reports whether this package defines kind.

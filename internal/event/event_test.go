@@ -65,8 +65,12 @@ func TestEveryKind(t *testing.T) {
 		if got, err := event.Decode(kind, newer); err != nil || !reflect.DeepEqual(got, s.p) {
 			t.Errorf("Decode(%s) with an unknown key = %#v, %v", kind, got, err)
 		}
-		// What the kind requires is refused when missing.
+		// What the kind requires is refused when missing, though such a
+		// payload (as old history may hold) still decodes.
 		var ie *event.InvalidError
+		if p, err := event.Decode(kind, []byte(`{}`)); err != nil || p == nil || !errors.As(event.Check(p), &ie) {
+			t.Errorf("Decode(%s, {}) = %v, %v; want a payload that fails Check", kind, p, err)
+		}
 		if err := event.Validate(kind, []byte(`{}`)); !errors.As(err, &ie) || ie.Kind != kind {
 			t.Errorf("Validate(%s, {}) = %v, want an InvalidError", kind, err)
 		}
