@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -22,7 +23,7 @@ func TestVerifyFindsLosses(t *testing.T) {
 	}
 	var acked []ack
 	for i := range 5 {
-		ev, err := db.RecordAnswer(ctx, store.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: string(rune('a' + i))})
+		ev, err := db.RecordAnswer(ctx, event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: string(rune('a' + i))})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -23,7 +24,7 @@ func TestAdminBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := b.DB().RecordAnswer(ctx, store.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q1"})
+	kept, err := b.DB().RecordAnswer(ctx, event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q1"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func TestAdminBackupRestore(t *testing.T) {
 	if _, err := runCLI(t, "admin", "backup", "--data-dir", data, "--out", backup); err == nil {
 		t.Error("a second backup over the first succeeded")
 	}
-	later, err := b.DB().RecordAnswer(ctx, store.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q2"})
+	later, err := b.DB().RecordAnswer(ctx, event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q2"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mitstem/stembox/internal/content/contenttest"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/event"
 )
 
 // TestBrowserLiveSession drives a live session end to end in a real
@@ -169,7 +169,7 @@ func TestBrowserLiveSession(t *testing.T) {
 	evs, _ := b.DB().EventsAfter(context.Background(), 0, 1000)
 	n := 0
 	for _, ev := range evs {
-		if ev.Kind == store.KindLiveResponse {
+		if ev.Kind == event.KindLiveResponse {
 			n++
 		}
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/event"
 )
 
 // TestOfflineLessonAndQueuedAnswers is the story: a student opens a
@@ -85,7 +85,7 @@ func TestOfflineLessonAndQueuedAnswers(t *testing.T) {
 		t.Fatalf("the phone keeps %d answers, want 3: %+v", len(kept), kept)
 	}
 	for i, a := range kept {
-		if a.State != "waiting" || a.Learner != learner || a.N != i+1 || !store.ValidID(a.ID) {
+		if a.State != "waiting" || a.Learner != learner || a.N != i+1 || !event.ValidID(a.ID) {
 			t.Errorf("kept answer %d = %+v, want question %d waiting under %s with a ULID", i+1, a, i+1, learner)
 		}
 	}
@@ -136,7 +136,7 @@ func TestOfflineLessonAndQueuedAnswers(t *testing.T) {
 
 // checkOnce checks that the box holds each kept answer exactly once, under
 // the id the phone made, as the learner's.
-func checkOnce(t *testing.T, evs []store.Event, kept []queuedAnswer, actor string) {
+func checkOnce(t *testing.T, evs []event.Event, kept []queuedAnswer, actor string) {
 	t.Helper()
 	byID := map[string]int{}
 	for _, ev := range evs {

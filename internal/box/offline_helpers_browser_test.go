@@ -24,6 +24,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -123,15 +124,15 @@ func (o *offBox) db() *store.DB {
 func (o *offBox) url(path string) string { return "http://" + o.addr + path }
 
 // answers returns the answer events the box holds, in order.
-func (o *offBox) answers() []store.Event {
+func (o *offBox) answers() []event.Event {
 	o.t.Helper()
 	evs, err := o.db().EventsAfter(context.Background(), 0, 10000)
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	var out []store.Event
+	var out []event.Event
 	for _, ev := range evs {
-		if ev.Kind == store.KindAnswerSubmitted {
+		if ev.Kind == event.KindAnswerSubmitted {
 			out = append(out, ev)
 		}
 	}

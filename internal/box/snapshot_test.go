@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -92,7 +93,7 @@ func TestSnapshotAndRestore(t *testing.T) {
 	}
 	var ids []string
 	for i := range 20 {
-		ev, err := b.DB().RecordAnswer(ctx, store.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: fmt.Sprint("q", i%3)})
+		ev, err := b.DB().RecordAnswer(ctx, event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: fmt.Sprint("q", i%3)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -112,7 +113,7 @@ func TestSnapshotAndRestore(t *testing.T) {
 	}
 	// Two more by hand: rotation keeps two.
 	for range 2 {
-		if _, err := b.DB().RecordAnswer(ctx, store.Answer{Learner: "guest:b", Pack: "p", Set: "s", Item: "q"}); err != nil {
+		if _, err := b.DB().RecordAnswer(ctx, event.Answer{Learner: "guest:b", Pack: "p", Set: "s", Item: "q"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := b.TakeSnapshot(ctx); err != nil {

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -33,13 +33,9 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 	if id.BoxID != "" && b.BoxID != id.BoxID {
 		return wire.IngestResponse{}, failure.Errorf(failure.Unauthorized, "this credential belongs to box %s; it cannot send the events of box %s", id.BoxID, b.BoxID)
 	}
-	fields := make([]payloadFields, len(b.Events))
+	payloads := make([]event.Payload, len(b.Events))
 	for i, ev := range b.Events {
-		if err := json.Unmarshal(ev.Payload, &fields[i]); err != nil {
-			// Valid JSON that is not an object (or has odd types) carries
-			// nothing for reports; the event is stored all the same.
-			fields[i] = payloadFields{}
-		}
+		payloads[i] = derivable(ev)
 	}
 	now := h.now()
 	var resp wire.IngestResponse
@@ -66,7 +62,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 			return err
 		}
 		if len(fresh) > 0 {
-			if err := h.insertEvents(ctx, tx, b.BoxID, b.Events, fields, fresh, clk, now); err != nil {
+			if err := h.insertEvents(ctx, tx, b.BoxID, b.Events, payloads, fresh, clk, now); err != nil {
 				return err
 			}
 		}
@@ -152,55 +148,36 @@ func (h *Store) newEvents(ctx context.Context, tx *Tx, b wire.Batch) (fresh []in
 	return fresh, dups, nil
 }
 
-// payloadFields are the parts of payloads reports use.
-type payloadFields struct {
-	Pack    string `json:"pack"`
-	Set     string `json:"set"`
-	Item    string `json:"item"`
-	Correct bool   `json:"correct"`
-	Kind    string `json:"kind"` // a live question's kind ("poll" has no right answer)
-	Lesson  string `json:"lesson"`
-	Student string `json:"student"`
-	Class   string `json:"class"`
-	Gender  string `json:"gender"`
-	Grade   int    `json:"grade"`
+// derivable returns the payload of ev that report rows are derived from:
+// nil for a kind this hub does not know (a newer box's) and for a payload
+// that breaks its kind's contract. Either is stored all the same.
+func derivable(ev wire.Event) event.Payload {
+	p, err := event.Decode(ev.Kind, ev.Payload)
+	if err != nil || p == nil || event.Check(p) != nil {
+		return nil
+	}
+	return p
 }
-
-// Kinds of events the hub derives report rows from.
-const (
-	kindAnswer         = "answer.submitted"
-	kindLiveResponse   = "live.response"
-	kindLessonComplete = "lesson.completed"
-	kindStudentCreated = "student.created"
-	kindClassCreated   = "class.created"
-)
 
 // insertEvents stores the events at the indexes fresh and the report rows
 // derived from them.
-func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire.Event, fields []payloadFields, fresh []int, clk clockFix, now time.Time) error {
+func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire.Event, payloads []event.Payload, fresh []int, clk clockFix, now time.Time) error {
 	rows := make([][]any, 0, len(fresh))
 	var answers, lessons, learners, classes [][]any
 	for _, i := range fresh {
-		ev, f := evs[i], fields[i]
+		ev := evs[i]
 		t, basis := clk.correct(ev)
 		rows = append(rows, []any{box, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
-		switch ev.Kind {
-		case kindAnswer, kindLiveResponse:
-			if f.Pack != "" && f.Item != "" && f.Kind != "poll" {
-				answers = append(answers, []any{box, ev.Seq, ev.Actor, f.Pack, f.Set, f.Item, b2i(f.Correct), t})
-			}
-		case kindLessonComplete:
-			if f.Pack != "" {
-				lessons = append(lessons, []any{box, ev.Seq, ev.Actor, f.Pack, f.Lesson, t})
-			}
-		case kindStudentCreated:
-			if f.Student != "" {
-				learners = append(learners, []any{box, "student:" + f.Student, f.Class, genderOf(f.Gender)})
-			}
-		case kindClassCreated:
-			if f.Class != "" {
-				classes = append(classes, []any{box, f.Class, f.Grade})
-			}
+		if a, ok := event.AttemptOf(payloads[i]); ok {
+			answers = append(answers, []any{box, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
+		}
+		switch p := payloads[i].(type) {
+		case event.LessonCompleted:
+			lessons = append(lessons, []any{box, ev.Seq, ev.Actor, p.Pack, p.Lesson, t})
+		case event.StudentCreated:
+			learners = append(learners, []any{box, "student:" + p.Student, p.Class, genderOf(p.Gender)})
+		case event.ClassCreated:
+			classes = append(classes, []any{box, p.Class, p.Grade})
 		}
 	}
 	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, received_ms)",

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -30,7 +31,7 @@ type Store interface {
 	WriteLive(ctx context.Context, writes []store.LiveWrite) ([]error, error)
 	RunningLiveSessions(ctx context.Context) ([]store.LiveSession, error)
 	LivePlayers(ctx context.Context, session string) ([]store.LivePlayer, error)
-	LiveResponses(ctx context.Context, session string) ([]store.LiveResponse, error)
+	LiveResponses(ctx context.Context, session string) ([]event.LiveResponse, error)
 }
 
 // Hub holds the box's live sessions, each in a room: one goroutine that owns

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/store"
@@ -377,10 +378,10 @@ func (r *room) answer(c *conn, m inMsg) {
 }
 
 // response is how an answer is stored.
-func (r *room) response(a *Answer) store.LiveResponse {
+func (r *room) response(a *Answer) event.LiveResponse {
 	q := &r.s.Questions[a.Question]
 	p, _ := r.s.Player(a.Player)
-	return store.LiveResponse{ID: a.ID, Learner: p.Learner, Session: r.s.ID, Question: a.Question, Player: a.Player,
+	return event.LiveResponse{ID: a.ID, Learner: p.Learner, Session: r.s.ID, Question: a.Question, Player: a.Player,
 		Item: q.Item.ID, Kind: string(q.Kind()), Pack: q.Pack, PackVersion: q.PackVersion, Set: q.Set, Lang: q.Lang,
 		Choices: a.Response.Choices, Text: a.Response.Text, Correct: a.Correct, Score: a.Score, Points: a.Points, ElapsedMS: ms(a.Elapsed)}
 }

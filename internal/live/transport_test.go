@@ -12,6 +12,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -155,7 +156,7 @@ func TestResendIsAppliedOnce(t *testing.T) {
 	evs, _ := h.db.EventsAfter(context.Background(), 0, 100)
 	n := 0
 	for _, ev := range evs {
-		if ev.Kind == store.KindLiveResponse {
+		if ev.Kind == event.KindLiveResponse {
 			n++
 		}
 	}

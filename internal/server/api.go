@@ -5,10 +5,10 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
-	"github.com/mitstem/stembox/internal/store"
 )
 
 type apiPack struct {
@@ -63,7 +63,7 @@ func (s *Server) handleAPIAnswer(w http.ResponseWriter, r *http.Request) {
 		s.failJSON(w, r, failure.Wrap(failure.Invalid, err, "malformed JSON: "+err.Error()))
 		return
 	}
-	if req.ID != "" && !store.ValidID(req.ID) {
+	if req.ID != "" && !event.ValidID(req.ID) {
 		s.failJSON(w, r, failure.Errorf(failure.Invalid, "id %q is not a ULID", req.ID))
 		return
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
@@ -27,7 +28,7 @@ func (s *Server) learner(w http.ResponseWriter, r *http.Request, create bool) st
 	if v := viewerOf(r); v.isStudent() {
 		return v.Student.LearnerID()
 	}
-	if c, err := r.Cookie(learnerCookie); err == nil && store.ValidID(c.Value) {
+	if c, err := r.Cookie(learnerCookie); err == nil && event.ValidID(c.Value) {
 		return "guest:" + c.Value
 	}
 	if !create {
@@ -199,7 +200,7 @@ func (s *Server) handleExercise(w http.ResponseWriter, r *http.Request) {
 
 // showVerdict fills the verdict of a stored answer into the page: the stored
 // grade, with feedback in the language of the page.
-func (s *Server) showVerdict(r *http.Request, v *exerciseView, ref exerciseRef, it *learn.Item, learner string, a store.Answer) {
+func (s *Server) showVerdict(r *http.Request, v *exerciseView, ref exerciseRef, it *learn.Item, learner string, a event.Answer) {
 	lang := s.lang(r)
 	vd := &verdictView{Correct: a.Correct}
 	switch {
@@ -294,22 +295,22 @@ func (s *Server) handleAnswerForm(w http.ResponseWriter, r *http.Request) {
 
 // grade grades a response and stores it durably. id is the answer's
 // client-made id; a missing or malformed one gets a fresh id.
-func (s *Server) grade(r *http.Request, ref exerciseRef, it *learn.Item, learner string, resp learn.Response, id string) (store.Answer, store.Event, error) {
+func (s *Server) grade(r *http.Request, ref exerciseRef, it *learn.Item, learner string, resp learn.Response, id string) (event.Answer, event.Event, error) {
 	v, err := learn.Grade(it, resp, ref.cl, ref.pack.Manifest.Languages[0])
 	if err != nil {
-		return store.Answer{}, store.Event{}, err
+		return event.Answer{}, event.Event{}, err
 	}
-	if !store.ValidID(id) {
+	if !event.ValidID(id) {
 		id = ""
 	}
-	a := store.Answer{
+	a := event.Answer{
 		ID: id, Learner: learner, Pack: ref.pack.Manifest.ID, PackVersion: ref.pack.Manifest.Version,
 		Set: ref.info.ID, Item: it.ID, Lang: ref.cl, Choices: resp.Choices, Text: resp.Text,
 		Correct: v.Correct, Score: v.Score, Feedback: v.Feedback,
 	}
 	ev, err := s.db.RecordAnswer(r.Context(), a)
 	if err != nil {
-		return store.Answer{}, store.Event{}, err
+		return event.Answer{}, event.Event{}, err
 	}
 	a.ID = ev.ID
 	return a, ev, nil

@@ -12,6 +12,7 @@ import (
 
 	qrcode "github.com/skip2/go-qrcode"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
@@ -119,7 +120,7 @@ func (s *Server) results(r *http.Request, rec store.LiveSession) (liveResults, e
 
 // liveAnswerText is an answer as the results show it: the letters and texts
 // of the picked choices, true/false, or what was typed.
-func liveAnswerText(lang string, q *live.Question, a store.LiveResponse) string {
+func liveAnswerText(lang string, q *live.Question, a event.LiveResponse) string {
 	switch q.Kind() {
 	case learn.Choice, learn.Multi, live.Poll:
 		pub := q.Public()

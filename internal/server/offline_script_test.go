@@ -13,7 +13,7 @@ import (
 	"github.com/dop251/goja/token"
 	"github.com/oklog/ulid/v2"
 
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/web"
 )
 
@@ -178,7 +178,7 @@ func TestOfflineULIDs(t *testing.T) {
 	vm, lib := offlineLib(t)
 	const ms = 1767225600123 // 2026-01-01
 	first := call(t, vm, lib, "ulid", ms).String()
-	if !store.ValidID(first) {
+	if !event.ValidID(first) {
 		t.Fatalf("ulid() = %q, which the box refuses as an answer id", first)
 	}
 	id := ulid.MustParseStrict(first)
@@ -194,7 +194,7 @@ func TestOfflineULIDs(t *testing.T) {
 			at = ms - 5000
 		}
 		next := call(t, vm, lib, "ulid", at).String()
-		if !store.ValidID(next) || next <= prev {
+		if !event.ValidID(next) || next <= prev {
 			t.Fatalf("id %d = %q after %q: want a valid, larger id", i, next, prev)
 		}
 		prev = next
@@ -205,7 +205,7 @@ func TestOfflineULIDs(t *testing.T) {
 	}
 	// With the current clock.
 	now := call(t, vm, lib, "ulid").String()
-	if !store.ValidID(now) {
+	if !event.ValidID(now) {
 		t.Errorf("ulid() = %q", now)
 	}
 }

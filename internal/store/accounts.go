@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 )
 
@@ -19,18 +19,6 @@ import (
 const (
 	RoleAdmin   = "admin"
 	RoleTeacher = "teacher"
-)
-
-// Event kinds of roster changes.
-const (
-	KindUserCreated       = "user.created"
-	KindClassCreated      = "class.created"
-	KindClassUpdated      = "class.updated"
-	KindStudentCreated    = "student.created"
-	KindStudentSecretSet  = "student.secret_reset"
-	KindAssignmentCreated = "assignment.created"
-	KindAssignmentRemoved = "assignment.removed"
-	KindLessonCompleted   = "lesson.completed"
 )
 
 // User is an admin or a teacher.
@@ -64,13 +52,9 @@ func (db *DB) inTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 }
 
 // event appends a roster event in tx. Payloads never hold secrets.
-func (db *DB) event(ctx context.Context, tx *sql.Tx, kind, actor string, payload any) error {
-	b, err := json.Marshal(payload)
-	if err != nil {
-		return fmt.Errorf("store: encode %s: %w", kind, err)
-	}
-	ev := Event{ID: db.NewID(), Kind: kind, Actor: actor, Payload: b}
-	return db.appendEvent(ctx, tx, &ev)
+func (db *DB) event(ctx context.Context, tx *sql.Tx, actor string, p event.Payload) error {
+	_, err := db.record(ctx, tx, "", actor, p)
+	return err
 }
 
 // CreateUser adds an admin or teacher. actor is who did it ("" for the box).
@@ -95,7 +79,7 @@ func (db *DB) CreateUser(ctx context.Context, actor, role, username, displayName
 		if err != nil {
 			return fmt.Errorf("store: create user: %w", describe(err))
 		}
-		return db.event(ctx, tx, KindUserCreated, actorOr(actor), map[string]string{"user": u.ID, "role": role})
+		return db.event(ctx, tx, actorOr(actor), event.UserCreated{User: u.ID, Role: role})
 	})
 	if err != nil {
 		return User{}, err

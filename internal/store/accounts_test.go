@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -97,7 +98,7 @@ func TestClassesStudentsAndAttempts(t *testing.T) {
 
 	learner := st[0].LearnerID()
 	for i, correct := range []bool{false, true, true} {
-		a := store.Answer{Learner: learner, Pack: "p", PackVersion: "1", Set: "s", Item: "q1", Text: "answer " + string(rune('a'+i)), Correct: correct}
+		a := event.Answer{Learner: learner, Pack: "p", PackVersion: "1", Set: "s", Item: "q1", Text: "answer " + string(rune('a'+i)), Correct: correct}
 		if _, err := db.RecordAnswer(ctx, a); err != nil {
 			t.Fatal(err)
 		}

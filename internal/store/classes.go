@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/learn"
 )
@@ -69,7 +70,7 @@ func (db *DB) CreateClass(ctx context.Context, actor, name string, grade int, te
 				return fmt.Errorf("store: class teacher: %w", describe(err))
 			}
 		}
-		return db.event(ctx, tx, KindClassCreated, actor, map[string]any{"class": c.ID, "name": c.Name, "grade": c.Grade, "teacher": teacherID})
+		return db.event(ctx, tx, actor, event.ClassCreated{Class: c.ID, Name: c.Name, Grade: c.Grade, Teacher: teacherID})
 	})
 	if err != nil {
 		return Class{}, err
@@ -93,7 +94,7 @@ func (db *DB) UpdateClass(ctx context.Context, actor, classID, signIn, mastery s
 		if n, _ := res.RowsAffected(); n == 0 {
 			return failure.Errorf(failure.NotFound, "no class %s", classID)
 		}
-		return db.event(ctx, tx, KindClassUpdated, actor, map[string]string{"class": classID, "sign_in": signIn, "mastery": mastery})
+		return db.event(ctx, tx, actor, event.ClassUpdated{Class: classID, SignIn: signIn, Mastery: mastery})
 	})
 }
 
@@ -197,7 +198,7 @@ func (db *DB) AddStudents(ctx context.Context, actor, classID string, students [
 			}
 			// The event carries what the hub needs (pseudonymous id, class,
 			// gender, birth year); the name stays on the box.
-			if err := db.event(ctx, tx, KindStudentCreated, actor, map[string]any{"student": st.ID, "class": classID, "gender": st.Gender, "birth_year": st.BirthYear}); err != nil {
+			if err := db.event(ctx, tx, actor, event.StudentCreated{Student: st.ID, Class: classID, Gender: st.Gender, BirthYear: st.BirthYear}); err != nil {
 				return err
 			}
 			out = append(out, st)
@@ -260,6 +261,6 @@ func (db *DB) SetStudentSecret(ctx context.Context, actor, studentID, secretHash
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE subject_id = ?", studentID); err != nil {
 			return err
 		}
-		return db.event(ctx, tx, KindStudentSecretSet, actor, map[string]string{"student": studentID})
+		return db.event(ctx, tx, actor, event.StudentSecretReset{Student: studentID})
 	})
 }

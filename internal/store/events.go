@@ -8,33 +8,29 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/oklog/ulid/v2"
-
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 )
 
-// Event kinds recorded by the box.
-const (
-	KindAnswerSubmitted = "answer.submitted"
-	KindLiveResponse    = "live.response" // an answer in a live session (live.go)
-)
-
-// Event is one immutable learner action or roster change: the unit of
-// upstream sync.
-type Event struct {
-	Seq     int64           // box-local, gap-free
-	ID      string          // global ULID
-	Kind    string          // e.g. answer.submitted
-	Actor   string          // who did it: "guest:ID", "student:ID", …
-	Wall    time.Time       // the box's wall clock (may be wrong)
-	BootID  string          // the kernel's boot id
-	Uptime  time.Duration   // time since that boot
-	Payload json.RawMessage // small JSON object
+// record appends an event of p's kind in tx, with the given id (a new one
+// when ""). A payload that breaks its kind's contract is Invalid.
+func (db *DB) record(ctx context.Context, tx *sql.Tx, id, actor string, p event.Payload) (event.Event, error) {
+	if id == "" {
+		id = db.NewID()
+	}
+	ev, err := event.New(id, actor, p)
+	if err != nil {
+		return event.Event{}, failure.Wrap(failure.Invalid, err, err.Error())
+	}
+	if err := db.appendEvent(ctx, tx, &ev); err != nil {
+		return event.Event{}, err
+	}
+	return ev, nil
 }
 
 // appendEvent inserts ev in tx, filling Seq and the clock fields. ev.ID must
 // be set.
-func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
+func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *event.Event) error {
 	now := db.clock.Now()
 	ev.Wall, ev.BootID, ev.Uptime = now.Wall, now.BootID, now.Uptime
 	res, err := db.exec(ctx, tx, `INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload)
@@ -51,12 +47,12 @@ func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *Event) error {
 
 const eventColumns = "seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload"
 
-func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
-	var ev Event
+func scanEvent(row interface{ Scan(...any) error }) (event.Event, error) {
+	var ev event.Event
 	var wall, mono int64
 	var payload string
 	if err := row.Scan(&ev.Seq, &ev.ID, &ev.Kind, &ev.Actor, &wall, &ev.BootID, &mono, &payload); err != nil {
-		return Event{}, err
+		return event.Event{}, err
 	}
 	ev.Wall = time.UnixMilli(wall)
 	ev.Uptime = time.Duration(mono) * time.Millisecond
@@ -65,13 +61,13 @@ func scanEvent(row interface{ Scan(...any) error }) (Event, error) {
 }
 
 // EventsAfter returns up to limit events with seq > after, in order.
-func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]Event, error) {
+func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]event.Event, error) {
 	rows, err := db.read.QueryContext(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
 	}
 	defer rows.Close()
-	var evs []Event
+	var evs []event.Event
 	for rows.Next() {
 		ev, err := scanEvent(rows)
 		if err != nil {
@@ -83,13 +79,13 @@ func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]Event,
 }
 
 // Event returns the event with the given global id.
-func (db *DB) Event(ctx context.Context, id string) (Event, error) {
+func (db *DB) Event(ctx context.Context, id string) (event.Event, error) {
 	ev, err := scanEvent(db.read.QueryRowContext(ctx, "SELECT "+eventColumns+" FROM events WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Event{}, failure.Errorf(failure.NotFound, "no event %s", id)
+		return event.Event{}, failure.Errorf(failure.NotFound, "no event %s", id)
 	}
 	if err != nil {
-		return Event{}, fmt.Errorf("store: event %s: %w", id, err)
+		return event.Event{}, fmt.Errorf("store: event %s: %w", id, err)
 	}
 	return ev, nil
 }
@@ -101,11 +97,4 @@ func (db *DB) LastSeq(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("store: last seq: %w", err)
 	}
 	return seq, nil
-}
-
-// ValidID reports whether id is a well-formed event id (a ULID), as clients
-// that queue answers offline make their own.
-func ValidID(id string) bool {
-	_, err := ulid.ParseStrict(id)
-	return err == nil && len(id) == ulid.EncodedSize
 }

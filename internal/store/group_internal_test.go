@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/clock"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 )
 
@@ -25,7 +26,7 @@ func openInternal(t *testing.T) *DB {
 
 // answerReq makes a request as RecordAnswer would, keeping the event it
 // stores in *ev.
-func answerReq(t *testing.T, db *DB, ctx context.Context, a Answer, ev *Event) *writeReq {
+func answerReq(t *testing.T, db *DB, ctx context.Context, a event.Answer, ev *event.Event) *writeReq {
 	t.Helper()
 	payload, err := json.Marshal(a)
 	if err != nil {
@@ -44,20 +45,20 @@ func answerReq(t *testing.T, db *DB, ctx context.Context, a Answer, ev *Event) *
 func TestBatchKeepsErrorsApart(t *testing.T) {
 	ctx := context.Background()
 	db := openInternal(t)
-	first := Answer{ID: db.NewID(), Learner: "guest:a", Pack: "p", Set: "s", Item: "q1", Correct: true, Score: 1}
+	first := event.Answer{ID: db.NewID(), Learner: "guest:a", Pack: "p", Set: "s", Item: "q1", Correct: true, Score: 1}
 	if _, err := db.RecordAnswer(ctx, first); err != nil {
 		t.Fatal(err)
 	}
 
-	good1 := Answer{ID: db.NewID(), Learner: "guest:a", Pack: "p", Set: "s", Item: "q2"}
-	conflict := Answer{ID: first.ID, Learner: "guest:b", Pack: "p", Set: "s", Item: "q1"}
+	good1 := event.Answer{ID: db.NewID(), Learner: "guest:a", Pack: "p", Set: "s", Item: "q2"}
+	conflict := event.Answer{ID: first.ID, Learner: "guest:b", Pack: "p", Set: "s", Item: "q1"}
 	resend := good1
-	good2 := Answer{ID: db.NewID(), Learner: "guest:b", Pack: "p", Set: "s", Item: "q1", Correct: true, Score: 1}
+	good2 := event.Answer{ID: db.NewID(), Learner: "guest:b", Pack: "p", Set: "s", Item: "q1", Correct: true, Score: 1}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	gaveUp := Answer{ID: db.NewID(), Learner: "guest:c", Pack: "p", Set: "s", Item: "q1"}
+	gaveUp := event.Answer{ID: db.NewID(), Learner: "guest:c", Pack: "p", Set: "s", Item: "q1"}
 
-	evs := make([]Event, 5)
+	evs := make([]event.Event, 5)
 	batch := []*writeReq{
 		answerReq(t, db, ctx, good1, &evs[0]),
 		answerReq(t, db, ctx, conflict, &evs[1]),
@@ -101,7 +102,7 @@ func TestBatchKeepsErrorsApart(t *testing.T) {
 		t.Errorf("the answer whose caller gave up was stored: %v", err)
 	}
 
-	db.commits.commit([]*writeReq{answerReq(t, db, ctx, Answer{ID: db.NewID(), Learner: "guest:d", Pack: "p", Set: "s", Item: "q9"}, new(Event)), panicky})
+	db.commits.commit([]*writeReq{answerReq(t, db, ctx, event.Answer{ID: db.NewID(), Learner: "guest:d", Pack: "p", Set: "s", Item: "q9"}, new(event.Event)), panicky})
 	if panicky.err == nil {
 		t.Error("a panicking write succeeded")
 	}
@@ -128,7 +129,7 @@ func TestConcurrentWritesAreGrouped(t *testing.T) {
 	errs := make(chan error, n)
 	for i := range n {
 		go func() {
-			_, err := db.RecordAnswer(ctx, Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: string(rune('a' + i%26))})
+			_, err := db.RecordAnswer(ctx, event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: string(rune('a' + i%26))})
 			errs <- err
 		}()
 	}
@@ -157,7 +158,7 @@ func TestConcurrentWritesAreGrouped(t *testing.T) {
 func TestClosedDatabaseRefusesWrites(t *testing.T) {
 	db := openInternal(t)
 	db.Close()
-	_, err := db.RecordAnswer(context.Background(), Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q"})
+	_, err := db.RecordAnswer(context.Background(), event.Answer{Learner: "guest:a", Pack: "p", Set: "s", Item: "q"})
 	if failure.KindOf(err) != failure.Unavailable {
 		t.Errorf("write after close: err = %v, want unavailable", err)
 	}

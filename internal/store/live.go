@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 )
 
@@ -33,28 +34,6 @@ type LivePlayer struct {
 	Nickname    string
 	Joined      time.Time
 	Removed     bool
-}
-
-// LiveResponse is an answer in a live session: the payload of a
-// live.response event. Nicknames are not in it: names stay on the box.
-type LiveResponse struct {
-	ID          string  `json:"-"` // the event id, made by the client
-	Learner     string  `json:"-"` // the event's actor
-	Session     string  `json:"session"`
-	Question    int     `json:"question"` // 0-based, in the session
-	Player      string  `json:"player"`
-	Item        string  `json:"item"`
-	Kind        string  `json:"kind"`
-	Pack        string  `json:"pack,omitempty"` // empty for a question the teacher typed
-	PackVersion string  `json:"version,omitempty"`
-	Set         string  `json:"set,omitempty"`
-	Lang        string  `json:"lang"`
-	Choices     []int   `json:"choices,omitempty"`
-	Text        string  `json:"text,omitempty"`
-	Correct     bool    `json:"correct"`
-	Score       float64 `json:"score"`
-	Points      int     `json:"points"`
-	ElapsedMS   int64   `json:"elapsed_ms"`
 }
 
 // CreateLiveSession stores a new session. A code already used by another
@@ -90,10 +69,10 @@ type LiveState struct {
 
 // LiveWrite is one write of a live session; exactly one field is set.
 type LiveWrite struct {
-	State    *LiveState    // where the session is
-	Join     *LivePlayer   // a player who joined
-	Player   *LivePlayer   // a player's new nickname or secret, or their removal
-	Response *LiveResponse // an answer, as a live.response event
+	State    *LiveState          // where the session is
+	Join     *LivePlayer         // a player who joined
+	Player   *LivePlayer         // a player's new nickname or secret, or their removal
+	Response *event.LiveResponse // an answer, as a live.response event
 }
 
 // WriteLive applies writes of live sessions in one transaction (one group
@@ -103,18 +82,21 @@ type LiveWrite struct {
 // when the transaction itself did.
 func (db *DB) WriteLive(ctx context.Context, writes []LiveWrite) (errs []error, err error) {
 	errs = make([]error, len(writes))
-	payloads := make([][]byte, len(writes))
+	evs := make([]event.Event, len(writes))
 	for i, w := range writes {
 		if w.Response != nil {
-			if payloads[i], err = json.Marshal(w.Response); err != nil {
-				return nil, fmt.Errorf("store: encode live response: %w", err)
+			if evs[i], err = event.New(w.Response.ID, w.Response.Learner, *w.Response); err != nil {
+				errs[i] = failure.Wrap(failure.Invalid, err, err.Error())
 			}
 		}
 	}
 	now := db.clock.Now().Wall.UnixMilli()
 	err = db.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		for i, w := range writes {
-			errs[i] = db.nested(ctx, tx, func() error { return db.liveWriteTx(ctx, tx, w, payloads[i], now) })
+			if errs[i] != nil {
+				continue
+			}
+			errs[i] = db.nested(ctx, tx, func() error { return db.liveWriteTx(ctx, tx, w, evs[i], now) })
 			if errors.Is(errs[i], errNestedBroken) {
 				return errs[i]
 			}
@@ -150,7 +132,7 @@ func (db *DB) nested(ctx context.Context, tx *sql.Tx, f func() error) error {
 	return nil
 }
 
-func (db *DB) liveWriteTx(ctx context.Context, tx *sql.Tx, w LiveWrite, payload []byte, now int64) error {
+func (db *DB) liveWriteTx(ctx context.Context, tx *sql.Tx, w LiveWrite, ev event.Event, now int64) error {
 	switch {
 	case w.State != nil:
 		st := w.State
@@ -183,7 +165,7 @@ func (db *DB) liveWriteTx(ctx context.Context, tx *sql.Tx, w LiveWrite, payload 
 			return failure.Errorf(failure.NotFound, "no live player %s/%s", p.Session, p.ID)
 		}
 	case w.Response != nil:
-		_, err := db.recordLiveResponseTx(ctx, tx, *w.Response, payload)
+		_, err := db.recordLiveResponseTx(ctx, tx, *w.Response, ev)
 		return err
 	}
 	return nil
@@ -221,38 +203,38 @@ func (db *DB) UpdateLivePlayer(ctx context.Context, p LivePlayer) error {
 // session and question is a no-op that returns the stored event, so a client
 // may resend after a dropped connection; an id used for anything else is a
 // Conflict, and so is a second answer of a player to one question.
-func (db *DB) RecordLiveResponse(ctx context.Context, r LiveResponse) (Event, error) {
+func (db *DB) RecordLiveResponse(ctx context.Context, r event.LiveResponse) (event.Event, error) {
 	if err := db.one(ctx, LiveWrite{Response: &r}); err != nil {
-		return Event{}, err
+		return event.Event{}, err
 	}
 	return db.Event(ctx, r.ID)
 }
 
-func (db *DB) recordLiveResponseTx(ctx context.Context, tx *sql.Tx, r LiveResponse, payload []byte) (Event, error) {
+func (db *DB) recordLiveResponseTx(ctx context.Context, tx *sql.Tx, r event.LiveResponse, ev event.Event) (event.Event, error) {
 	prev, err := scanEvent(db.queryRow(ctx, tx, "SELECT "+eventColumns+" FROM events WHERE id = ?", r.ID))
 	if err == nil {
-		var stored LiveResponse
-		if err := json.Unmarshal(prev.Payload, &stored); err != nil || prev.Kind != KindLiveResponse || prev.Actor != r.Learner ||
+		p, err := event.Decode(prev.Kind, prev.Payload)
+		stored, ok := p.(event.LiveResponse)
+		if err != nil || !ok || prev.Actor != r.Learner ||
 			stored.Session != r.Session || stored.Question != r.Question || stored.Player != r.Player {
-			return Event{}, failure.Errorf(failure.Conflict, "answer id %s is already used for something else", r.ID)
+			return event.Event{}, failure.Errorf(failure.Conflict, "answer id %s is already used for something else", r.ID)
 		}
 		return prev, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return Event{}, fmt.Errorf("store: live response: %w", describe(err))
+		return event.Event{}, fmt.Errorf("store: live response: %w", describe(err))
 	}
 	var other string
 	err = db.queryRow(ctx, tx, "SELECT event_id FROM live_responses WHERE session = ? AND question = ? AND player = ?",
 		r.Session, r.Question, r.Player).Scan(&other)
 	if err == nil {
-		return Event{}, failure.Errorf(failure.Conflict, "player %s already answered question %d", r.Player, r.Question)
+		return event.Event{}, failure.Errorf(failure.Conflict, "player %s already answered question %d", r.Player, r.Question)
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return Event{}, fmt.Errorf("store: live response: %w", describe(err))
+		return event.Event{}, fmt.Errorf("store: live response: %w", describe(err))
 	}
-	ev := Event{ID: r.ID, Kind: KindLiveResponse, Actor: r.Learner, Payload: payload}
 	if err := db.appendEvent(ctx, tx, &ev); err != nil {
-		return Event{}, err
+		return event.Event{}, err
 	}
 	choices := []byte("[]")
 	if len(r.Choices) > 0 {
@@ -262,36 +244,14 @@ func (db *DB) recordLiveResponseTx(ctx context.Context, tx *sql.Tx, r LiveRespon
 		(session, question, player, event_seq, event_id, choices, text, correct, score, points, elapsed_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		r.Session, r.Question, r.Player, ev.Seq, r.ID, string(choices), r.Text, r.Correct, r.Score, r.Points, r.ElapsedMS); err != nil {
-		return Event{}, fmt.Errorf("store: insert live response: %w", describe(err))
-	}
-	if r.Pack == "" || r.Kind == "poll" {
-		return ev, nil
+		return event.Event{}, fmt.Errorf("store: insert live response: %w", describe(err))
 	}
 	// An answer to an item of a pack counts towards the learner's progress
 	// and mastery, as one in the exercise pages does.
-	correct := 0
-	if r.Correct {
-		correct = 1
-	}
-	answer := r.Text
-	if answer == "" {
-		answer = string(choices)
-	}
-	if _, err := db.exec(ctx, tx, `INSERT INTO attempts (seq, learner, pack, set_id, item, correct, score, answer)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, ev.Seq, r.Learner, r.Pack, r.Set, r.Item, correct, r.Score, answer); err != nil {
-		return Event{}, fmt.Errorf("store: insert attempt: %w", describe(err))
-	}
-	if _, err := db.exec(ctx, tx, `INSERT INTO item_progress
-		(learner, pack, set_id, item, attempts, correct, best_score, last_correct, last_seq)
-		VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?)
-		ON CONFLICT (learner, pack, set_id, item) DO UPDATE SET
-			attempts = attempts + 1,
-			correct = correct + excluded.correct,
-			best_score = max(best_score, excluded.best_score),
-			last_correct = excluded.last_correct,
-			last_seq = excluded.last_seq`,
-		r.Learner, r.Pack, r.Set, r.Item, correct, r.Score, correct, ev.Seq); err != nil {
-		return Event{}, fmt.Errorf("store: update progress: %w", describe(err))
+	if at, ok := event.AttemptOf(r); ok {
+		if err := db.deriveAttempt(ctx, tx, ev.Seq, r.Learner, at); err != nil {
+			return event.Event{}, err
+		}
 	}
 	return ev, nil
 }
@@ -368,7 +328,7 @@ func (db *DB) LivePlayers(ctx context.Context, session string) ([]LivePlayer, er
 
 // LiveResponses returns the stored answers of a session, by question and
 // then in the order they were stored.
-func (db *DB) LiveResponses(ctx context.Context, session string) ([]LiveResponse, error) {
+func (db *DB) LiveResponses(ctx context.Context, session string) ([]event.LiveResponse, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT r.event_id, e.actor, e.payload
 		FROM live_responses r JOIN events e ON e.seq = r.event_seq
 		WHERE r.session = ? ORDER BY r.question, r.event_seq`, session)
@@ -376,13 +336,13 @@ func (db *DB) LiveResponses(ctx context.Context, session string) ([]LiveResponse
 		return nil, fmt.Errorf("store: live responses: %w", describe(err))
 	}
 	defer rows.Close()
-	var out []LiveResponse
+	var out []event.LiveResponse
 	for rows.Next() {
 		var id, actor, payload string
 		if err := rows.Scan(&id, &actor, &payload); err != nil {
 			return nil, fmt.Errorf("store: live responses: %w", err)
 		}
-		var r LiveResponse
+		var r event.LiveResponse
 		if err := json.Unmarshal([]byte(payload), &r); err != nil {
 			return nil, fmt.Errorf("store: decode live response %s: %w", id, err)
 		}

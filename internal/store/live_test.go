@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -15,8 +16,8 @@ func liveSession(id, code string) store.LiveSession {
 		Options: []byte(`{"points":true}`), Questions: []byte(`[{"item":{"id":"q1"}}]`), Phase: "lobby", Current: -1, Version: 1}
 }
 
-func liveResponse(id, player string, q int) store.LiveResponse {
-	return store.LiveResponse{ID: id, Learner: "guest:" + player, Session: "S1", Question: q, Player: player, Item: "speed-1",
+func liveResponse(id, player string, q int) event.LiveResponse {
+	return event.LiveResponse{ID: id, Learner: "guest:" + player, Session: "S1", Question: q, Player: player, Item: "speed-1",
 		Kind: "choice", Pack: "physics", PackVersion: "1.0.0", Set: "speed", Lang: "ru", Choices: []int{1}, Correct: true, Score: 1, Points: 900, ElapsedMS: 2500}
 }
 
@@ -57,7 +58,7 @@ func TestLiveSessionLifecycle(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ev.Kind != store.KindLiveResponse || ev.Actor != "guest:p1" {
+	if ev.Kind != event.KindLiveResponse || ev.Actor != "guest:p1" {
 		t.Errorf("event %s by %s, want live.response by guest:p1", ev.Kind, ev.Actor)
 	}
 	again, err := db.RecordLiveResponse(ctx, liveResponse("01JAAAAAAAAAAAAAAAAAAAA001", "p1", 0))

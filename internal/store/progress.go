@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 )
 
@@ -32,7 +33,7 @@ func (db *DB) Assign(ctx context.Context, actor, classID, pack, kind, ref string
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		return db.event(ctx, tx, KindAssignmentCreated, actor, map[string]string{"assignment": id, "class": classID, "pack": pack, "kind": kind, "ref": ref})
+		return db.event(ctx, tx, actor, event.AssignmentCreated{Assignment: id, Class: classID, Pack: pack, Kind: kind, Ref: ref})
 	})
 }
 
@@ -46,7 +47,7 @@ func (db *DB) Unassign(ctx context.Context, actor, classID, id string) error {
 		if n, _ := res.RowsAffected(); n == 0 {
 			return failure.Errorf(failure.NotFound, "no such assignment")
 		}
-		return db.event(ctx, tx, KindAssignmentRemoved, actor, map[string]string{"assignment": id, "class": classID})
+		return db.event(ctx, tx, actor, event.AssignmentRemoved{Assignment: id, Class: classID})
 	})
 }
 
@@ -70,10 +71,16 @@ func (db *DB) Assignments(ctx context.Context, classID string) ([]Assignment, er
 	return out, rows.Err()
 }
 
-// CompleteLesson records that a learner finished reading a lesson.
+// CompleteLesson records that a learner finished reading a lesson, as a
+// lesson.completed event and the learner's lesson progress.
 func (db *DB) CompleteLesson(ctx context.Context, learner, pack, version, lesson string) error {
+	l := event.LessonCompleted{Pack: pack, Version: version, Lesson: lesson}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		return db.event(ctx, tx, KindLessonCompleted, learner, map[string]string{"pack": pack, "version": version, "lesson": lesson})
+		ev, err := db.record(ctx, tx, "", learner, l)
+		if err != nil {
+			return err
+		}
+		return db.insertLessonProgress(ctx, tx, ev, l)
 	})
 }
 

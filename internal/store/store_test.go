@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/clock"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -30,18 +31,18 @@ func mustOpenAt(tb testing.TB, path string) *store.DB {
 	return db
 }
 
-func answer(learner, item string, correct bool) store.Answer {
+func answer(learner, item string, correct bool) event.Answer {
 	score := 0.0
 	if correct {
 		score = 1
 	}
-	return store.Answer{Learner: learner, Pack: "physics", PackVersion: "1.0.0", Set: "speed", Item: item, Lang: "ru", Choices: []int{1}, Correct: correct, Score: score}
+	return event.Answer{Learner: learner, Pack: "physics", PackVersion: "1.0.0", Set: "speed", Item: item, Lang: "ru", Choices: []int{1}, Correct: correct, Score: score}
 }
 
 func TestRecordAnswerUpdatesProgress(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
-	for _, a := range []store.Answer{answer("guest:a", "q1", false), answer("guest:a", "q1", true), answer("guest:a", "q2", false), answer("guest:b", "q1", true)} {
+	for _, a := range []event.Answer{answer("guest:a", "q1", false), answer("guest:a", "q1", true), answer("guest:a", "q2", false), answer("guest:b", "q1", true)} {
 		if _, err := db.RecordAnswer(ctx, a); err != nil {
 			t.Fatalf("record %+v: %v", a, err)
 		}
@@ -80,7 +81,7 @@ func TestSequenceIsGapFreeAndPersists(t *testing.T) {
 		ids[ev.ID] = true
 	}
 	// A rejected write must not use up a sequence number.
-	if _, err := db.RecordAnswer(ctx, store.Answer{ID: firstID(t, db), Learner: "guest:other", Pack: "x", Set: "y", Item: "z"}); err == nil {
+	if _, err := db.RecordAnswer(ctx, event.Answer{ID: firstID(t, db), Learner: "guest:other", Pack: "x", Set: "y", Item: "z"}); err == nil {
 		t.Fatal("reusing an id for another learner succeeded, want a conflict")
 	}
 	db.Close()
@@ -204,7 +205,7 @@ func TestBoxIDIsStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a != b || !store.ValidID(a) {
+	if a != b || !event.ValidID(a) {
 		t.Errorf("box id changed from %q to %q across a reopen, or is not a ULID", a, b)
 	}
 }

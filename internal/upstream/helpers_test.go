@@ -209,3 +209,23 @@ func forgeBundle(tb testing.TB, bundle []byte, credential string) []byte {
 	}
 	return out.Bytes()
 }
+
+// enrollByFile enrolls box in a new school of the hub with a credential
+// file, as a box that never reaches the hub is.
+func enrollByFile(tb testing.TB, h *hubtest.Hub, box *testBox, school, region string) {
+	tb.Helper()
+	ctx := context.Background()
+	tok, err := h.Store().CreateSchool(ctx, school, region, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	resp, err := h.Store().Enroll(ctx, tok.Token, "", "")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	credFile := filepath.Join(tb.TempDir(), "box.credential")
+	writeJSON(tb, credFile, resp)
+	if _, err := upstream.EnrollFile(ctx, box.db, credFile); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/clock"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -79,7 +80,7 @@ func stamp() wire.Clock {
 	return wire.Clock{WallMS: now.Wall.UnixMilli(), BootID: now.BootID, MonoMS: now.Uptime.Milliseconds()}
 }
 
-func toWire(evs []store.Event) []wire.Event {
+func toWire(evs []event.Event) []wire.Event {
 	out := make([]wire.Event, len(evs))
 	for i, ev := range evs {
 		out[i] = wire.Event{Seq: ev.Seq, ID: ev.ID, Kind: ev.Kind, Actor: ev.Actor, WallMS: ev.Wall.UnixMilli(), BootID: ev.BootID, MonoMS: ev.Uptime.Milliseconds(), Payload: ev.Payload}

@@ -124,19 +124,7 @@ func TestSneakernet(t *testing.T) {
 			publish(t, h, archive, keys)
 			box := newBox(t, keys)
 			// A box that never reaches the hub is enrolled by file.
-			tok, err := h.Store().CreateSchool(ctx, "Mountain School", "GBAO", time.Hour)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp, err := h.Store().Enroll(ctx, tok.Token, "", "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			credFile := filepath.Join(t.TempDir(), "box.credential")
-			writeJSON(t, credFile, resp)
-			if _, err := upstream.EnrollFile(ctx, box.db, credFile); err != nil {
-				t.Fatal(err)
-			}
+			enrollByFile(t, h, box, "Mountain School", "GBAO")
 			w, err := upstreamtest.NewBox(ctx, box.db, 2, 20, 3)
 			if err != nil {
 				t.Fatal(err)

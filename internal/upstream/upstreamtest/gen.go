@@ -5,13 +5,13 @@ package upstreamtest
 import (
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/oklog/ulid/v2"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -68,11 +68,11 @@ func NewGen(seed uint64, classes, size int) *Gen {
 	teacher := "user:" + g.id()
 	for c := 0; c < classes; c++ {
 		gc := genClass{id: g.id(), grade: 7 + c%4, pack: c % len(packs)}
-		g.queue = append(g.queue, g.event(store.KindClassCreated, teacher, map[string]any{"class": gc.id, "name": fmt.Sprintf("%d%c", gc.grade, 'A'+c), "grade": gc.grade, "teacher": teacher[5:]}))
+		g.queue = append(g.queue, g.event(teacher, event.ClassCreated{Class: gc.id, Name: fmt.Sprintf("%d%c", gc.grade, 'A'+c), Grade: gc.grade, Teacher: teacher[5:]}))
 		for s := 0; s < size; s++ {
 			sid := g.id()
 			gc.students = append(gc.students, sid)
-			g.queue = append(g.queue, g.event(store.KindStudentCreated, teacher, map[string]any{"student": sid, "class": gc.id, "gender": genders[g.r.IntN(len(genders))], "birth_year": 2013 - (gc.grade - 7)}))
+			g.queue = append(g.queue, g.event(teacher, event.StudentCreated{Student: sid, Class: gc.id, Gender: genders[g.r.IntN(len(genders))], BirthYear: 2013 - (gc.grade - 7)}))
 		}
 		g.classes = append(g.classes, gc)
 	}
@@ -83,13 +83,13 @@ func (g *Gen) id() string {
 	return ulid.MustNew(ulid.Timestamp(g.wall), g.ids).String()
 }
 
-func (g *Gen) event(kind, actor string, payload any) wire.Event {
-	b, err := json.Marshal(payload)
+func (g *Gen) event(actor string, p event.Payload) wire.Event {
+	b, err := event.Marshal(p)
 	if err != nil {
 		panic(err)
 	}
 	g.seq++
-	return wire.Event{Seq: g.seq, ID: g.id(), Kind: kind, Actor: actor, WallMS: g.wall.UnixMilli(), BootID: g.boot, MonoMS: g.mono.Milliseconds(), Payload: b}
+	return wire.Event{Seq: g.seq, ID: g.id(), Kind: p.EventKind(), Actor: actor, WallMS: g.wall.UnixMilli(), BootID: g.boot, MonoMS: g.mono.Milliseconds(), Payload: b}
 }
 
 // tick moves the clocks on by a moment: a class of 30 answers every second
@@ -117,10 +117,10 @@ func (g *Gen) Next() wire.Event {
 	set, item := p.sets[c.set], fmt.Sprintf("%s-%d", p.sets[c.set], 1+g.r.IntN(p.items[c.set]))
 	switch n := g.r.IntN(100); {
 	case n < 7:
-		return g.event(store.KindLessonCompleted, learner, map[string]string{"pack": p.id, "version": p.version, "lesson": p.lessons[g.r.IntN(len(p.lessons))]})
+		return g.event(learner, event.LessonCompleted{Pack: p.id, Version: p.version, Lesson: p.lessons[g.r.IntN(len(p.lessons))]})
 	case n < 12:
 		correct := g.r.IntN(3) > 0
-		return g.event(store.KindLiveResponse, learner, store.LiveResponse{Session: "01JLIVESESSION00000000000" + fmt.Sprint(c.grade%10), Question: g.r.IntN(10), Player: fmt.Sprintf("p%d", 1+g.r.IntN(30)),
+		return g.event(learner, event.LiveResponse{Session: "01JLIVESESSION00000000000" + fmt.Sprint(c.grade%10), Question: g.r.IntN(10), Player: fmt.Sprintf("p%d", 1+g.r.IntN(30)),
 			Item: item, Kind: "choice", Pack: p.id, PackVersion: p.version, Set: set, Lang: "tg",
 			Choices: []int{g.r.IntN(4)}, Correct: correct, Score: b2f(correct), Points: 500 + g.r.IntN(500), ElapsedMS: int64(2000 + g.r.IntN(20000))})
 	}
@@ -132,7 +132,7 @@ func (g *Gen) Next() wire.Event {
 // the ids are made by the phone that queued the answer offline (entirely
 // random), the rest by the box (monotonic).
 func (g *Gen) Answer(learner, pack, version, set, item string) wire.Event {
-	a := store.Answer{Pack: pack, PackVersion: version, Set: set, Item: item, Lang: []string{"tg", "tg", "ru", "en"}[g.r.IntN(4)]}
+	a := event.Answer{Pack: pack, PackVersion: version, Set: set, Item: item, Lang: []string{"tg", "tg", "ru", "en"}[g.r.IntN(4)]}
 	if g.r.IntN(4) == 0 {
 		a.Text = fmt.Sprint(g.r.IntN(30) - 5)
 	} else {
@@ -140,7 +140,7 @@ func (g *Gen) Answer(learner, pack, version, set, item string) wire.Event {
 	}
 	a.Correct = g.r.IntN(3) > 0
 	a.Score = b2f(a.Correct)
-	ev := g.event(store.KindAnswerSubmitted, learner, a)
+	ev := g.event(learner, a)
 	if g.r.IntN(3) == 0 {
 		var u ulid.ULID
 		u.SetTime(ulid.Timestamp(g.wall))
@@ -231,7 +231,7 @@ func (b *Box) Write(ctx context.Context, n, writers int) error {
 					err = b.DB.CompleteLesson(ctx, learner, p.id, p.version, p.lessons[r.IntN(len(p.lessons))])
 				} else {
 					s := r.IntN(len(p.sets))
-					a := store.Answer{Learner: learner, Pack: p.id, PackVersion: p.version, Set: p.sets[s], Item: fmt.Sprintf("%s-%d", p.sets[s], 1+r.IntN(p.items[s])), Lang: "tg", Choices: []int{r.IntN(4)}}
+					a := event.Answer{Learner: learner, Pack: p.id, PackVersion: p.version, Set: p.sets[s], Item: fmt.Sprintf("%s-%d", p.sets[s], 1+r.IntN(p.items[s])), Lang: "tg", Choices: []int{r.IntN(4)}}
 					a.Correct = r.IntN(3) > 0
 					a.Score = b2f(a.Correct)
 					if r.IntN(3) == 0 {
