@@ -24,7 +24,9 @@ const hubUsage = `stembox hub — the central server: enrollment, event ingest, 
       DIR/operator-token: sign in to the pages with it.
   stembox hub add-school --name NAME --region REGION [--ttl 168h]
       Add a school; prints its one-time enrollment token for the box.
-  stembox hub add-token --school ID [--ttl 168h]     another token for a school
+  stembox hub add-token --school ID [--ttl 168h]
+      Another one-time token for a school: for its next box, or to enroll a
+      box again (that revokes the box's earlier credentials).
   stembox hub enroll-file --token TOKEN --out FILE [--hub-url URL]
       Make the credential file of a box that never reaches the hub (stembox
       sync enroll --file FILE on the box).

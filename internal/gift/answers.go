@@ -144,6 +144,7 @@ func (q *question) choice(it *learn.Item, body string, off int) error {
 		if text == nil {
 			return q.errAt(a.off, "empty answer")
 		}
+		text[q.lang] = inline(text[q.lang])
 		def := 0.0
 		if a.mark == '=' {
 			def = 1
@@ -167,13 +168,13 @@ func (q *question) shortText(it *learn.Item, body string, off int) error {
 	it.Kind = learn.ShortText
 	best := math.Inf(-1)
 	for _, a := range as {
-		text := clean(a.raw)
+		text, wildcard := shortAnswer(a.raw)
 		if text == "" {
 			return q.errAt(a.off, "empty answer")
 		}
 		w := a.weightOr(1)
 		best = max(best, w)
-		it.Texts = append(it.Texts, learn.TextAnswer{Lang: q.lang, Text: text, Weight: w, Feedback: a.feedback})
+		it.Texts = append(it.Texts, learn.TextAnswer{Lang: q.lang, Text: text, Weight: w, Feedback: a.feedback, Wildcard: wildcard})
 	}
 	if best < fullMarks {
 		return q.errAt(as[0].off, "no answer is worth 100%%")
@@ -199,44 +200,48 @@ func (q *question) trueFalse(it *learn.Item, truth bool, feedback string, off in
 	return nil
 }
 
-// numeric reads a numeric block after its "#", starting at offset off: one
-// answer "NUMBER[#feedback]", or answers "=NUMBER[#feedback]" with weights
-// and perhaps one "~#feedback" for any other answer. A NUMBER is a value, a
-// value:tolerance or a min..max range.
+// numeric reads a numeric block after its "#", starting at offset off, as
+// Moodle does: answers "NUMBER[#feedback]", each but perhaps the first
+// after "=" and with an optional %weight%, then perhaps one "~#feedback"
+// for any other answer, which becomes the item's incorrect feedback. A
+// NUMBER is a value, a value:tolerance or a min..max range.
 func (q *question) numeric(it *learn.Item, body string, off int) error {
 	it.Kind = learn.Numeric
-	if indexAnyUnescaped(body, "=~") < 0 {
-		spec, feedback := body, ""
-		if h := indexUnescaped(body, "#"); h >= 0 {
-			spec, feedback = body[:h], body[h+1:]
+	if t := indexUnescaped(body, "~"); t >= 0 {
+		if err := q.otherFeedback(it, body[t+1:], off+t+1); err != nil {
+			return err
 		}
-		if strings.TrimSpace(spec) == "" {
-			return q.errAt(off-1, "numeric answer block has no answers")
-		}
-		n, err := q.number(spec, off)
+		body = body[:t]
+	}
+	var as []answer
+	first := indexUnescaped(body, "=")
+	if first < 0 {
+		first = len(body)
+	}
+	if strings.TrimSpace(body[:first]) != "" {
+		// A first answer without "=": {#4}, {#4#right}, {#4 =%50%5}.
+		a, err := q.answer('=', body[:first], off)
 		if err != nil {
 			return err
 		}
-		n.Weight, n.Feedback = 1, q.text(feedback)
-		it.Numbers = append(it.Numbers, n)
-		return nil
+		if a.hasWeight || strings.TrimSpace(a.raw) != "" {
+			as = append(as, a)
+		} else if first < len(body) {
+			return q.errAt(off+max(0, indexUnescaped(body, "#")), "feedback before the first numeric answer (write #NUMBER#feedback)")
+		}
 	}
-	as, err := q.split(body, off, "=~")
-	if err != nil {
-		return err
+	if first < len(body) {
+		more, err := q.split(body[first:], off+first, "=")
+		if err != nil {
+			return err
+		}
+		as = append(as, more...)
+	}
+	if len(as) == 0 {
+		return q.errAt(off-1, "numeric answer block has no answers (write {#NUMBER}, {#NUMBER:TOLERANCE} or {#MIN..MAX})")
 	}
 	best := math.Inf(-1)
 	for _, a := range as {
-		if a.mark == '~' {
-			if a.hasWeight || strings.TrimSpace(a.raw) != "" {
-				return q.errAt(a.off, "a numeric ~ takes only feedback for other answers (~#feedback)")
-			}
-			if it.Feedback.Incorrect != nil {
-				return q.errAt(a.off, "more than one ~ feedback")
-			}
-			it.Feedback.Incorrect = a.feedback
-			continue
-		}
 		n, err := q.number(a.raw, a.rawOff)
 		if err != nil {
 			return err
@@ -245,12 +250,29 @@ func (q *question) numeric(it *learn.Item, body string, off int) error {
 		best = max(best, n.Weight)
 		it.Numbers = append(it.Numbers, n)
 	}
-	if len(it.Numbers) == 0 {
-		return q.errAt(off-1, "numeric answer block has no answers")
-	}
 	if best < fullMarks {
 		return q.errAt(off-1, "no answer is worth 100%%")
 	}
+	return nil
+}
+
+// otherFeedback reads what follows the "~" of a numeric block, which
+// starts at offset off: "#feedback" for any other answer, and nothing else.
+func (q *question) otherFeedback(it *learn.Item, s string, off int) error {
+	if m := indexAnyUnescaped(s, "=~"); m >= 0 {
+		if s[m] == '~' {
+			return q.errAt(off+m, "a numeric answer block takes one ~#feedback for other answers, not several")
+		}
+		return q.errAt(off+m, "answers come before the ~#feedback for other answers (write \\= for a literal =)")
+	}
+	a, err := q.answer('~', s, off)
+	if err != nil {
+		return err
+	}
+	if a.hasWeight || strings.TrimSpace(a.raw) != "" {
+		return q.errAt(off-1, "a numeric ~ takes only feedback for other answers (~#feedback), not a number: write wrong answers as =%%0%%NUMBER")
+	}
+	it.Feedback.Incorrect = a.feedback
 	return nil
 }
 

@@ -13,13 +13,16 @@
 //	=right ~wrong ~wrong                   choice: one right option
 //	~%50%a ~%50%b ~%-100%c                 multi: weighted options, no "="
 //	T, TRUE, F or FALSE (any case)         truefalse
-//	=answer =%50%partly right              text: accepted answers
+//	=answer =%50%partly right =cat*        text: accepted answers ("*" any characters)
 //	#3.14:0.01, #1..5, #=2:0 =%50%2.5:0.5  numeric: value:tolerance or min..max
 //
 // An answer may be followed by #feedback (true/false takes #feedback for a
 // wrong answer#feedback for a right one), and the block may end with
-// ####general feedback. A numeric block may hold ~#feedback, shown for any
-// other answer: it becomes the item's incorrect feedback. Weights run from
+// ####general feedback. A numeric block may end with ~#feedback, shown for
+// any other answer: it becomes the item's incorrect feedback; as in Moodle,
+// its first answer may omit "=" ({#4#right ~#wrong}). In a short answer "*"
+// is Moodle's wildcard (the learn.TextAnswer is a Wildcard one) and "\*" a
+// literal star. Weights run from
 // -100% to 100%; one within 0.005 points of a simple fraction (33.333%) is
 // rounded to it. Text answers and numbers need one answer worth 100%.
 //
@@ -27,9 +30,13 @@
 // answer block with ->), missing-word questions (text after the answer
 // block), essays ({}) and descriptions (no answer block).
 //
-// Texts (prompts, options, feedback) come back as written, with the GIFT
-// escapes \~ \= \# \{ \} \: \\ and \n resolved and space trimmed, for the
-// pack builder to render as Markdown; nothing is HTML-escaped here. A leading
+// Texts (prompts, options, feedback) come back as Markdown for the pack
+// builder to render, space trimmed, with \n resolved and the GIFT escapes
+// \~ \= \# \{ \} \: \\ turned into the same Markdown escapes, so that the
+// characters stay literal; nothing is HTML-escaped here. An option is inline
+// text: a line of it that would start a Markdown block (a heading, a list
+// item, a quote, a rule) has that start escaped. Titles and short answers
+// are plain text, with the escapes resolved. A leading
 // format marker ([markdown], [plain], [moodle] or [html]) is dropped. The
 // builder treats every text as Markdown, [html] ones too, so raw HTML in a
 // GIFT file is escaped, not rendered. Inside TeX formulas ($…$, $$…$$) \n is
@@ -190,7 +197,7 @@ func (q *question) refuse(kind string) error {
 
 // text returns raw GIFT text as a learn.Text, or nil if it is empty.
 func (q *question) text(raw string) learn.Text {
-	if s := clean(raw); s != "" {
+	if s := markdown(raw); s != "" {
 		return learn.Text{q.lang: s}
 	}
 	return nil

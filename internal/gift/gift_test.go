@@ -215,9 +215,9 @@ func TestParseEscapes(t *testing.T) {
 		prompt string
 		answer string
 	}{
-		{"gift escapes", `a \~ b \= c \# d \{ e \} f \: g \\ h {=\~\=\#\{\}\:\\}`, `a ~ b = c # d { e } f : g \ h`, `~=#{}:\`},
+		{"gift escapes", `a \~ b \= c \# d \{ e \} f \: g \\ h {=\~\=\#\{\}\:\\}`, `a \~ b \= c \# d \{ e \} f \: g \\ h`, `~=#{}:\`},
 		{"newline", `line one\nline two {=a\nb}`, "line one\nline two", "a\nb"},
-		{"escaped backslash before n", `a\\nb {=x}`, `a\nb`, "x"},
+		{"escaped backslash before n", `a\\nb {=x}`, `a\\nb`, "x"},
 		{"markdown and tex escapes kept", `costs \$5, \*not\* bold, $\frac\{1\}\{2\}$ {=\(x\)}`, `costs \$5, \*not\* bold, $\frac{1}{2}$`, `\(x\)`},
 		{"\\n inside formulas is tex", `$\nu = \nabla$ and $$a \neq b$$\nnext {=$\nu$}`, "$\\nu = \\nabla$ and $$a \\neq b$$\nnext", `$\nu$`},
 		{"colon in title", `::a\:b:: text {=x}`, "text", "x"},
@@ -391,10 +391,10 @@ func TestParseFiles(t *testing.T) {
 		Feedback: learn.Feedback{Incorrect: en(`Use $a = \Delta v / t$.`)},
 	}, {
 		ID: "escapes", Kind: learn.Choice, Title: "Escapes",
-		Prompt: en(`Which sign means "not equal" in $a \neq b$: = or ~=?`),
+		Prompt: en(`Which sign means "not equal" in $a \neq b$\: \= or \~\=?`),
 		Choices: []learn.Option{
-			{Text: en("~="), Weight: 1, Feedback: en(`It is written \neq in TeX.`)},
-			opt("=", 0),
+			{Text: en(`\~\=`), Weight: 1, Feedback: en(`It is written \\neq in TeX.`)},
+			opt(`\=`, 0),
 		},
 	}}
 	if len(items) == 7 {

@@ -43,25 +43,117 @@ func indexAnyUnescaped(s, chars string) int {
 // formats are the markers of a text's format that GIFT allows at its start.
 var formats = []string{"[markdown]", "[plain]", "[moodle]", "[html]"}
 
-// clean turns raw GIFT text into the text the builder renders: a leading
-// format marker is dropped, escapes are resolved and space is trimmed.
+// clean turns raw GIFT text into plain text (a title, an accepted answer):
+// a leading format marker is dropped, escapes are resolved and space is
+// trimmed.
 func clean(raw string) string {
+	return strings.TrimSpace(unescape(dropFormat(raw), false))
+}
+
+// markdown turns raw GIFT text into the Markdown the builder renders: as
+// clean, but a GIFT escape outside TeX becomes a Markdown escape, so that
+// the character stays literal ("\#" is "#", never a heading).
+func markdown(raw string) string {
+	return strings.TrimSpace(unescape(dropFormat(raw), true))
+}
+
+func dropFormat(raw string) string {
 	raw = strings.TrimLeft(raw, space)
 	for _, f := range formats {
 		if strings.HasPrefix(raw, f) {
-			raw = raw[len(f):]
-			break
+			return raw[len(f):]
 		}
 	}
-	return strings.TrimSpace(unescape(raw))
+	return raw
 }
 
-// unescape resolves the GIFT escapes \~ \= \# \{ \} \: \\ and \n. Any other
+// shortAnswer turns the raw text of an accepted short answer into plain
+// text, or, when it holds a "*" (Moodle's wildcard: any characters), into a
+// learn wildcard pattern, where "\*" is a literal star and "\\" a literal
+// backslash. Outside a pattern "\*" is a star too.
+func shortAnswer(raw string) (text string, wildcard bool) {
+	s := dropFormat(raw)
+	wildcard = indexUnescaped(s, "*") >= 0
+	var b strings.Builder
+	tex := false // inside $…$ (or $$…$$), where \n begins a command
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '$' {
+			tex = !tex
+		}
+		if c != '\\' || i+1 == len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch n := s[i]; {
+		case n == '*' || n == '\\':
+			if wildcard {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(n)
+		case strings.IndexByte("~=#{}:", n) >= 0:
+			b.WriteByte(n)
+		case n == 'n' && !tex:
+			b.WriteByte('\n')
+		default:
+			b.WriteByte(c)
+			b.WriteByte(n)
+		}
+	}
+	return strings.TrimSpace(b.String()), wildcard
+}
+
+// inline keeps Markdown text s on its lines: a line that starts as a
+// heading, a list item, a quote, a rule, a setext underline or a code fence
+// would makes it a block, so that start is escaped. A choice is inline text.
+func inline(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		t := strings.TrimLeft(l, " \t")
+		lead := l[:len(l)-len(t)]
+		switch {
+		case t == "":
+		case strings.IndexByte("#>+-=|", t[0]) >= 0, strings.HasPrefix(t, "```"):
+			lines[i] = lead + "\\" + t
+		case (t[0] == '*' || t[0] == '_') && (len(t) == 1 || t[1] == ' ' || t[1] == '\t' || isRule(t)):
+			lines[i] = lead + "\\" + t
+		default:
+			// An ordered list item: 1–9 digits, then "." or ")" and a space.
+			d := 0
+			for d < len(t) && d < 10 && t[d] >= '0' && t[d] <= '9' {
+				d++
+			}
+			if d > 0 && d < 10 && d < len(t) && (t[d] == '.' || t[d] == ')') && (d+1 == len(t) || t[d+1] == ' ' || t[d+1] == '\t') {
+				lines[i] = lead + t[:d] + "\\" + t[d:]
+			}
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// isRule reports whether t is a thematic break such as "***" or "_ _ _".
+func isRule(t string) bool {
+	n := 0
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case t[0]:
+			n++
+		case ' ', '\t':
+		default:
+			return false
+		}
+	}
+	return n >= 3
+}
+
+// unescape resolves the GIFT escapes \~ \= \# \{ \} \: \\ and \n (for
+// Markdown, outside TeX, into Markdown escapes of the same). Any other
 // backslash is kept with the character after it, so Markdown escapes (\$,
 // \*) and TeX commands (\frac) reach the builder as written. Inside TeX
 // formulas ($…$ and $$…$$) \n is kept too: there it begins a command such as
 // \nu or \neq, never a line break.
-func unescape(s string) string {
+func unescape(s string, markdown bool) string {
 	if strings.IndexByte(s, '\\') < 0 {
 		return s
 	}
@@ -75,6 +167,9 @@ func unescape(s string) string {
 			i++
 			switch n := s[i]; {
 			case strings.IndexByte(`~=#{}:\`, n) >= 0:
+				if markdown && !inline && !display {
+					b.WriteByte('\\')
+				}
 				b.WriteByte(n)
 			case n == 'n' && !inline && !display:
 				b.WriteByte('\n')

@@ -143,46 +143,69 @@ func (h *Store) Schools(ctx context.Context) ([]School, error) {
 
 // Enroll turns a one-time token into a credential for the box boxID ("" to
 // make a credential for a box enrolled by file, bound to the first box
-// that uses it). A token works for one box and until it expires; that box
-// may redeem it again (a lost answer), which revokes the credential it got
-// before. A box already known belongs to its school for good: a token of
-// another school is refused.
+// that uses it); see EnrollBox.
 func (h *Store) Enroll(ctx context.Context, token, boxID, boxName string) (wire.EnrollResponse, error) {
+	return h.EnrollBox(ctx, wire.EnrollRequest{Token: token, BoxID: boxID, Name: boxName})
+}
+
+// EnrollBox turns a one-time token into a credential for the box
+// req.BoxID. A token is spent by its first enrollment: a second one, by
+// any box, is a conflict and makes no credential — except from the box
+// that spent it, proving so with the same retry key, whose answer was lost
+// on the way: it gets a new credential and the one it never received is
+// revoked. A box already known belongs to its school for good: a token of
+// another school is refused, and a new token of its school enrolls it
+// anew and revokes every credential it had before.
+func (h *Store) EnrollBox(ctx context.Context, req wire.EnrollRequest) (wire.EnrollResponse, error) {
+	boxID, boxName := req.BoxID, req.Name
 	if boxID != "" && (len(boxID) > 64 || strings.ContainsAny(boxID, " \x00/")) {
 		return wire.EnrollResponse{}, failure.Errorf(failure.Invalid, "box id %q is not valid", boxID)
 	}
 	if utf8.RuneCountInString(boxName) > 120 {
 		boxName = string([]rune(boxName)[:120])
 	}
+	retryHash := ""
+	if req.RetryKey != "" && boxID != "" {
+		retryHash = wire.SecretHash([]byte(req.RetryKey))
+	}
 	cred := wire.NewCredential(wire.BoxPrefix)
 	pub := wire.BundleKey(cred.Secret).Public().(ed25519.PublicKey)
+	tokenHash := wire.SecretHash([]byte(strings.TrimSpace(req.Token)))
 	var resp wire.EnrollResponse
 	now := h.now()
 	err := h.db.inTx(ctx, func(tx *Tx) error {
-		var schoolID, prevCred string
+		var schoolID, prevCred, prevRetry string
 		var expires, used int64
-		err := tx.queryRow(ctx, "SELECT school_id, expires_ms, used_ms, credential_id FROM enroll_tokens WHERE token_hash = ?"+h.db.forUpdate(),
-			wire.SecretHash([]byte(strings.TrimSpace(token)))).Scan(&schoolID, &expires, &used, &prevCred)
+		err := tx.queryRow(ctx, "SELECT school_id, expires_ms, used_ms, credential_id, retry_hash FROM enroll_tokens WHERE token_hash = ?"+h.db.forUpdate(), tokenHash).
+			Scan(&schoolID, &expires, &used, &prevCred, &prevRetry)
 		if errors.Is(err, sql.ErrNoRows) {
 			return failure.Errorf(failure.Unauthorized, "unknown enrollment token")
 		}
 		if err != nil {
 			return fmt.Errorf("hub: enroll: %w", err)
 		}
+		retry := used != 0 && retryHash != "" && subtle.ConstantTimeCompare([]byte(prevRetry), []byte(retryHash)) == 1
+		if retry {
+			var prevBox string
+			if err := tx.queryRow(ctx, "SELECT box_id FROM credentials WHERE id = ?", prevCred).Scan(&prevBox); err != nil || prevBox != boxID {
+				retry = false
+			}
+		}
+		if used != 0 && !retry {
+			return errTokenUsed
+		}
 		if now.UnixMilli() > expires {
 			return failure.Errorf(failure.Unauthorized, "this enrollment token expired; ask the hub's operator for a new one")
 		}
-		if used != 0 {
-			// The same box may redeem its token again until it expires (its
-			// first answer may have been lost on the way): the credential
-			// made the first time is revoked. Any other box is refused.
-			var prevBox string
-			if err := tx.queryRow(ctx, "SELECT box_id FROM credentials WHERE id = ?", prevCred).Scan(&prevBox); err != nil || prevBox == "" || prevBox != boxID {
-				return failure.Errorf(failure.Unauthorized, "this enrollment token was used already; ask the hub's operator for a new one")
-			}
-			if _, err := tx.exec(ctx, "UPDATE credentials SET revoked_ms = ? WHERE id = ? AND revoked_ms = 0", now.UnixMilli(), prevCred); err != nil {
-				return fmt.Errorf("hub: enroll: %w", err)
-			}
+		// Spend the token, and only if nobody else has meanwhile: of two
+		// enrollments racing with one token, exactly one goes on.
+		res, err := tx.exec(ctx, "UPDATE enroll_tokens SET used_ms = ?, credential_id = ?, retry_hash = ? WHERE token_hash = ? AND used_ms = ? AND credential_id = ?",
+			now.UnixMilli(), cred.ID, retryHash, tokenHash, used, prevCred)
+		if err != nil {
+			return fmt.Errorf("hub: enroll: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			return errTokenUsed
 		}
 		s, err := h.schoolTx(ctx, tx, schoolID)
 		if err != nil {
@@ -192,13 +215,15 @@ func (h *Store) Enroll(ctx context.Context, token, boxID, boxName string) (wire.
 			if err := h.ensureBox(ctx, tx, boxID, s.ID, boxName, now); err != nil {
 				return err
 			}
+			// Enrolled anew: whatever credential the box had before (lost
+			// with its SD card or on the way, or in the wrong hands) stops
+			// working.
+			if _, err := tx.exec(ctx, "UPDATE credentials SET revoked_ms = ? WHERE box_id = ? AND revoked_ms = 0", now.UnixMilli(), boxID); err != nil {
+				return fmt.Errorf("hub: enroll: %w", err)
+			}
 		}
 		if _, err := tx.exec(ctx, "INSERT INTO credentials (id, school_id, box_id, secret_hash, bundle_key, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
 			cred.ID, s.ID, boxID, wire.SecretHash(cred.Secret), wire.EncodeKey(pub), now.UnixMilli()); err != nil {
-			return fmt.Errorf("hub: enroll: %w", err)
-		}
-		if _, err := tx.exec(ctx, "UPDATE enroll_tokens SET used_ms = ?, credential_id = ? WHERE token_hash = ?",
-			now.UnixMilli(), cred.ID, wire.SecretHash([]byte(strings.TrimSpace(token)))); err != nil {
 			return fmt.Errorf("hub: enroll: %w", err)
 		}
 		resp = wire.EnrollResponse{Credential: cred.String(), BoxID: boxID, SchoolID: s.ID, SchoolName: s.Name, Region: s.Region, HubKey: wire.EncodeKey(h.ackKey.Public().(ed25519.PublicKey))}
@@ -206,6 +231,12 @@ func (h *Store) Enroll(ctx context.Context, token, boxID, boxName string) (wire.
 	})
 	return resp, err
 }
+
+// errTokenUsed answers an enrollment with a token that enrolled a box
+// already. It is a conflict (409), not a bad credential: the box that
+// lost the answer to its first enrollment shows it on /admin/sync.
+var errTokenUsed = failure.Errorf(failure.Conflict, "this enrollment token was used already (a token enrolls one box, once); "+
+	"ask the hub's operator for a new token for this school (stembox hub add-token --school ID, or the school's \"new token\" on the hub's page) and enroll the box with it")
 
 func (h *Store) schoolTx(ctx context.Context, tx *Tx, id string) (School, error) {
 	var s School

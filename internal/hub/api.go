@@ -45,7 +45,7 @@ func (h *Hub) handleEnroll(w http.ResponseWriter, r *http.Request) {
 		h.failJSON(w, r, failure.Errorf(failure.Invalid, "a box enrolls with its box id"))
 		return
 	}
-	resp, err := h.store.Enroll(r.Context(), req.Token, req.BoxID, req.Name)
+	resp, err := h.store.EnrollBox(r.Context(), req)
 	if err != nil {
 		h.failJSON(w, r, err)
 		return

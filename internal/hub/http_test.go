@@ -60,8 +60,9 @@ func (c *client) events(b wire.Batch) (int, []byte) {
 	return code, body
 }
 
-// enrollOverHTTP makes a school with the operator's token and enrolls box.
-func enrollOverHTTP(t *testing.T, h *hubtest.Hub, school, box string) (*client, wire.EnrollResponse) {
+// schoolOverHTTP makes a school with the operator's token and returns its
+// enrollment token.
+func schoolOverHTTP(t *testing.T, h *hubtest.Hub, school string) string {
 	t.Helper()
 	op := &client{t: t, base: h.URL, token: h.Operator}
 	code, body, _ := op.do("POST", "/api/v1/schools", "application/json", []byte(`{"name":"`+school+`","region":"Sughd"}`))
@@ -70,9 +71,15 @@ func enrollOverHTTP(t *testing.T, h *hubtest.Hub, school, box string) (*client, 
 	}
 	var tok map[string]string
 	json.Unmarshal(body, &tok)
+	return tok["token"]
+}
+
+// enrollOverHTTP makes a school with the operator's token and enrolls box.
+func enrollOverHTTP(t *testing.T, h *hubtest.Hub, school, box string) (*client, wire.EnrollResponse) {
+	t.Helper()
 	anon := &client{t: t, base: h.URL}
-	req, _ := json.Marshal(wire.EnrollRequest{Token: tok["token"], BoxID: box, Name: "test"})
-	code, body, _ = anon.do("POST", wire.PathEnroll, "application/json", req)
+	req, _ := json.Marshal(wire.EnrollRequest{Token: schoolOverHTTP(t, h, school), BoxID: box, Name: "test"})
+	code, body, _ := anon.do("POST", wire.PathEnroll, "application/json", req)
 	if code != 200 {
 		t.Fatalf("enroll: %d %s", code, body)
 	}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/redirect"
 	"github.com/mitstem/stembox/web"
 )
 
@@ -165,7 +166,7 @@ func (h *Hub) pageRoutes(mux *http.ServeMux) {
 }
 
 func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
-	h.render(w, r, http.StatusOK, "hub-login", "hub.login.title", nil, page{Data: r.FormValue("next")})
+	h.render(w, r, http.StatusOK, "hub-login", "hub.login.title", nil, page{Data: redirect.Local(r.FormValue("next"), "/")})
 }
 
 func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -185,11 +186,7 @@ func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(sessionTTL.Seconds()), HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
-	next := r.PostFormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, redirect.Local(r.PostFormValue("next"), "/"), http.StatusSeeOther)
 }
 
 func (h *Hub) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -204,11 +201,7 @@ func (h *Hub) handleLang(w http.ResponseWriter, r *http.Request) {
 	if l := r.PathValue("lang"); i18n.Supported(l) {
 		http.SetCookie(w, &http.Cookie{Name: langCookie, Value: l, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode})
 	}
-	next := r.FormValue("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, redirect.Local(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 }
 
 type homeData struct {

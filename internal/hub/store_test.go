@@ -75,17 +75,29 @@ func TestEnrollment(t *testing.T) {
 		if resp.SchoolName != "School 12" || resp.Region != "Sughd" || resp.BoxID != "BOX1" || resp.HubKey == "" {
 			t.Errorf("enroll response = %+v", resp)
 		}
-		if _, err := st.Enroll(ctx, tok.Token, "BOX2", ""); failure.KindOf(err) != failure.Unauthorized || !strings.Contains(err.Error(), "used") {
-			t.Errorf("reusing a token for another box: %v, want refused as used", err)
+		// A token is spent by its first enrollment: neither another box nor
+		// the same box id (anyone who read it off the LAN) can redeem it
+		// again and take the box's identity.
+		for _, box := range []string{"BOX2", "BOX1"} {
+			if _, err := st.Enroll(ctx, tok.Token, box, ""); failure.KindOf(err) != failure.Conflict || !strings.Contains(err.Error(), "used already") {
+				t.Errorf("reusing a token for %s: %v, want a conflict saying it is used", box, err)
+			}
 		}
-		// The same box may redeem it again (its answer was lost): the first
-		// credential stops working.
-		again, err := st.Enroll(ctx, tok.Token, "BOX1", "")
+		if _, err := st.AuthBox(ctx, resp.Credential); err != nil {
+			t.Errorf("the first credential after its token was tried again: %v, want it still working", err)
+		}
+		// Re-enrollment is the operator's act: a new token of the school
+		// enrolls the box anew, and its old credential stops working.
+		renew, err := st.NewToken(ctx, tok.School.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := st.Enroll(ctx, renew.Token, "BOX1", "")
 		if err != nil || again.Credential == resp.Credential {
-			t.Fatalf("the same box redeeming its token again: %v", err)
+			t.Fatalf("re-enrolling with the operator's new token: %v", err)
 		}
 		if _, err := st.AuthBox(ctx, resp.Credential); failure.KindOf(err) != failure.Unauthorized {
-			t.Errorf("the credential of the first redemption: %v, want revoked", err)
+			t.Errorf("the credential from before the re-enrollment: %v, want revoked", err)
 		}
 		resp = again
 		if _, err := st.Enroll(ctx, "nonsense", "BOX2", ""); failure.KindOf(err) != failure.Unauthorized {
@@ -128,23 +140,33 @@ func TestEnrollment(t *testing.T) {
 		if _, err := st.AuthOperator(ctx, resp.Credential); failure.KindOf(err) != failure.Unauthorized {
 			t.Errorf("a box credential as an operator: %v, want unauthorized", err)
 		}
-		// Concurrent enrollments with one token: exactly one wins.
+		// Concurrent enrollments with one token, by several boxes and by one
+		// box twice: exactly one wins, the others are told it is used.
 		tok3, _ := st.NewToken(ctx, tok.School.ID, 0)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		wins := 0
-		for i := range 6 {
+		var won wire.EnrollResponse
+		for i := range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := st.Enroll(context.Background(), tok3.Token, "RACE"+string(rune('A'+i)), ""); err == nil {
-					mu.Lock()
+				r, err := st.Enroll(context.Background(), tok3.Token, "RACE"+string(rune('A'+i%4)), "")
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
 					wins++
-					mu.Unlock()
+					won = r
+				case failure.KindOf(err) != failure.Conflict:
+					t.Errorf("a losing enrollment: %v, want a conflict", err)
 				}
 			}()
 		}
 		wg.Wait()
+		if _, err := st.AuthBox(ctx, won.Credential); wins == 1 && err != nil {
+			t.Errorf("the winning credential: %v", err)
+		}
 		if wins != 1 {
 			t.Errorf("%d enrollments won with one token, want 1", wins)
 		}

@@ -60,6 +60,7 @@ type Verdict struct {
 //   - ShortText: compared after NormalizeText with the accepted answers of
 //     every language, not only lang (a student may answer in Russian in the
 //     English interface); the score is the best weight of the equal answers.
+//     In a Wildcard answer "*" stands for any characters (see wildcard.go).
 func Grade(it *Item, r Response, lang, fallback string) (Verdict, error) {
 	if it == nil {
 		return Verdict{}, fmt.Errorf("learn: grade: no item")
@@ -190,7 +191,7 @@ func gradeText(it *Item, r Response, lang, fallback string) (Verdict, error) {
 	}
 	best := -1
 	for i, a := range it.Texts {
-		if NormalizeText(a.Text) != got {
+		if !a.accepts(got) {
 			continue
 		}
 		if best < 0 || betterText(a, it.Texts[best], lang, fallback) {
@@ -272,7 +273,7 @@ func solution(it *Item, lang, fallback string) string {
 		if best < 0 {
 			return ""
 		}
-		return html.EscapeString(it.Texts[best].Text)
+		return html.EscapeString(it.Texts[best].shown())
 	}
 	return ""
 }

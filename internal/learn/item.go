@@ -90,6 +90,9 @@ type TextAnswer struct {
 	Text     string  `json:"text"`
 	Weight   float64 `json:"weight"`
 	Feedback Text    `json:"feedback,omitempty"`
+	// Wildcard makes "*" in Text stand for any characters ("\*" is a
+	// star): see wildcard.go.
+	Wildcard bool `json:"wildcard,omitempty"`
 }
 
 // Feedback is shown after an answer: Correct or Incorrect by verdict, and

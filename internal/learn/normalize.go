@@ -58,7 +58,7 @@ func NormalizeText(s string) string {
 func letterBeside(rs []rune, i, dir int) bool {
 	for i += dir; i >= 0 && i < len(rs); i += dir {
 		if rs[i] != ' ' && rs[i] != '-' {
-			return unicode.IsLetter(rs[i])
+			return unicode.IsLetter(rs[i]) || rs[i] == anyRun // a wildcard stands for letters too
 		}
 	}
 	return false

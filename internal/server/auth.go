@@ -212,11 +212,3 @@ func (s *Server) signInFailed(account, addr string) {
 }
 
 func (s *Server) signInSucceeded(account string) { s.limiter.Succeed("account:" + account) }
-
-// safeNext is a local path to go on to after signing in.
-func safeNext(next, fallback string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return fallback
-	}
-	return next
-}

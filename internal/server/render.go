@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/redirect"
 	"github.com/mitstem/stembox/web"
 )
 
@@ -108,9 +109,5 @@ func (s *Server) handleLang(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: lang, Path: "/", MaxAge: 5 * 365 * 24 * 3600, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	next := r.URL.Query().Get("next")
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		next = "/"
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
+	http.Redirect(w, r, redirect.Local(r.URL.Query().Get("next"), "/"), http.StatusSeeOther)
 }

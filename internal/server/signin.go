@@ -8,6 +8,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/redirect"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -83,7 +84,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if u.Role == store.RoleAdmin {
 		home = "/admin"
 	}
-	http.Redirect(w, r, safeNext(page.Next, home), http.StatusSeeOther)
+	http.Redirect(w, r, redirect.Local(page.Next, home), http.StatusSeeOther)
 }
 
 var dummyHash = auth.Hash("stembox: no such user")

@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"embed"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/url"
@@ -251,6 +252,22 @@ func (db *DB) NewID() string {
 	db.idMu.Lock()
 	defer db.idMu.Unlock()
 	return ulid.MustNew(ulid.Timestamp(db.clock.Now().Wall), db.entropy).String()
+}
+
+// EnrollSecret returns a random secret of this box's, made on first use and
+// never sent anywhere: the box derives from it the key that lets it, and
+// only it, redeem an enrollment token again when the hub's answer was lost.
+func (db *DB) EnrollSecret(ctx context.Context) ([]byte, error) {
+	b := make([]byte, 32)
+	rand.Read(b)
+	s := base64.RawURLEncoding.EncodeToString(b)
+	if _, err := db.write.ExecContext(ctx, "INSERT OR IGNORE INTO box_facts (key, value) VALUES ('enroll_secret', ?)", s); err != nil {
+		return nil, fmt.Errorf("store: enroll secret: %w", describe(err))
+	}
+	if err := db.write.QueryRowContext(ctx, "SELECT value FROM box_facts WHERE key = 'enroll_secret'").Scan(&s); err != nil {
+		return nil, fmt.Errorf("store: enroll secret: %w", err)
+	}
+	return base64.RawURLEncoding.DecodeString(s)
 }
 
 // BoxID returns this box's permanent id, made on first use.

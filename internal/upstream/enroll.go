@@ -2,10 +2,14 @@ package upstream
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/mitstem/stembox/internal/store"
@@ -14,7 +18,10 @@ import (
 
 // Enroll turns a one-time enrollment token into this box's credential for
 // the hub at hubURL, and stores it. A box enrolled before is enrolled
-// anew (a new credential; the old one should be revoked on the hub).
+// anew (a new credential; the hub revokes the old ones). A token enrolls
+// once; if the hub's answer was lost, the box's retry with the same token
+// proves it is the box that spent it (its retry key) and gets a new
+// credential. Any other use of a spent token gets a 409 saying so.
 func (s *Syncer) Enroll(ctx context.Context, hubURL, token string) (store.UpstreamLink, error) {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -49,7 +56,11 @@ func Enroll(ctx context.Context, db *store.DB, client *http.Client, hubURL, toke
 	if name == "" {
 		name, _ = os.Hostname()
 	}
-	body, _ := json.Marshal(wire.EnrollRequest{Token: token, BoxID: boxID, Name: name})
+	secret, err := db.EnrollSecret(ctx)
+	if err != nil {
+		return store.UpstreamLink{}, err
+	}
+	body, _ := json.Marshal(wire.EnrollRequest{Token: token, BoxID: boxID, Name: name, RetryKey: retryKey(secret, token)})
 	c := &hubClient{http: client, base: base, userAgent: "stembox/" + version}
 	var resp wire.EnrollResponse
 	if err := c.json(ctx, http.MethodPost, wire.PathEnroll, body, map[string]string{"Content-Type": "application/json"}, &resp); err != nil {
@@ -57,6 +68,15 @@ func Enroll(ctx context.Context, db *store.DB, client *http.Client, hubURL, toke
 	}
 	resp.HubURL = base
 	return saveLink(ctx, db, resp, boxID)
+}
+
+// retryKey is what proves to the hub that this box spent token (see
+// wire.EnrollRequest): a different key for every token, so the hub never
+// holds anything that works for another one.
+func retryKey(secret []byte, token string) string {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("stembox enroll retry v1\x00" + strings.TrimSpace(token)))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
 // EnrollFile enrolls the box with a credential file made on the hub for a

@@ -25,6 +25,10 @@ type EnrollRequest struct {
 	Token string `json:"token"`
 	BoxID string `json:"box_id"`
 	Name  string `json:"name,omitempty"` // how the box calls itself, for the operator
+	// RetryKey is HMAC-SHA256(a secret the box keeps, the token), base64url:
+	// with it, the box that spent a token may redeem it again when the
+	// hub's answer was lost, and nobody else may.
+	RetryKey string `json:"retry_key,omitempty"`
 }
 
 // EnrollResponse carries the box's credential, shown this once.
