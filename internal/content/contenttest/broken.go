@@ -117,13 +117,15 @@ func Members(tb testing.TB, archive []byte) map[string][]byte {
 // with s and writes the archive.
 func Repack(tb testing.TB, members map[string][]byte, s *content.Signer) []byte {
 	tb.Helper()
-	var names []string
-	for name := range members {
-		if name != "manifest.json" && name != "manifest.sig" {
-			names = append(names, name)
-		}
-	}
-	sort.Strings(names)
+	Sign(tb, members, s)
+	return Zip(tb, members)
+}
+
+// Sign lists the members in the manifest (path, size, hash) and signs it
+// with s, in members.
+func Sign(tb testing.TB, members map[string][]byte, s *content.Signer) {
+	tb.Helper()
+	names := fileNames(members)
 	editJSON(tb, members, "manifest.json", func(man map[string]any) {
 		files := []map[string]any{}
 		for _, name := range names {
@@ -132,23 +134,35 @@ func Repack(tb testing.TB, members map[string][]byte, s *content.Signer) []byte 
 		}
 		man["files"] = files
 	})
-	manifest := members["manifest.json"]
+	members["manifest.sig"] = s.Sign(members["manifest.json"])
+}
+
+// Zip writes the members as an archive as they are (the manifest first,
+// then its signature, then the files by path), checking nothing.
+func Zip(tb testing.TB, members map[string][]byte) []byte {
+	tb.Helper()
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
-	put := func(name string, data []byte) {
+	for _, name := range append([]string{"manifest.json", "manifest.sig"}, fileNames(members)...) {
 		w, err := zw.Create(name)
 		if err != nil {
 			tb.Fatal(err)
 		}
-		w.Write(data)
-	}
-	put("manifest.json", manifest)
-	put("manifest.sig", s.Sign(manifest))
-	for _, name := range names {
-		put(name, members[name])
+		w.Write(members[name])
 	}
 	if err := zw.Close(); err != nil {
 		tb.Fatal(err)
 	}
 	return buf.Bytes()
+}
+
+func fileNames(members map[string][]byte) []string {
+	var names []string
+	for name := range members {
+		if name != "manifest.json" && name != "manifest.sig" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	return names
 }
