@@ -180,16 +180,7 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 		if err := parseWithEnv(fs, args); err != nil {
 			return err
 		}
-		// The box trusts what its data directory trusts; --trust adds a key
-		// to it for good, so the running box serves what this installs.
-		ids, err := box.TrustKeys(*dataDir, trusted)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			fmt.Fprintf(stdout, "this box now trusts packs signed by key %s\n", id)
-		}
-		lib, err := box.OpenLibrary(*dataDir, nil)
+		lib, err := openTrusting(*dataDir, trusted, stdout)
 		if err != nil {
 			return err
 		}
@@ -212,6 +203,21 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, packUsage)
 	return usageError{fmt.Sprintf("pack: unknown command %q", cmd)}
+}
+
+// openTrusting opens the pack library of a data directory as the box
+// does, with the box's own trusted keys: the keys in trusted are added to
+// them for good (DATA/trusted-keys), so that the running box serves what
+// the command installs.
+func openTrusting(dataDir string, trusted []string, stdout io.Writer) (*content.Library, error) {
+	ids, err := box.TrustKeys(dataDir, trusted)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		fmt.Fprintf(stdout, "this box now trusts packs signed by key %s\n", id)
+	}
+	return box.OpenLibrary(dataDir, nil)
 }
 
 func loadSigner(path, cmd string) (*content.Signer, error) {
