@@ -40,7 +40,7 @@ func TestPublishChecksFilesTheHubHoldsAlready(t *testing.T) {
 		// 1.1.0: its last file does not match its hash, so the publish
 		// fails after the files before it were read.
 		m := contenttest.Members(t, archive)
-		m["manifest.json"] = bytes.Replace(m["manifest.json"], []byte(`"version":"1.0.0"`), []byte(`"version":"1.1.0"`), 1)
+		contenttest.SetVersion(t, m, "1.1.0")
 		contenttest.Sign(t, m, key)
 		m["media/graph.svg"] = bytes.ToUpper(m["media/graph.svg"])
 		failing := contenttest.Zip(t, m)
@@ -50,7 +50,7 @@ func TestPublishChecksFilesTheHubHoldsAlready(t *testing.T) {
 		// 1.2.0: the graph is right again, but the first exercise set is
 		// not the one its hash names (a blob the hub may hold already).
 		m = contenttest.Members(t, archive)
-		m["manifest.json"] = bytes.Replace(m["manifest.json"], []byte(`"version":"1.0.0"`), []byte(`"version":"1.2.0"`), 1)
+		contenttest.SetVersion(t, m, "1.2.0")
 		contenttest.Sign(t, m, key)
 		m["exercises/quiz.json"] = bytes.Replace(m["exercises/quiz.json"], []byte(`"weight":1`), []byte(`"weight":0`), 1)
 		lying := contenttest.Zip(t, m)

@@ -84,12 +84,18 @@ func editJSON(tb testing.TB, m map[string][]byte, name string, edit func(map[str
 func Break(tb testing.TB, archive []byte, s *content.Signer, version string, b Broken) []byte {
 	tb.Helper()
 	members := Members(tb, archive)
-	editJSON(tb, members, "manifest.json", func(man map[string]any) { man["version"] = version })
+	SetVersion(tb, members, version)
 	b.Break(tb, members)
 	if b.Untrusted {
 		s = Signer(tb)
 	}
 	return Repack(tb, members, s)
+}
+
+// SetVersion changes the version in the members' manifest.
+func SetVersion(tb testing.TB, members map[string][]byte, version string) {
+	tb.Helper()
+	editJSON(tb, members, "manifest.json", func(man map[string]any) { man["version"] = version })
 }
 
 // Members returns the members of an archive by name.
