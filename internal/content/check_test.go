@@ -101,3 +101,36 @@ func TestBrokenCurrentKeepsServingThePrevious(t *testing.T) {
 		t.Error("after a restart the version that loads is not served")
 	}
 }
+
+// Reloads and installs at the same time (the box's reload loop, a peer
+// copy) never serve a version that does not load, and race on nothing.
+func TestReloadWhileInstalling(t *testing.T) {
+	s := mustSigner(t)
+	kr := content.NewKeyring(s.Public())
+	good := buildPack(t, version(t, "1.0.0", "good"), s)
+	broken := contenttest.Break(t, good, s, "2.0.0", contenttest.BrokenKinds()[0])
+	lib, _ := content.OpenLibrary(t.TempDir(), kr, content.DefaultLimits)
+	if _, err := install(t, lib, good, content.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for range 20 {
+			lib.Reload()
+		}
+	}()
+	versions := [][]byte{buildPack(t, version(t, "1.1.0", "good"), s), good}
+	for i := range 20 {
+		if _, err := install(t, lib, broken, content.InstallOptions{}); err == nil {
+			t.Fatal("the broken pack installed")
+		}
+		if _, err := install(t, lib, versions[i%2], content.InstallOptions{AllowDowngrade: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-done
+	if !strings.Contains(lessonText(t, lib), "good") {
+		t.Error("the good version is not served")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -93,7 +94,7 @@ func (l *Library) Reload() error {
 		return fmt.Errorf("content: library: %w", err)
 	}
 	l.mu.RLock()
-	old, oldFailed := l.packs, l.failed
+	old, oldFailed := maps.Clone(l.packs), maps.Clone(l.failed) // an install changes them meanwhile
 	l.mu.RUnlock()
 	packs := map[string]*Pack{}
 	problems := map[string]error{}
