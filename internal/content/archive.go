@@ -234,7 +234,7 @@ func (a *Archive) readSmall(name string, limit int64) ([]byte, error) {
 		return nil, invalid("the archive has no %s (is it signed?)", name)
 	}
 	if zf.UncompressedSize64 > uint64(limit) {
-		return nil, invalid("%s is larger than %d bytes", name, limit)
+		return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
 	}
 	rc, err := zf.Open()
 	if err != nil {

@@ -81,7 +81,7 @@ func readHeadEntry(br *bufio.Reader, name string, limit int64) ([]byte, error) {
 		data = b
 	case method == 0 && !hasDescriptor:
 		if csize > limit {
-			return nil, invalid("%s is larger than %d bytes", name, limit)
+			return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
 		}
 		data = make([]byte, csize)
 		if _, err := io.ReadFull(br, data); err != nil {
@@ -100,7 +100,7 @@ func readHeadEntry(br *bufio.Reader, name string, limit int64) ([]byte, error) {
 				break
 			}
 			if int64(len(data)) > limit+4 {
-				return nil, invalid("%s is larger than %d bytes", name, limit)
+				return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
 			}
 		}
 		var d [12]byte // crc, compressed and uncompressed size
@@ -115,7 +115,7 @@ func readHeadEntry(br *bufio.Reader, name string, limit int64) ([]byte, error) {
 		return nil, invalid("%s uses an unsupported compression method %d", name, method)
 	}
 	if int64(len(data)) > limit {
-		return nil, invalid("%s is larger than %d bytes", name, limit)
+		return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
 	}
 	if hasDescriptor {
 		var d [4]byte
