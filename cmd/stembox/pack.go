@@ -19,10 +19,11 @@ const packUsage = `Usage:
                                               build and sign packs from their source folders
   stembox pack sign --key FILE [--out DIR] PACK…
                                               sign built packs anew (after a review, say)
-  stembox pack verify --trust FILE.pub… PACK… check signatures and every file's hash
+  stembox pack verify --trust FILE.pub… PACK… check signatures, every file's hash and that a box can load the pack
   stembox pack inspect PACK…                  show what a pack holds
   stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…
-                                              install packs on this box (a running box picks them up)
+                                              install packs on this box (a running box picks them up);
+                                              --trust makes the box trust that key from now on
 `
 
 func runPack(args []string, stdout, stderr io.Writer) error {
@@ -142,7 +143,7 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 		for _, p := range fs.Args() {
 			a, f, err := openPack(p, kr)
 			if err == nil {
-				err = a.VerifyAll()
+				err = a.Check() // everything a box checks before serving it
 				f.Close()
 			}
 			if err != nil {
@@ -174,12 +175,12 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 	case "install":
 		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
 		var trusted listFlag
-		fs.Var(&trusted, "trust", "public key file of a trusted signer (repeatable)")
+		fs.Var(&trusted, "trust", "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
 		downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
 		if err := parseWithEnv(fs, args); err != nil {
 			return err
 		}
-		lib, err := box.OpenLibrary(*dataDir, trusted)
+		lib, err := openTrusting(*dataDir, trusted, stdout)
 		if err != nil {
 			return err
 		}
@@ -202,6 +203,21 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, packUsage)
 	return usageError{fmt.Sprintf("pack: unknown command %q", cmd)}
+}
+
+// openTrusting opens the pack library of a data directory as the box
+// does, with the box's own trusted keys: the keys in trusted are added to
+// them for good (DATA/trusted-keys), so that the running box serves what
+// the command installs.
+func openTrusting(dataDir string, trusted []string, stdout io.Writer) (*content.Library, error) {
+	ids, err := box.TrustKeys(dataDir, trusted)
+	if err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		fmt.Fprintf(stdout, "this box now trusts packs signed by key %s\n", id)
+	}
+	return box.OpenLibrary(dataDir, nil)
 }
 
 func loadSigner(path, cmd string) (*content.Signer, error) {

@@ -76,7 +76,7 @@ func runPeer(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case "fetch":
 		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
 		var trusted listFlag
-		fs.Var(&trusted, "trust", "public key file of a trusted signer (repeatable)")
+		fs.Var(&trusted, "trust", "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
 		fs.DurationVar(&client.Stall, "stall-timeout", peer.DefaultStall, "give up (and resume later) when the other box sends nothing for this long")
 		if err := parseWithEnv(fs, args); err != nil {
 			return err
@@ -88,7 +88,7 @@ func runPeer(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err != nil {
 			return usageError{err.Error()}
 		}
-		lib, err := box.OpenLibrary(*dataDir, trusted)
+		lib, err := openTrusting(*dataDir, trusted, stdout)
 		if err != nil {
 			return err
 		}

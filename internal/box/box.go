@@ -115,6 +115,27 @@ func Keyring(data string, files []string) (*content.Keyring, error) {
 	return kr, nil
 }
 
+// TrustKeys makes a data directory trust the public keys in files, for
+// good: each is copied into DataDir/trusted-keys, where a running box finds
+// it at its next reload. It returns the ids of the keys.
+func TrustKeys(data string, files []string) ([]string, error) {
+	var ids []string
+	for _, f := range files {
+		kr := content.NewKeyring()
+		if err := kr.LoadKeyFile(f); err != nil {
+			return nil, err
+		}
+		for _, id := range kr.IDs() {
+			k, _ := kr.Key(id)
+			if err := content.WriteKeyFile(filepath.Join(trustedKeysDir(data), id+".pub"), k); err != nil {
+				return nil, err
+			}
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
+}
+
 // OpenLibrary opens the pack library of a data directory.
 func OpenLibrary(data string, trusted []string) (*content.Library, error) {
 	kr, err := Keyring(data, trusted)
@@ -247,10 +268,15 @@ func (b *Box) Run(ctx context.Context) error {
 	return g.Wait()
 }
 
-// reloadLoop picks up packs installed by another process.
+// reloadLoop picks up packs installed by another process, and logs each
+// new reason a pack (or its update) is not served, once.
 func (b *Box) reloadLoop(ctx context.Context) error {
 	t := time.NewTicker(b.cfg.ReloadEvery)
 	defer t.Stop()
+	logged := map[string]string{}
+	for id, err := range b.lib.Problems() {
+		logged[id] = err.Error() // logged by Open
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -259,6 +285,14 @@ func (b *Box) reloadLoop(ctx context.Context) error {
 			if err := b.lib.Reload(); err != nil {
 				b.log.Error("reload packs", "err", err)
 			}
+			now := map[string]string{}
+			for id, err := range b.lib.Problems() {
+				now[id] = err.Error()
+				if logged[id] != now[id] {
+					b.log.Error("pack not served", "pack", id, "err", err)
+				}
+			}
+			logged = now
 		}
 	}
 }

@@ -113,16 +113,26 @@ func OpenArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 	if kr == nil {
 		return nil, fmt.Errorf("pack: no keyring to verify the signature with")
 	}
-	return openArchive(r, size, kr, lim)
+	a, err := openArchive(r, size, kr, lim)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
 // InspectArchive checks a pack archive as OpenArchive does, except that it
 // does not check who signed it (KeyID is left empty): for inspecting a pack
 // or signing it anew, never for installing one.
 func InspectArchive(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
-	return openArchive(r, size, nil, lim)
+	a, err := openArchive(r, size, nil, lim)
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
 }
 
+// openArchive is OpenArchive, except that when the signature verified but
+// the pack is refused it returns the archive as far as it was read too.
 func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, error) {
 	if size > lim.MaxArchive {
 		return nil, invalid("archive is %d bytes, more than the %d this box accepts", size, lim.MaxArchive)
@@ -173,24 +183,24 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 	// Unknown fields are ignored, so older boxes read packs from newer
 	// builders; an incompatible change raises Format instead.
 	if err := json.Unmarshal(a.ManifestBytes, &a.Manifest); err != nil {
-		return nil, invalid("manifest.json: %v", err)
+		return a, invalid("manifest.json: %v", err)
 	}
 	if err := a.Manifest.Validate(); err != nil {
-		return nil, invalid("%v", err)
+		return a, invalid("%v", err)
 	}
 	if len(a.Manifest.Files) > lim.MaxFiles {
-		return nil, invalid("manifest lists %d files, more than the %d this box accepts", len(a.Manifest.Files), lim.MaxFiles)
+		return a, invalid("manifest lists %d files, more than the %d this box accepts", len(a.Manifest.Files), lim.MaxFiles)
 	}
 	if total := a.Manifest.TotalSize(); total > lim.MaxTotal {
-		return nil, invalid("pack expands to %d bytes, more than the %d this box accepts", total, lim.MaxTotal)
+		return a, invalid("pack expands to %d bytes, more than the %d this box accepts", total, lim.MaxTotal)
 	}
 	for _, mf := range a.Manifest.Files {
 		zf, ok := a.entries[mf.Path]
 		if !ok {
-			return nil, invalid("manifest lists %s, but the archive lacks it", mf.Path)
+			return a, invalid("manifest lists %s, but the archive lacks it", mf.Path)
 		}
 		if zf.UncompressedSize64 != uint64(mf.Size) {
-			return nil, invalid("%s is %d bytes in the archive but %d in the manifest", mf.Path, zf.UncompressedSize64, mf.Size)
+			return a, invalid("%s is %d bytes in the archive but %d in the manifest", mf.Path, zf.UncompressedSize64, mf.Size)
 		}
 	}
 	for name := range a.entries {
@@ -198,7 +208,7 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 			continue
 		}
 		if _, ok := a.Manifest.File(name); !ok {
-			return nil, invalid("archive holds %s, which the manifest does not list", name)
+			return a, invalid("archive holds %s, which the manifest does not list", name)
 		}
 	}
 	return a, nil
@@ -224,7 +234,7 @@ func (a *Archive) readSmall(name string, limit int64) ([]byte, error) {
 		return nil, invalid("the archive has no %s (is it signed?)", name)
 	}
 	if zf.UncompressedSize64 > uint64(limit) {
-		return nil, invalid("%s is larger than %d bytes", name, limit)
+		return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
 	}
 	rc, err := zf.Open()
 	if err != nil {

@@ -86,22 +86,7 @@ func craft(tb testing.TB, entries []entry) []byte {
 // unpack returns the members of an archive by name.
 func unpack(tb testing.TB, archive []byte) map[string][]byte {
 	tb.Helper()
-	zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	out := map[string][]byte{}
-	for _, f := range zr.File {
-		rc, err := f.Open()
-		if err != nil {
-			tb.Fatal(err)
-		}
-		var b bytes.Buffer
-		b.ReadFrom(rc)
-		rc.Close()
-		out[f.Name] = b.Bytes()
-	}
-	return out
+	return contenttest.Members(tb, archive)
 }
 
 // repack builds an archive from members, re-signing the manifest with s when

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,7 +38,8 @@ type Library struct {
 
 	mu       sync.RWMutex
 	packs    map[string]*Pack
-	problems map[string]error // per pack id, why it is not served
+	problems map[string]error // per pack id, why it (or its update) is not served
+	failed   map[string]failedLoad
 
 	installMu sync.Mutex // one install at a time
 	// afterFile, when set (by tests), runs after each file is written during
@@ -61,7 +63,7 @@ type Pack struct {
 // loads every installed pack. Packs that cannot be loaded are skipped and
 // reported by Problems.
 func OpenLibrary(dir string, keys *Keyring, lim Limits) (*Library, error) {
-	l := &Library{dir: dir, keys: keys, limits: lim, packs: map[string]*Pack{}, problems: map[string]error{}}
+	l := &Library{dir: dir, keys: keys, limits: lim, packs: map[string]*Pack{}, problems: map[string]error{}, failed: map[string]failedLoad{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("content: library: %w", err)
 	}
@@ -81,21 +83,30 @@ func (l *Library) Dir() string { return l.dir }
 
 // Reload re-reads which version of each pack is current, loading packs that
 // changed since the last load (for instance, installed by another process).
+// A version that does not load completely is never served: the version
+// served before it stays (or, after a restart, the newest other installed
+// version that loads), and Problems says why.
 func (l *Library) Reload() error {
+	keysErr := l.keys.Refresh()
+	keys := len(l.keys.IDs())
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return fmt.Errorf("content: library: %w", err)
 	}
 	l.mu.RLock()
-	old := l.packs
+	old, oldFailed := maps.Clone(l.packs), maps.Clone(l.failed) // an install changes them meanwhile
 	l.mu.RUnlock()
 	packs := map[string]*Pack{}
 	problems := map[string]error{}
+	failed := map[string]failedLoad{}
 	for _, e := range entries {
 		if !e.IsDir() || !ValidID(e.Name()) {
 			continue
 		}
 		id := e.Name()
+		if refused := l.readRefused(id); refused != nil {
+			problems[id] = refused
+		}
 		cur, err := os.ReadFile(filepath.Join(l.dir, id, "current"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // an install that never finished
@@ -109,17 +120,90 @@ func (l *Library) Reload() error {
 			packs[id] = p
 			continue
 		}
-		p, err := l.load(id, name)
-		if err != nil {
-			problems[id] = err
+		var lerr error
+		if f, ok := oldFailed[id]; ok && f.name == name && f.keys == keys {
+			lerr = f.err // it failed already: do not read it again every reload
+		} else if p, err := l.load(id, name); err == nil {
+			packs[id] = p
+			continue
+		} else {
+			lerr = err
+		}
+		failed[id] = failedLoad{name: name, err: lerr, keys: keys}
+		prev, ok := old[id]
+		if !ok {
+			prev = l.fallback(id, name)
+		}
+		if prev == nil {
+			problems[id] = lerr
 			continue
 		}
-		packs[id] = p
+		packs[id] = prev
+		problems[id] = fmt.Errorf("%s is still served, because the installed update does not load: %w", prev.Manifest.Version, lerr)
 	}
 	l.mu.Lock()
-	l.packs, l.problems = packs, problems
+	l.packs, l.problems, l.failed = packs, problems, failed
 	l.mu.Unlock()
-	return nil
+	return keysErr
+}
+
+// failedLoad is an installed version that did not load.
+type failedLoad struct {
+	name string
+	err  error
+	keys int // how many keys were trusted: a new one may make it load
+}
+
+// fallback loads the newest installed version of pack id other than skip,
+// or returns nil if none loads.
+func (l *Library) fallback(id, skip string) *Pack {
+	entries, err := os.ReadDir(filepath.Join(l.dir, id))
+	if err != nil {
+		return nil
+	}
+	var best *Pack
+	for _, e := range entries {
+		if !e.IsDir() || e.Name() == skip || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p, err := l.load(id, e.Name())
+		if err != nil {
+			continue
+		}
+		if best == nil || CompareVersions(p.Manifest.Version, best.Manifest.Version) > 0 {
+			best = p
+		}
+	}
+	return best
+}
+
+// refusedName, in a pack's folder, says why the last update of the pack
+// was refused; a successful install removes it.
+const refusedName = "refused"
+
+func (l *Library) readRefused(id string) error {
+	b, err := os.ReadFile(filepath.Join(l.dir, id, refusedName))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	return errors.New(strings.TrimSpace(string(b)))
+}
+
+// refuse records why an update of a pack (whose signature verified) was
+// refused, where this process's Problems and every other's reload see it.
+func (l *Library) refuse(m *Manifest, cause error) error {
+	msg := fmt.Errorf("update to %s refused, %w", m.Version, cause)
+	l.mu.Lock()
+	if cur, ok := l.packs[m.ID]; ok {
+		msg = fmt.Errorf("%s is still served; update to %s refused, %w", cur.Manifest.Version, m.Version, cause)
+	}
+	l.problems[m.ID] = msg
+	l.mu.Unlock()
+	dir := filepath.Join(l.dir, m.ID)
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		writeFileAtomic(filepath.Join(dir, refusedName), []byte(msg.Error()+"\n"), 0o644)
+	}
+	return cause
 }
 
 // load reads an installed pack, verifying its signature and that each file is
@@ -160,17 +244,13 @@ func (l *Library) load(id, name string) (*Pack, error) {
 			return nil, fmt.Errorf("content: %s: %s is missing or has the wrong size; reinstall the pack", id, f.Path)
 		}
 	}
-	for _, s := range p.Manifest.Sets {
-		b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(SetPath(s.ID))))
-		if err != nil {
-			return nil, fmt.Errorf("content: %s: %w", id, err)
-		}
-		var set learn.Set
-		if err := json.Unmarshal(b, &set); err != nil {
-			return nil, fmt.Errorf("content: %s: exercise set %s: %w", id, s.ID, err)
-		}
-		p.Sets[s.ID] = &set
+	sets, err := checkLoad(&p.Manifest, func(rel string) ([]byte, error) {
+		return os.ReadFile(filepath.Join(dir, filepath.FromSlash(rel)))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("content: %s %s: %w", id, p.Manifest.Version, err)
 	}
+	p.Sets = sets
 	return p, nil
 }
 
@@ -203,7 +283,8 @@ func (l *Library) Pack(id string) (*Pack, bool) {
 	return p, ok
 }
 
-// Problems returns, per pack id, why an installed pack is not being served.
+// Problems returns, per pack id, why an installed pack, or the update of
+// one, is not being served.
 func (l *Library) Problems() map[string]error {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
@@ -241,11 +322,15 @@ func (l *Library) InstallFile(path string, opt InstallOptions) (InstallResult, e
 }
 
 // Install verifies the pack archive in r and installs it atomically. Nothing
-// already installed changes unless the whole new pack verified and is on
-// disk.
+// already installed changes unless the whole new pack verified, is on disk
+// and loaded completely: only then does it become the version served.
 func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (InstallResult, error) {
-	a, err := OpenArchive(r, size, l.keys, l.limits)
+	a, err := openArchive(r, size, l.keys, l.limits)
 	if err != nil {
+		if a != nil && a.KeyID != "" && ValidID(a.Manifest.ID) {
+			// A trusted signer's pack that is refused: say so on the box.
+			return InstallResult{}, l.refuse(&a.Manifest, err)
+		}
 		return InstallResult{}, err
 	}
 	m := &a.Manifest
@@ -255,6 +340,7 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 	sum := sha256.Sum256(a.ManifestBytes)
 	name := m.Version + "-" + hex.EncodeToString(sum[:6])
 	var res InstallResult
+	previous := ""
 	if cur, ok := l.Pack(m.ID); ok {
 		if cur.Name == name {
 			return InstallResult{Pack: cur, Unchanged: true}, nil
@@ -264,6 +350,10 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 				"pack: %s %s is older than the installed %s; refusing to downgrade (allow it explicitly to roll back)", m.ID, m.Version, cur.Manifest.Version)
 		}
 		res.Replaced = cur.Manifest.Version
+		previous = cur.Name
+	}
+	if err := a.Check(); err != nil {
+		return InstallResult{}, l.refuse(m, err)
 	}
 
 	packDir := filepath.Join(l.dir, m.ID)
@@ -273,20 +363,22 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 			return InstallResult{}, err
 		}
 	}
+	// Load the new version completely before it becomes current.
+	p, err := l.load(m.ID, name)
+	if err != nil {
+		if cur, _ := os.ReadFile(filepath.Join(packDir, "current")); strings.TrimSpace(string(cur)) != name {
+			os.RemoveAll(final)
+		}
+		return InstallResult{}, l.refuse(m, failure.Wrap(failure.Invalid, err, "pack: "+err.Error()))
+	}
 	if err := writeFileAtomic(filepath.Join(packDir, "current"), []byte(name+"\n"), 0o644); err != nil {
 		return InstallResult{}, err
 	}
-	previous := ""
-	if cur, ok := l.Pack(m.ID); ok {
-		previous = cur.Name
-	}
-	p, err := l.load(m.ID, name)
-	if err != nil {
-		return InstallResult{}, err
-	}
+	os.Remove(filepath.Join(packDir, refusedName))
 	l.mu.Lock()
 	l.packs[m.ID] = p
 	delete(l.problems, m.ID)
+	delete(l.failed, m.ID)
 	l.mu.Unlock()
 	l.prune(packDir, name, previous)
 	res.Pack = p

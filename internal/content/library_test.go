@@ -165,8 +165,11 @@ func TestRefusedInstallChangesNothing(t *testing.T) {
 		t.Error("a refused install changed what is served")
 	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "mini"))
-	if len(entries) != 2 { // current + the one version
+	if len(entries) != 3 { // current, the one version, and the note of the refusal
 		t.Errorf("a refused install left files: %v", entries)
+	}
+	if p := lib.Problems()["mini"]; p == nil || !strings.Contains(p.Error(), "update to 2.0.0 refused") {
+		t.Errorf("problem reported = %v, want the refused update", p)
 	}
 }
 

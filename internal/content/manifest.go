@@ -167,6 +167,13 @@ func (m *Manifest) Validate() error {
 		}
 		seen[f.Path] = true
 	}
+	for _, f := range m.Files {
+		for dir := path.Dir(f.Path); dir != "."; dir = path.Dir(dir) {
+			if seen[dir] {
+				return fmt.Errorf("manifest: %s is both a file and the folder of %s; a pack cannot hold both", dir, f.Path)
+			}
+		}
+	}
 	sets := map[string]bool{}
 	for _, s := range m.Sets {
 		if !ValidID(s.ID) || sets[s.ID] {

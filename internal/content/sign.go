@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // A public key is written as one line, "ed25519:KEYID:BASE64", where KEYID is
@@ -128,9 +130,12 @@ func LoadSigner(path string) (*Signer, error) {
 	return &Signer{priv: ed25519.NewKeyFromSeed(seed)}, nil
 }
 
-// Keyring is the set of keys a box trusts to sign packs.
+// Keyring is the set of keys a box trusts to sign packs. It is safe for
+// concurrent use.
 type Keyring struct {
+	mu   sync.RWMutex
 	keys map[string]PublicKey
+	dirs []string // read again by Refresh
 }
 
 // NewKeyring returns a keyring holding keys.
@@ -143,16 +148,38 @@ func NewKeyring(keys ...PublicKey) *Keyring {
 }
 
 // Add trusts k.
-func (kr *Keyring) Add(k PublicKey) { kr.keys[k.ID] = k }
+func (kr *Keyring) Add(k PublicKey) {
+	kr.mu.Lock()
+	kr.keys[k.ID] = k
+	kr.mu.Unlock()
+}
 
 // IDs lists the trusted key ids, sorted.
 func (kr *Keyring) IDs() []string {
+	kr.mu.RLock()
 	ids := make([]string, 0, len(kr.keys))
 	for id := range kr.keys {
 		ids = append(ids, id)
 	}
+	kr.mu.RUnlock()
 	sort.Strings(ids)
 	return ids
+}
+
+// Key returns the trusted key with the given id.
+func (kr *Keyring) Key(id string) (PublicKey, bool) {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	k, ok := kr.keys[id]
+	return k, ok
+}
+
+// WriteKeyFile writes a public key file (atomically).
+func WriteKeyFile(path string, k PublicKey) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("content: %w", err)
+	}
+	return writeFileAtomic(path, []byte(k.String()+"\n"), 0o644)
 }
 
 // LoadKeyFile adds every key line of a file (blank lines and # comments
@@ -177,8 +204,31 @@ func (kr *Keyring) LoadKeyFile(path string) error {
 	return sc.Err()
 }
 
-// LoadKeyDir adds the keys of every *.pub file in dir; a missing dir adds none.
+// LoadKeyDir adds the keys of every *.pub file in dir; a missing dir adds
+// none. Refresh reads dir again.
 func (kr *Keyring) LoadKeyDir(dir string) error {
+	kr.mu.Lock()
+	kr.dirs = append(kr.dirs, dir)
+	kr.mu.Unlock()
+	return kr.loadDir(dir)
+}
+
+// Refresh adds the keys put in the folders of LoadKeyDir since (by
+// `stembox pack install --trust`, say). A key removed from them stays
+// trusted until the keyring is made anew (the box restarts).
+func (kr *Keyring) Refresh() error {
+	kr.mu.RLock()
+	dirs := slices.Clone(kr.dirs)
+	kr.mu.RUnlock()
+	for _, d := range dirs {
+		if err := kr.loadDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (kr *Keyring) loadDir(dir string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.pub"))
 	if err != nil {
 		return err
@@ -197,7 +247,9 @@ func (kr *Keyring) Verify(manifest, sig []byte) (keyID string, err error) {
 	if len(parts) != 3 || parts[0] != "ed25519" {
 		return "", fmt.Errorf("signature is not of the form ed25519:KEYID:BASE64")
 	}
+	kr.mu.RLock()
 	k, ok := kr.keys[parts[1]]
+	kr.mu.RUnlock()
 	if !ok {
 		return parts[1], fmt.Errorf("signed by key %s, which this box does not trust", parts[1])
 	}

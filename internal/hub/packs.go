@@ -56,7 +56,8 @@ func checkRequirement(r Requirement) error {
 }
 
 // Publish verifies a pack archive against the trusted keys kr (signature,
-// manifest and every file's hash) and makes it available to boxes,
+// manifest, every file's hash, and the complete load check a box makes:
+// content.Archive.Check) and makes it available to boxes,
 // required for the schools reqs name. Publishing the same pack again only
 // adds requirements; another pack under a published version is refused.
 func (h *Store) Publish(ctx context.Context, r io.ReaderAt, size int64, kr *content.Keyring, reqs []Requirement) (PublishResult, error) {
@@ -65,9 +66,12 @@ func (h *Store) Publish(ctx context.Context, r io.ReaderAt, size int64, kr *cont
 			return PublishResult{}, err
 		}
 	}
-	a, err := content.OpenArchive(r, size, kr, content.DefaultLimits)
+	// Every file of every publish is read and checked, and the pack loaded
+	// as a box would, before anything is stored: a blob already held (say,
+	// by an earlier publish that failed) vouches for nothing in this one.
+	a, err := content.VerifyArchive(r, size, kr, content.DefaultLimits)
 	if err != nil {
-		return PublishResult{}, err
+		return PublishResult{}, fmt.Errorf("hub: publish refused, no box could load this pack: %w", err)
 	}
 	m := a.Manifest
 	res := PublishResult{ID: m.ID, Version: m.Version, Files: len(m.Files)}

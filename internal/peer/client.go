@@ -146,7 +146,14 @@ var errRestart = errors.New("peer: start over")
 // one). progress, if not nil, is called as bytes arrive. The archive's
 // SHA-256 is checked against the ETag the peer gave; the pack itself is not
 // checked here (Fetch installs it, which does).
-func (c *Client) Download(ctx context.Context, base, id, partial string, progress func(Progress)) error {
+//
+// judge, if not nil, is given the archive's manifest and signature as soon
+// as they have arrived (content.ReadArchiveHead), and says how many bytes
+// the archive may have (content.ArchiveBound) or refuses it: the download
+// stops at that size plus one byte. A download that is refused leaves
+// nothing behind; one that is cut off keeps its bytes, bounded so, for the
+// next try to resume.
+func (c *Client) Download(ctx context.Context, base, id, partial string, judge Judge, progress func(Progress)) error {
 	base, err := BaseURL(base)
 	if err != nil {
 		return err
@@ -155,19 +162,36 @@ func (c *Client) Download(ctx context.Context, base, id, partial string, progres
 		return failure.Errorf(failure.Invalid, "peer: %q is not a pack id", id)
 	}
 	for try := 0; ; try++ {
-		err := c.download(ctx, base, id, partial, progress)
+		err := c.download(ctx, base, id, partial, judge, progress)
+		if k := failure.KindOf(err); k == failure.Invalid || k == failure.TooLarge {
+			removePartial(partial) // refused: these bytes will never install
+		} else if st, serr := os.Stat(partial); err != nil && serr == nil && st.Size() == 0 {
+			removePartial(partial) // nothing to resume
+		}
 		if !errors.Is(err, errRestart) {
 			return err
 		}
 		if try == 1 {
 			return fmt.Errorf("peer: %s does not resume downloads consistently; giving up", base)
 		}
-		os.Remove(partial)
-		os.Remove(partial + ".etag")
+		removePartial(partial)
 	}
 }
 
-func (c *Client) download(ctx context.Context, base, id, partial string, progress func(Progress)) error {
+// Judge says how many bytes the archive whose manifest and signature
+// these are may have, or refuses it.
+type Judge func(manifest, sig []byte) (int64, error)
+
+func removePartial(partial string) {
+	os.Remove(partial)
+	os.Remove(partial + ".etag")
+}
+
+// maxHead is how many bytes may arrive before the archive's manifest and
+// signature have: a deflated manifest of the largest size, and headers.
+var maxHead = content.DefaultLimits.MaxManifest + content.DefaultLimits.MaxManifest/1000 + 64<<10
+
+func (c *Client) download(ctx context.Context, base, id, partial string, judge Judge, progress func(Progress)) error {
 	maxSize := c.MaxArchive
 	if maxSize <= 0 {
 		maxSize = content.DefaultLimits.MaxArchive
@@ -247,22 +271,61 @@ func (c *Client) download(ctx context.Context, base, id, partial string, progres
 	if total > maxSize {
 		return failure.Errorf(failure.TooLarge, "peer: %s offers %s as %d bytes, more than the %d this box accepts", base, id, total, maxSize)
 	}
+	// bound is what the archive may have: the box's limit until its
+	// manifest has arrived, then the size that manifest declares.
+	bound, judged := maxSize, judge == nil
+	check := func() error {
+		if !judged {
+			m, sig, err := content.ReadArchiveHead(io.NewSectionReader(f, 0, have), content.DefaultLimits.MaxManifest)
+			switch {
+			case errors.Is(err, content.ErrShortHead) && have <= maxHead:
+				return nil // not all there yet
+			case errors.Is(err, content.ErrShortHead):
+				return failure.Errorf(failure.Invalid, "peer: %s sent %d bytes for %s without a pack manifest; refused", base, have, id)
+			case err != nil:
+				return fmt.Errorf("peer: %s sent no pack %s: %w", base, id, err)
+			}
+			b, err := judge(m, sig)
+			if err != nil {
+				return err
+			}
+			bound, judged = min(b, maxSize), true
+		}
+		if total > bound || have > bound {
+			return failure.Errorf(failure.TooLarge, "peer: %s sends %s as more bytes than its manifest declares (at most %d); refused", base, id, bound)
+		}
+		return nil
+	}
+	if err := check(); err != nil {
+		return err
+	}
 	if _, err := f.Seek(have, io.SeekStart); err != nil {
 		return fmt.Errorf("peer: %w", err)
 	}
 	resumed := have
 	buf := make([]byte, 64<<10)
 	for {
-		n, rerr := resp.Body.Read(buf)
+		// Never read more than one byte past what the archive may have.
+		p := buf
+		if rest := bound + 1 - have; int64(len(p)) > rest {
+			p = p[:max(rest, 1)]
+		}
+		n, rerr := resp.Body.Read(p)
 		if n > 0 {
 			watchdog.Reset(c.stall())
-			if have+int64(n) > maxSize || total >= 0 && have+int64(n) > total {
+			if total >= 0 && have+int64(n) > total {
 				return failure.Errorf(failure.TooLarge, "peer: %s sent more bytes than it announced for %s", base, id)
 			}
-			if _, err := f.Write(buf[:n]); err != nil {
+			if have+int64(n) > bound {
+				return failure.Errorf(failure.TooLarge, "peer: %s sent more bytes for %s than its manifest declares (at most %d); refused", base, id, bound)
+			}
+			if _, err := f.Write(p[:n]); err != nil {
 				return fmt.Errorf("peer: %w", err)
 			}
 			have += int64(n)
+			if err := check(); err != nil {
+				return err
+			}
 			if progress != nil {
 				progress(Progress{Done: have, Total: total, Resumed: resumed})
 			}
@@ -292,8 +355,6 @@ func (c *Client) download(ctx context.Context, base, id, partial string, progres
 			return err
 		}
 		if got != want {
-			os.Remove(partial + ".etag")
-			f.Truncate(0)
 			return failure.Errorf(failure.Invalid, "peer: the archive from %s does not match the hash it announced (damaged in transfer?); the next try starts over", base)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
@@ -58,8 +59,24 @@ func (s *Syncer) pull(ctx context.Context, c *hubClient) error {
 		if !s.wants(p) {
 			continue
 		}
+		s.mu.Lock()
+		refused := s.refused[p.ManifestSHA256]
+		s.mu.Unlock()
+		if refused != nil {
+			// Refused already: say so again, but do not download it again.
+			errs = append(errs, refused)
+			continue
+		}
 		if err := s.fetchPack(ctx, c, p); err != nil {
-			errs = append(errs, fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err))
+			err = fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err)
+			if failure.KindOf(err) == failure.Invalid {
+				// This box will never install these bytes; the version it
+				// serves stays (and the library notes why on the status page).
+				s.mu.Lock()
+				s.refused[p.ManifestSHA256] = err
+				s.mu.Unlock()
+			}
+			errs = append(errs, err)
 			continue
 		}
 		s.log.Info("installed a pack from the hub", "pack", p.ID, "version", p.Version)

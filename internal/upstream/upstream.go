@@ -103,12 +103,15 @@ type Syncer struct {
 	batchSize     int // shrinks when the hub says a batch is too large
 	lastLogged    string
 	lastLoggedAt  time.Time
+	// refused holds, by manifest hash, why a pack of the catalogue was
+	// refused by the library: it is not downloaded again (until restart).
+	refused map[string]error
 }
 
 // New returns a syncer for the box's database and library.
 func New(db *store.DB, lib *content.Library, cfg Config, logger *slog.Logger) *Syncer {
 	cfg.defaults()
-	return &Syncer{cfg: cfg, db: db, lib: lib, log: logger, poke: make(chan struct{}, 1), batchSize: cfg.BatchSize}
+	return &Syncer{cfg: cfg, db: db, lib: lib, log: logger, poke: make(chan struct{}, 1), batchSize: cfg.BatchSize, refused: map[string]error{}}
 }
 
 // Poke asks the loop to sync now, catalogue included (the admin page's
