@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -230,10 +231,15 @@ func sum(rs []netReq) (total, media float64, lines []string) {
 }
 
 // throttle3G is a slow 3G link as Chromium emulates it: 400 ms round trips,
-// 400 kbit/s each way (DevTools' "Slow 3G").
+// 400 kbit/s each way (DevTools' "Slow 3G"). The command is sent by hand:
+// Chromium 148 requires the top-level "offline" that cdproto's params (made
+// from an older protocol) leave out, and answers "Invalid parameters"
+// without it.
 func throttle3G(ctx context.Context) error {
-	_, err := chromedp.Call(ctx, network.EmulateNetworkConditionsByRule, network.EmulateNetworkConditionsByRuleParams{
-		MatchedNetworkConditions: []*network.Conditions{{Latency: 400, DownloadThroughput: 400 * 1000 / 8, UploadThroughput: 400 * 1000 / 8}},
+	byRule := cdp.Command[map[string]any, map[string]any]{Method: "Network.emulateNetworkConditionsByRule"}
+	_, err := chromedp.Call(ctx, byRule, map[string]any{
+		"offline":                  false,
+		"matchedNetworkConditions": []network.Conditions{{Latency: 400, DownloadThroughput: 400 * 1000 / 8, UploadThroughput: 400 * 1000 / 8}},
 	})
 	return err
 }
