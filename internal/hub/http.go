@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/httplog"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 	"github.com/mitstem/stembox/web"
 )
@@ -55,7 +54,7 @@ func (h *Hub) routes() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write([]byte(hubCSS))
 	})
-	return h.recoverPanics(h.logRequests(securityHeaders(sameOrigin(mux))))
+	return httplog.Recover(h.log, h.logRequests(securityHeaders(sameOrigin(mux))))
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -85,59 +84,10 @@ func sameOrigin(next http.Handler) http.Handler {
 	})
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // logRequests logs failed and slow requests; the rest at debug level.
 func (h *Hub) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		d := time.Since(start)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelError
-		} else if sw.status >= 400 || d > 5*time.Second {
-			level = slog.LevelInfo
-		}
-		if h.log.Enabled(r.Context(), level) {
-			h.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d, "remote", clientAddr(r))
-		}
-	})
-}
-
-func (h *Hub) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				h.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+	remote := func(r *http.Request) []any { return []any{"remote", clientAddr(r)} }
+	return httplog.Requests{Log: h.log, Slow: 5 * time.Second, Attrs: remote}.Wrap(next)
 }
 
 // statusOf maps an error to an HTTP status: rate limits here, the rest by
