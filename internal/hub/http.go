@@ -90,25 +90,14 @@ func (h *Hub) logRequests(next http.Handler) http.Handler {
 	return httplog.Requests{Log: h.log, Slow: 5 * time.Second, Attrs: remote}.Wrap(next)
 }
 
-// statusOf maps an error to an HTTP status: rate limits here, the rest by
-// failure.HTTPStatus.
-func statusOf(err error) int {
-	var rl *errRateLimited
-	if errors.As(err, &rl) {
-		return http.StatusTooManyRequests
-	}
-	return failure.HTTPStatus(err)
-}
+// statusOf maps an error to an HTTP status (failure.HTTPStatus).
+func statusOf(err error) int { return failure.HTTPStatus(err) }
 
 // message is what a caller is told about err, and its code.
 func message(err error) (string, string) {
 	var mbe *http.MaxBytesError
-	var rl *errRateLimited
-	switch {
-	case errors.As(err, &mbe):
+	if errors.As(err, &mbe) {
 		return fmt.Sprintf("the request is larger than the %d bytes allowed; send smaller batches", mbe.Limit), string(failure.TooLarge)
-	case errors.As(err, &rl):
-		return rl.Error(), "rate_limited"
 	}
 	return failure.Message(err), string(failure.KindOf(err))
 }
@@ -120,10 +109,7 @@ func (h *Hub) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		h.log.Error("api error", "path", r.URL.Path, "err", err)
 	}
-	var rl *errRateLimited
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(rl.retry.Seconds())+1))
-	}
+	failure.SetRetryAfter(w.Header(), err)
 	if status == http.StatusForbidden && errors.Is(err, errUnauthorized) {
 		status = http.StatusUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stembox hub"`)

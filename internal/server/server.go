@@ -223,6 +223,14 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 // statusOf maps an error to an HTTP status (failure.HTTPStatus).
 func statusOf(err error) int { return failure.HTTPStatus(err) }
 
+// tooMany is the status of a sign-in refused for coming too fast, and sets
+// Retry-After for wait.
+func tooMany(w http.ResponseWriter, wait time.Duration) int {
+	err := failure.Later(wait, "too many sign-in attempts")
+	failure.SetRetryAfter(w.Header(), err)
+	return statusOf(err)
+}
+
 // fail answers a page request with an error page, logging internal errors.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	status := statusOf(err)
