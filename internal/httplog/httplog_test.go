@@ -1,7 +1,6 @@
 package httplog_test
 
 import (
-	"bytes"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,27 +11,8 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/httplog"
+	"github.com/mitstem/stembox/internal/logtest"
 )
-
-// syncBuffer is a log sink the server's goroutines and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) take() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := s.b.String()
-	s.b.Reset()
-	return out
-}
 
 func get(t *testing.T, url string) (int, string, http.Header) {
 	t.Helper()
@@ -46,7 +26,7 @@ func get(t *testing.T, url string) (int, string, http.Header) {
 }
 
 func TestRequestsAndRecover(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	var mu sync.Mutex
 	var done []string
@@ -82,7 +62,7 @@ func TestRequestsAndRecover(t *testing.T) {
 	if status != 200 || body != "fine" || hd.Get("X-Seen") != "type=" {
 		t.Errorf("/ok = %d %q X-Seen %q, want 200 \"fine\", its headers seen before net/http sniffs a type", status, body, hd.Get("X-Seen"))
 	}
-	if got := logs.take(); got != "" {
+	if got := logs.Take(); got != "" {
 		t.Errorf("a quick success logged %q at info level, want nothing", got)
 	}
 	status, body, hd = get(t, srv.URL+"/file")
@@ -92,14 +72,14 @@ func TestRequestsAndRecover(t *testing.T) {
 	if status, _, _ := get(t, srv.URL+"/gone"); status != 404 {
 		t.Errorf("/gone = %d, want 404", status)
 	}
-	if got := logs.take(); !strings.Contains(got, "level=INFO msg=request method=GET path=/gone status=404") || !strings.Contains(got, "who=tester") {
+	if got := logs.Take(); !strings.Contains(got, "level=INFO msg=request method=GET path=/gone status=404") || !strings.Contains(got, "who=tester") {
 		t.Errorf("a 404 logged %q, want an info line with its status and the extra attributes", got)
 	}
 	status, body, _ = get(t, srv.URL+"/panic")
 	if status != 500 || strings.Contains(body, "boom") {
 		t.Errorf("/panic = %d %q, want 500 that does not show the panic", status, body)
 	}
-	got := logs.take()
+	got := logs.Take()
 	if !strings.Contains(got, "msg=panic path=/panic panic=boom") || !strings.Contains(got, "stack=") {
 		t.Errorf("a panic logged %q, want its value and stack", got)
 	}
