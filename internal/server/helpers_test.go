@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content"
@@ -21,24 +20,8 @@ import (
 	"github.com/mitstem/stembox/internal/store"
 )
 
-var (
-	packOnce  sync.Once
-	packBytes []byte
-	packKey   *content.Signer
-)
-
-// miniPack builds the content package's test pack once for all tests.
-func miniPack(tb testing.TB) ([]byte, *content.Signer) {
-	tb.Helper()
-	packOnce.Do(func() {
-		packKey = contenttest.Signer(tb)
-		packBytes = contenttest.Build(tb, contenttest.MiniDir(), packKey)
-	})
-	if packBytes == nil {
-		tb.Fatal("the test pack did not build")
-	}
-	return packBytes, packKey
-}
+// miniPack is the mini pack, built once for all tests.
+func miniPack(tb testing.TB) ([]byte, *content.Signer) { return contenttest.MiniPack(tb) }
 
 // testBox is a server over a real database file and a real library with the
 // mini pack installed, listening on a real socket.
