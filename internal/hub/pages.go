@@ -91,6 +91,7 @@ func (h *Hub) failPage(w http.ResponseWriter, r *http.Request, s *Session, err e
 	if status >= 500 {
 		h.log.Error("page error", "path", r.URL.Path, "err", err)
 	}
+	failure.SetRetryAfter(w.Header(), err)
 	h.render(w, r, status, "hub-error", "hub.error.title", s, page{Error: msg})
 }
 
