@@ -13,22 +13,24 @@ import (
 	"time"
 )
 
-// Recover answers a handler's panic with a plain 500 and logs it with its
-// stack. http.ErrAbortHandler, the way to abort a response on purpose, goes
-// on up to net/http.
-func Recover(log *slog.Logger, next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
+// Recover is middleware that answers a handler's panic with a plain 500 and
+// logs it with its stack. http.ErrAbortHandler, the way to abort a response
+// on purpose, goes on up to net/http.
+func Recover(log *slog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			defer func() {
+				if v := recover(); v != nil {
+					if v == http.ErrAbortHandler {
+						panic(v)
+					}
+					log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+					http.Error(w, "internal error", http.StatusInternalServerError)
 				}
-				log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+			}()
+			next.ServeHTTP(w, r)
+		})
+	}
 }
 
 // Requests says how requests are logged.
@@ -46,7 +48,7 @@ type Requests struct {
 	Done func(r *http.Request, rec *Recorder, start time.Time, d time.Duration)
 }
 
-// Wrap logs the requests next serves. The handlers inside see a *Recorder
+// Wrap is middleware that logs the requests next serves. The handlers inside see a *Recorder
 // as their http.ResponseWriter.
 func (q Requests) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -45,7 +45,7 @@ func TestRequestsAndRecover(t *testing.T) {
 			}
 		})
 	}
-	srv := httptest.NewServer(httplog.Recover(log, httplog.Requests{
+	srv := httptest.NewServer(httplog.Recover(log)(httplog.Requests{
 		Log:     log,
 		Slow:    time.Hour,
 		Attrs:   func(r *http.Request) []any { return []any{"who", "tester"} },
@@ -97,7 +97,7 @@ func TestRequestsAndRecover(t *testing.T) {
 }
 
 func TestRecoverLetsAbortThrough(t *testing.T) {
-	h := httplog.Recover(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := httplog.Recover(slog.New(slog.DiscardHandler))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}))
 	defer func() {

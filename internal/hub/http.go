@@ -54,7 +54,7 @@ func (h *Hub) routes() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write([]byte(hubCSS))
 	})
-	return httplog.Recover(h.log, h.logRequests(securityHeaders(sameOrigin(mux))))
+	return httplog.Recover(h.log)(h.logRequests(securityHeaders(sameOrigin(mux))))
 }
 
 func securityHeaders(next http.Handler) http.Handler {

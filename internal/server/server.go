@@ -114,7 +114,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
 	})
-	return httplog.Recover(s.log, s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
+	return httplog.Recover(s.log)(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
 }
 
 // contentRoutes serve the packs: catalogue, lessons, exercises, files.
