@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"text/tabwriter"
 	"time"
@@ -117,14 +116,4 @@ func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 	}
 	return tw.Flush()
-}
-
-// isTerminal says whether w is a terminal (not a pipe or a file).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

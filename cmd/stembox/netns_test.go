@@ -17,12 +17,13 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/mitstem/stembox/internal/logtest"
 )
 
 // needNetns skips a test, visibly, unless it may create network namespaces.
@@ -88,29 +89,11 @@ func newLab(t *testing.T, n int) *lab {
 	return l
 }
 
-// syncBuffer collects a process's output.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a program running in a host of the lab.
 type proc struct {
 	name   string
 	cmd    *exec.Cmd
-	out    *syncBuffer
+	out    *logtest.Buffer
 	done   chan struct{}
 	err    error
 	killed bool // by stop, after SIGTERM went unheeded
@@ -119,7 +102,7 @@ type proc struct {
 // start runs bin with args in host i until the test ends (or stop).
 func (l *lab) start(t *testing.T, name string, i int, bin string, args ...string) *proc {
 	t.Helper()
-	p := &proc{name: name, out: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{name: name, out: &logtest.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command("ip", append([]string{"netns", "exec", l.hosts[i].ns, bin}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/discovery"
 	"github.com/mitstem/stembox/internal/peer"
+	"github.com/mitstem/stembox/internal/term"
 )
 
 const peerUsage = `Usage:
@@ -136,7 +137,7 @@ type progressBar struct {
 }
 
 func newProgressBar(w io.Writer, name string) *progressBar {
-	return &progressBar{w: w, name: name, tty: isTerminal(w), start: time.Now()}
+	return &progressBar{w: w, name: name, tty: term.IsTerminal(w), start: time.Now()}
 }
 
 func (b *progressBar) update(p peer.Progress) {

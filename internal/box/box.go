@@ -16,13 +16,12 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/katex"
 	"github.com/mitstem/stembox/internal/live"
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
+	"github.com/mitstem/stembox/internal/serve"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -245,27 +244,7 @@ func (b *Box) Library() *content.Library { return b.lib }
 
 // Run serves until ctx is cancelled, then shuts down gracefully.
 func (b *Box) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	b.srv.BaseContext = func(net.Listener) context.Context { return ctx }
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := b.srv.Serve(b.ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("box: serve: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer scancel()
-		return b.srv.Shutdown(sctx)
-	})
-	g.Go(func() error { return b.reloadLoop(gctx) })
-	for _, task := range b.tasks {
-		g.Go(func() error { return task(gctx) })
-	}
-	return g.Wait()
+	return serve.Run(ctx, b.srv, b.ln, 5*time.Second, append([]func(context.Context) error{b.reloadLoop}, b.tasks...)...)
 }
 
 // reloadLoop picks up packs installed by another process, and logs each

@@ -1,7 +1,6 @@
 package box_test
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -9,38 +8,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/logtest"
 )
-
-// syncBuffer is a log sink safe for the box's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // mustRunBox opens and runs a box on port 0 with data in dataDir, building
 // the packs under devPacks; it stops when the test ends.
-func mustRunBox(t *testing.T, dataDir, devPacks string) (*box.Box, *syncBuffer) {
+func mustRunBox(t *testing.T, dataDir, devPacks string) (*box.Box, *logtest.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, nil))
 	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: dataDir, DevPacks: devPacks, Lang: "en"}, logger)
 	if err != nil {

@@ -1,25 +1,21 @@
 package box_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mitstem/stembox/internal/browsertest"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/logtest"
 )
-
-// chromiumPath is Debian's Chromium (apt-get install chromium).
-const chromiumPath = "/usr/bin/chromium"
 
 // The students of the roster the teacher pastes; the first signs in.
 var browserRoster = []struct{ name, gender string }{
@@ -36,12 +32,7 @@ var browserRoster = []struct{ name, gender string }{
 // then shows her progress. Screenshots of every step are kept in
 // $STEMBOX_ARTIFACTS (else a temporary directory).
 func TestBrowserTeacherAndStudent(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: no Chromium at %s (apt-get install chromium)", chromiumPath)
-	}
+	browsertest.Need(t)
 	start := time.Now()
 
 	data := t.TempDir()
@@ -302,54 +293,15 @@ func TestBrowserTeacherAndStudent(t *testing.T) {
 // browser is one headless Chromium.
 type browser struct {
 	ctx    context.Context // the first tab's; others share its browser
-	output *syncBuffer     // Chromium's own stdout and stderr
+	output *logtest.Buffer // Chromium's own stdout and stderr
 }
 
 // startBrowser starts Chromium with a fresh profile; it is stopped, and the
 // test's whole browser part bounded, by timeout.
 func startBrowser(t *testing.T, timeout time.Duration) *browser {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	allocCtx, allocCancel := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromiumPath),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-default-apps", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints"),
-		chromedp.Flag("password-store", "basic"),
-		chromedp.Flag("use-mock-keychain", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(out),
-	)
-	t.Cleanup(allocCancel)
-	bctx, bcancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v\n%s", chromiumPath, err, out.String())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			var keep []string // without the noise of a machine with no D-Bus
-			for _, l := range strings.Split(out.String(), "\n") {
-				if !strings.Contains(l, "dbus") {
-					keep = append(keep, l)
-				}
-			}
-			t.Logf("Chromium's output:\n%s", strings.Join(keep, "\n"))
-		}
-	})
-	return &browser{ctx: bctx, output: out}
+	b := browsertest.Start(t, timeout)
+	return &browser{ctx: b.Ctx, output: b.Output}
 }
 
 // tab opens a tab in a browser context of its own (its own cookies), set up
@@ -552,48 +504,13 @@ func (tb *tab) noSideScroll(page string) {
 }
 
 // shooter saves full-page screenshots, numbered in the order taken.
-type shooter struct {
-	t     *testing.T
-	dir   string
-	mu    sync.Mutex
-	files []string
-}
+type shooter struct{ *browsertest.Shots }
 
-func newShooter(t *testing.T) *shooter {
-	dir := os.Getenv("STEMBOX_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else {
-		dir = filepath.Join(dir, "browser")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &shooter{t: t, dir: dir}
-	t.Cleanup(s.report) // also when the test fails half-way
-	return s
-}
+func newShooter(t *testing.T) *shooter { return &shooter{browsertest.NewShots(t, "browser", "")} }
 
 func (s *shooter) take(tb *tab, name string) {
-	s.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		tb.fatalf("screenshot %s: %v", name, err)
+	tb.t.Helper()
+	if err := s.Take(tb.ctx, name); err != nil {
+		tb.fatalf("%v", err)
 	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-		s.t.Fatalf("screenshot %s is not a PNG", name)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	file := filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", len(s.files)+1, name))
-	if err := os.WriteFile(file, png, 0o644); err != nil {
-		s.t.Fatal(err)
-	}
-	s.files = append(s.files, file)
-}
-
-func (s *shooter) report() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.t.Logf("%d screenshots in %s:\n  %s", len(s.files), s.dir, strings.Join(s.files, "\n  "))
 }

@@ -3,7 +3,6 @@ package box_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mitstem/stembox/internal/browsertest"
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
 )
@@ -24,12 +24,7 @@ import (
 // $STEMBOX_ARTIFACTS/live (else a temporary directory). It uses the
 // browser helpers of browser_test.go.
 func TestBrowserLiveSession(t *testing.T) {
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Skipf("browser test skipped: no Chromium at %s (apt-get install chromium)", chromiumPath)
-	}
+	browsertest.Need(t)
 	data, packs := t.TempDir(), t.TempDir()
 	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
 	b, _ := mustRunBox(t, data, packs)
@@ -217,36 +212,7 @@ func (tb *tab) acceptDialogs() {
 	}
 }
 
-// liveShots saves the projector's screenshots.
-type liveShots struct {
-	t   *testing.T
-	dir string
-	n   int
-}
-
-func liveShooter(t *testing.T) *liveShots {
-	dir := os.Getenv("STEMBOX_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else {
-		dir = filepath.Join(dir, "live")
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &liveShots{t: t, dir: dir}
-	t.Cleanup(func() { t.Logf("%d projector screenshots in %s", s.n, s.dir) })
-	return s
-}
-
-func (s *liveShots) take(tb *tab, name string) {
-	s.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		tb.fatalf("screenshot %s: %v", name, err)
-	}
-	s.n++
-	if err := os.WriteFile(filepath.Join(s.dir, fmt.Sprintf("projector-%02d-%s.png", s.n, name)), png, 0o644); err != nil {
-		s.t.Fatal(err)
-	}
+// liveShooter saves the projector's screenshots.
+func liveShooter(t *testing.T) *shooter {
+	return &shooter{browsertest.NewShots(t, "live", "projector-")}
 }

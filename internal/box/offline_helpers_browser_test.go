@@ -1,14 +1,12 @@
 package box_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/url"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -23,8 +21,10 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/browsertest"
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
+	"github.com/mitstem/stembox/internal/logtest"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -33,16 +33,9 @@ import (
 // address. Their helpers are named off… so that they stay apart from the
 // other browser tests of this package.
 
-const offChromium = "/usr/bin/chromium"
-
 func offSkip(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test skipped under -short")
-	}
-	if _, err := os.Stat(offChromium); err != nil {
-		t.Skipf("browser test skipped: no Chromium at %s (apt-get install chromium)", offChromium)
-	}
+	browsertest.Need(t)
 }
 
 // offBox is a box on a fixed loopback address, so that it can be stopped
@@ -51,7 +44,7 @@ type offBox struct {
 	t           *testing.T
 	data, packs string
 	addr        string
-	logs        *syncBuffer
+	logs        *logtest.Buffer
 
 	mu     sync.Mutex
 	b      *box.Box
@@ -67,7 +60,7 @@ func newOffBox(t *testing.T) *offBox {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	o := &offBox{t: t, data: t.TempDir(), packs: t.TempDir(), addr: addr, logs: &syncBuffer{}}
+	o := &offBox{t: t, data: t.TempDir(), packs: t.TempDir(), addr: addr, logs: &logtest.Buffer{}}
 	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(o.packs, "mini"))
 	o.start()
 	t.Cleanup(o.stop)
@@ -179,48 +172,13 @@ func (o *offBox) school(names ...string) offSchool {
 // offBrowser is one headless Chromium with a fresh profile.
 type offBrowser struct {
 	ctx context.Context // its first tab, in the default browser context
-	out *syncBuffer
+	out *logtest.Buffer
 }
 
 func offStartBrowser(t *testing.T, timeout time.Duration, extra ...chromedp.ExecAllocatorOption) *offBrowser {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	t.Cleanup(cancel)
-	out := &syncBuffer{}
-	allocCtx, allocCancel := chromedp.NewExecAllocator(ctx, append([]chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(offChromium),
-		chromedp.Headless,
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.NoDefaultBrowserCheck,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("lang", "en-US"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.CombinedOutput(out),
-	}, extra...)...)
-	t.Cleanup(allocCancel)
-	bctx, bcancel := chromedp.NewContext(allocCtx)
-	t.Cleanup(bcancel)
-	if err := chromedp.Do(bctx); err != nil {
-		t.Fatalf("start %s: %v\n%s", offChromium, err, out.String())
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			var keep []string
-			for _, l := range strings.Split(out.String(), "\n") {
-				if !strings.Contains(l, "dbus") {
-					keep = append(keep, l)
-				}
-			}
-			t.Logf("Chromium's output:\n%s", strings.Join(keep, "\n"))
-		}
-	})
-	return &offBrowser{ctx: bctx, out: out}
+	b := browsertest.Start(t, timeout, extra...)
+	return &offBrowser{ctx: b.Ctx, out: b.Output}
 }
 
 // phone is a 360×640 touch screen.
@@ -230,7 +188,7 @@ var phone = chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2), chromed
 // device (one profile: its cookies, caches and IndexedDB).
 func (br *offBrowser) device(t *testing.T, name, base string) *offTab {
 	t.Helper()
-	tb := &offTab{t: t, name: name, ctx: br.ctx, base: base, console: &syncBuffer{}}
+	tb := &offTab{t: t, name: name, ctx: br.ctx, base: base, console: &logtest.Buffer{}}
 	tb.listen()
 	tb.do(phone)
 	return tb
@@ -257,7 +215,7 @@ func (br *offBrowser) other(t *testing.T, name, base string, setup chromedp.Acti
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(br.ctx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	tb := &offTab{t: t, name: name, ctx: ctx, base: base, console: &syncBuffer{}}
+	tb := &offTab{t: t, name: name, ctx: ctx, base: base, console: &logtest.Buffer{}}
 	tb.listen()
 	tb.do(setup)
 	return tb
@@ -268,8 +226,8 @@ type offTab struct {
 	t       *testing.T
 	name    string
 	ctx     context.Context
-	base    string      // the box's URL
-	console *syncBuffer // what its pages wrote to the console
+	base    string          // the box's URL
+	console *logtest.Buffer // what its pages wrote to the console
 }
 
 func (tb *offTab) fatalf(format string, args ...any) {
@@ -459,42 +417,16 @@ func (tb *offTab) controlled(paths ...string) {
 }
 
 // offShooter saves full-page screenshots, numbered in the order taken.
-type offShooter struct {
-	t   *testing.T
-	dir string
-	mu  sync.Mutex
-	n   int
-}
+type offShooter struct{ *browsertest.Shots }
 
 func newOffShooter(t *testing.T, test string) *offShooter {
-	dir := os.Getenv("STEMBOX_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else {
-		dir = filepath.Join(dir, "offline", test)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	s := &offShooter{t: t, dir: dir}
-	t.Cleanup(func() { t.Logf("%d screenshots in %s", s.n, s.dir) })
-	return s
+	return &offShooter{browsertest.NewShots(t, filepath.Join("offline", test), "")}
 }
 
 func (s *offShooter) take(tb *offTab, name string) {
-	s.t.Helper()
-	png, err := chromedp.Run(tb.ctx, chromedp.FullScreenshot(100))
-	if err != nil {
-		tb.fatalf("screenshot %s: %v", name, err)
-	}
-	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
-		s.t.Fatalf("screenshot %s is not a PNG", name)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.n++
-	if err := os.WriteFile(filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", s.n, name)), png, 0o644); err != nil {
-		s.t.Fatal(err)
+	tb.t.Helper()
+	if err := s.Take(tb.ctx, name); err != nil {
+		tb.fatalf("%v", err)
 	}
 }
 

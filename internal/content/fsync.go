@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/mitstem/stembox/internal/durable"
 )
 
 // writeFileAtomic writes data to a temporary file beside path, syncs it, and
@@ -40,13 +42,8 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 
 // syncDir makes a directory's entries (new files, renames) durable.
 func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
+	if err := durable.SyncDir(dir); err != nil {
 		return fmt.Errorf("content: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("content: sync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package discovery
 
 import (
-	"bytes"
 	"log/slog"
 	"math/rand/v2"
 	"net/netip"
@@ -10,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/mitstem/stembox/internal/logtest"
 )
 
 type sent struct {
@@ -193,28 +194,10 @@ func TestResponderSeesForeignClaims(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // Nothing a neighbour sends may crash the box: malformed packets, records
 // of the wrong shape, floods. Each kind of trouble is logged once.
 func TestEngineSurvivesBadPackets(t *testing.T) {
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	f := &fakeSender{}
 	e := &engine{
 		conn: &mdnsConn{joined: map[int]Iface{2: testIfs[0]}},

@@ -7,13 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/grandcat/zeroconf"
+
+	"github.com/mitstem/stembox/internal/term"
 )
 
 // Config says how a box makes itself known.
@@ -378,7 +379,7 @@ func (s *Service) updateReach() {
 		return
 	}
 	s.printed = key
-	PrintReach(s.cfg.Console, r, isTerminal(s.cfg.Console))
+	PrintReach(s.cfg.Console, r, term.IsTerminal(s.cfg.Console))
 }
 
 // PrintReach writes the URLs a box is reached at and a QR code of the best
@@ -415,13 +416,4 @@ func PrintReach(w io.Writer, r Reach, ansi bool) {
 	}
 	b.WriteString("\n")
 	io.WriteString(w, b.String())
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Kind classifies an error.
@@ -20,6 +21,7 @@ const (
 	Unauthorized Kind = "unauthorized" // the caller may not do this
 	TooLarge     Kind = "too_large"    // the input is bigger than allowed
 	Unavailable  Kind = "unavailable"  // a resource (disk, database) is out of service for now
+	TooMany      Kind = "rate_limited" // the caller is going too fast; Later says when to come back
 	Internal     Kind = "internal"     // our bug or the machine's fault; details are logged only
 )
 
@@ -28,6 +30,8 @@ type Error struct {
 	Kind    Kind
 	Message string
 	Err     error // the cause, if any; never shown to users
+
+	Retry time.Duration // TooMany: how long the caller should wait
 }
 
 func (e *Error) Error() string {
@@ -49,6 +53,12 @@ func Errorf(kind Kind, format string, args ...any) error {
 // Wrap gives err a kind and a user message, keeping err as the cause.
 func Wrap(kind Kind, err error, message string) error {
 	return &Error{Kind: kind, Message: message, Err: err}
+}
+
+// Later returns an error of kind TooMany whose user message is the
+// formatted text: the caller may try again after retry.
+func Later(retry time.Duration, format string, args ...any) error {
+	return &Error{Kind: TooMany, Message: fmt.Sprintf(format, args...), Retry: retry}
 }
 
 // KindOf returns the kind of the outermost classified error in err's chain,

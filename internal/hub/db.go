@@ -9,7 +9,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -18,6 +17,8 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/mattn/go-sqlite3"
+
+	"github.com/mitstem/stembox/internal/migrate"
 )
 
 // The hub's storage: SQLite by default (one file, WAL, synchronous=FULL,
@@ -242,48 +243,14 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func (db *DB) migrations() ([]migration, error) {
-	dir := "migrations/" + string(db.kind)
-	entries, err := migrationFS.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("hub: migration %q is not named NNNN_name.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile(dir + "/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("hub: migrations are not numbered 1, 2, 3, …: %s", m.name)
-		}
-	}
-	return ms, nil
-}
-
 // migrationLock is the PostgreSQL advisory lock hub processes take while
 // they migrate, so that two starting at once do not both apply a step.
 const migrationLock int64 = 0x5354454d424f58 // "STEMBOX"
 
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := db.migrations()
+	steps, err := migrate.Load(migrationFS, "migrations/"+string(db.kind))
 	if err != nil {
-		return err
+		return fmt.Errorf("hub: %w", err)
 	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
@@ -296,34 +263,15 @@ func (db *DB) migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.Background(), "SELECT pg_advisory_unlock($1)", migrationLock)
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS hub_schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("hub: migrate: %w", err)
+	plan := migrate.Plan{
+		Owner: "hub",
+		Where: db.where,
+		Table: "hub_schema_migrations",
+		Create: `CREATE TABLE IF NOT EXISTS hub_schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms BIGINT NOT NULL)`,
+		Record: db.q("INSERT INTO hub_schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)"),
+		Advice: "run a newer stembox",
+		Now:    time.Now,
 	}
-	var have int
-	if err := conn.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM hub_schema_migrations").Scan(&have); err != nil {
-		return fmt.Errorf("hub: read schema version: %w", err)
-	}
-	if have > len(ms) {
-		return fmt.Errorf("hub: %s has schema version %d, newer than this stembox knows (%d): run a newer stembox", db.where, have, len(ms))
-	}
-	for _, m := range ms[have:] {
-		tx, err := conn.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("hub: migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("hub: migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, db.q("INSERT INTO hub_schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)"),
-			m.version, m.name, time.Now().UnixMilli()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("hub: record migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("hub: migrate %s: %w", m.name, err)
-		}
-	}
-	return nil
+	return plan.Up(ctx, conn, steps)
 }

@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/httplog"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 	"github.com/mitstem/stembox/web"
 )
@@ -55,7 +54,7 @@ func (h *Hub) routes() http.Handler {
 		w.Header().Set("Cache-Control", "public, max-age=3600")
 		w.Write([]byte(hubCSS))
 	})
-	return h.recoverPanics(h.logRequests(securityHeaders(sameOrigin(mux))))
+	return httplog.Recover(h.log)(h.logRequests(securityHeaders(sameOrigin(mux))))
 }
 
 func securityHeaders(next http.Handler) http.Handler {
@@ -85,80 +84,20 @@ func sameOrigin(next http.Handler) http.Handler {
 	})
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // logRequests logs failed and slow requests; the rest at debug level.
 func (h *Hub) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		d := time.Since(start)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelError
-		} else if sw.status >= 400 || d > 5*time.Second {
-			level = slog.LevelInfo
-		}
-		if h.log.Enabled(r.Context(), level) {
-			h.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d, "remote", clientAddr(r))
-		}
-	})
+	remote := func(r *http.Request) []any { return []any{"remote", clientAddr(r)} }
+	return httplog.Requests{Log: h.log, Slow: 5 * time.Second, Attrs: remote}.Wrap(next)
 }
 
-func (h *Hub) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				h.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// statusOf maps an error to an HTTP status: rate limits here, the rest by
-// failure.HTTPStatus.
-func statusOf(err error) int {
-	var rl *errRateLimited
-	if errors.As(err, &rl) {
-		return http.StatusTooManyRequests
-	}
-	return failure.HTTPStatus(err)
-}
+// statusOf maps an error to an HTTP status (failure.HTTPStatus).
+func statusOf(err error) int { return failure.HTTPStatus(err) }
 
 // message is what a caller is told about err, and its code.
 func message(err error) (string, string) {
 	var mbe *http.MaxBytesError
-	var rl *errRateLimited
-	switch {
-	case errors.As(err, &mbe):
+	if errors.As(err, &mbe) {
 		return fmt.Sprintf("the request is larger than the %d bytes allowed; send smaller batches", mbe.Limit), string(failure.TooLarge)
-	case errors.As(err, &rl):
-		return rl.Error(), "rate_limited"
 	}
 	return failure.Message(err), string(failure.KindOf(err))
 }
@@ -170,10 +109,7 @@ func (h *Hub) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	if status >= 500 {
 		h.log.Error("api error", "path", r.URL.Path, "err", err)
 	}
-	var rl *errRateLimited
-	if errors.As(err, &rl) {
-		w.Header().Set("Retry-After", fmt.Sprint(int(rl.retry.Seconds())+1))
-	}
+	failure.SetRetryAfter(w.Header(), err)
 	if status == http.StatusForbidden && errors.Is(err, errUnauthorized) {
 		status = http.StatusUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stembox hub"`)

@@ -18,9 +18,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/serve"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
@@ -179,23 +178,7 @@ func (h *Hub) TrustedKeys() *content.Keyring { return h.keys }
 
 // Run serves until ctx ends, then shuts down gracefully.
 func (h *Hub) Run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	h.srv.BaseContext = func(net.Listener) context.Context { return ctx }
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		if err := h.srv.Serve(h.ln); !errors.Is(err, http.ErrServerClosed) {
-			return fmt.Errorf("hub: serve: %w", err)
-		}
-		return nil
-	})
-	g.Go(func() error {
-		<-gctx.Done()
-		sctx, scancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer scancel()
-		return h.srv.Shutdown(sctx)
-	})
-	return g.Wait()
+	return serve.Run(ctx, h.srv, h.ln, 10*time.Second)
 }
 
 // Close releases the hub's resources.

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content"
@@ -18,20 +17,8 @@ import (
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
-var (
-	packOnce sync.Once
-	packData []byte
-	packKey  *content.Signer
-)
-
-func miniPack(tb testing.TB) ([]byte, *content.Signer) {
-	tb.Helper()
-	packOnce.Do(func() {
-		packKey = contenttest.Signer(tb)
-		packData = contenttest.Build(tb, contenttest.MiniDir(), packKey)
-	})
-	return packData, packKey
-}
+// miniPack is the mini pack, built once for all tests.
+func miniPack(tb testing.TB) ([]byte, *content.Signer) { return contenttest.MiniPack(tb) }
 
 func TestPublishAndServePacks(t *testing.T) {
 	archive, key := miniPack(t)

@@ -5,7 +5,6 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"math"
 	"net/http"
 	"net/url"
@@ -29,23 +28,11 @@ func parsePages() (map[string]*template.Template, error) {
 		"t":     func(lang, key string, args ...any) string { return i18n.T(lang, key, args...) },
 		"asset": func(name string) string { return "/static/" + name },
 	}
-	names, err := fs.Glob(web.Templates, "templates/hub-*.html")
+	pages, err := web.Pages("templates/hub-*.html", "templates/hub-layout.html", funcs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("hub: %w", err)
 	}
-	out := map[string]*template.Template{}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "hub-layout" {
-			continue
-		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(web.Templates, "templates/hub-layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("hub: template %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+	return pages, nil
 }
 
 // page is what every hub template gets.
@@ -105,6 +92,7 @@ func (h *Hub) failPage(w http.ResponseWriter, r *http.Request, s *Session, err e
 	if status >= 500 {
 		h.log.Error("page error", "path", r.URL.Path, "err", err)
 	}
+	failure.SetRetryAfter(w.Header(), err)
 	h.render(w, r, status, "hub-error", "hub.error.title", s, page{Error: msg})
 }
 

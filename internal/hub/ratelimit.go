@@ -1,9 +1,10 @@
 package hub
 
 import (
-	"fmt"
 	"sync"
 	"time"
+
+	"github.com/mitstem/stembox/internal/failure"
 )
 
 // limiter is a token bucket per key (a credential, an address): one token
@@ -53,19 +54,9 @@ func (l *limiter) take(key string) (time.Duration, bool) {
 	return 0, true
 }
 
-// errRateLimited is a request refused for coming too fast.
-type errRateLimited struct {
-	retry time.Duration
-	what  string
-}
-
-func (e *errRateLimited) Error() string {
-	return fmt.Sprintf("too many %s; try again in %s", e.what, e.retry.Round(time.Second)+time.Second)
-}
-
 func (l *limiter) check(key, what string) error {
 	if wait, ok := l.take(key); !ok {
-		return &errRateLimited{retry: wait, what: what}
+		return failure.Later(wait, "too many %s; try again in %s", what, wait.Round(time.Second)+time.Second)
 	}
 	return nil
 }

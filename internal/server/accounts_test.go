@@ -105,6 +105,9 @@ func TestLoginRateLimit(t *testing.T) {
 	r := d.postForm("/login", url.Values{"username": {"aziza"}, "password": {password}})
 	wantStatus(t, r, 429)
 	wantContains(t, r, "Try again in 30 s")
+	if got := r.Header.Get("Retry-After"); got != "30" && got != "31" {
+		t.Errorf("Retry-After = %q, want the 30 s the page asks for", got)
+	}
 	// Another account from the same address is slowed too: guessing
 	// across accounts from one device is still guessing.
 	other := s.device(t, "ru")

@@ -11,33 +11,17 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/logtest"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
 
-var (
-	packOnce  sync.Once
-	packBytes []byte
-	packKey   *content.Signer
-)
-
-// miniPack builds the content package's test pack once for all tests.
-func miniPack(tb testing.TB) ([]byte, *content.Signer) {
-	tb.Helper()
-	packOnce.Do(func() {
-		packKey = contenttest.Signer(tb)
-		packBytes = contenttest.Build(tb, contenttest.MiniDir(), packKey)
-	})
-	if packBytes == nil {
-		tb.Fatal("the test pack did not build")
-	}
-	return packBytes, packKey
-}
+// miniPack is the mini pack, built once for all tests.
+func miniPack(tb testing.TB) ([]byte, *content.Signer) { return contenttest.MiniPack(tb) }
 
 // testBox is a server over a real database file and a real library with the
 // mini pack installed, listening on a real socket.
@@ -45,25 +29,7 @@ type testBox struct {
 	*httptest.Server
 	db   *store.DB
 	lib  *content.Library
-	logs *logBuffer // everything the server logged, debug level included
-}
-
-// logBuffer collects log output from the server's goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *logtest.Buffer // everything the server logged, debug level included
 }
 
 // openParts opens a box's store and pack library in a temporary directory,
@@ -111,7 +77,7 @@ func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.
 func mustRunServer(tb testing.TB) *testBox {
 	tb.Helper()
 	db, lib, _ := openParts(tb, false)
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	srv := newServer(tb, server.Config{}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db, lib)
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)

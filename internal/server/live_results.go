@@ -10,8 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	qrcode "github.com/skip2/go-qrcode"
-
+	"github.com/mitstem/stembox/internal/discovery"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
@@ -215,42 +214,13 @@ func (s *Server) handleLiveQR(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	svg, err := qrSVG(joinURL(r, info.Code))
+	join := joinURL(r, info.Code)
+	qr, err := discovery.NewQR(join)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	w.Header().Set("Content-Type", "image/svg+xml")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte(svg))
-}
-
-// qrSVG draws text as a QR code: one path of dark modules, each row's runs
-// joined, on a white square with the quiet zone around it.
-func qrSVG(text string) (string, error) {
-	q, err := qrcode.New(text, qrcode.Medium)
-	if err != nil {
-		return "", fmt.Errorf("server: qr code: %w", err)
-	}
-	bits := q.Bitmap() // with the quiet zone
-	n := len(bits)
-	var b strings.Builder
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %d %d" shape-rendering="crispEdges">`, n, n)
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff"/><path fill="#000" d="`, n, n)
-	for y, row := range bits {
-		for x := 0; x < len(row); {
-			if !row[x] {
-				x++
-				continue
-			}
-			run := 1
-			for x+run < len(row) && row[x+run] {
-				run++
-			}
-			fmt.Fprintf(&b, "M%d %dh%dv1h-%dz", x, y, run, run)
-			x += run
-		}
-	}
-	b.WriteString(`"/></svg>`)
-	return b.String(), nil
+	w.Write([]byte(qr.SVG(join)))
 }

@@ -18,6 +18,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/live"
+	"github.com/mitstem/stembox/internal/logtest"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -26,7 +27,7 @@ import (
 func mustRunLiveServer(tb testing.TB) *testBox {
 	tb.Helper()
 	db, lib, _ := openParts(tb, false)
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := newServer(tb, server.Config{}, logger, db, lib)
 	hub := live.NewHub(db, logger)

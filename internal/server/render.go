@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
-	"io/fs"
 	"net/http"
-	"strings"
 
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/redirect"
@@ -34,23 +32,11 @@ func parseTemplates(a *assets) (map[string]*template.Template, error) {
 		"mastery": masteryLabel,
 		"list":    func(xs ...string) []string { return xs },
 	}
-	names, err := fs.Glob(web.Templates, "templates/*.html")
+	pages, err := web.Pages("templates/*.html", "templates/layout.html", funcs)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("server: %w", err)
 	}
-	out := map[string]*template.Template{}
-	for _, n := range names {
-		name := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if name == "layout" {
-			continue
-		}
-		t, err := template.New(name).Funcs(funcs).ParseFS(web.Templates, "templates/layout.html", n)
-		if err != nil {
-			return nil, fmt.Errorf("server: template %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+	return pages, nil
 }
 
 // renderBytes executes a page template into memory for viewer. path is where

@@ -8,16 +8,15 @@ import (
 	"encoding/json"
 	"errors"
 	"html/template"
-	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/httplog"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/live"
 	"github.com/mitstem/stembox/internal/metrics"
@@ -115,7 +114,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
 	})
-	return s.recoverPanics(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
+	return httplog.Recover(s.log)(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
 }
 
 // contentRoutes serve the packs: catalogue, lessons, exercises, files.
@@ -149,7 +148,7 @@ var (
 )
 
 // securityHeaders sets the page policies on every response. The third
-// header, X-Content-Type-Options: nosniff, is set by statusWriter once the
+// header, X-Content-Type-Options: nosniff, is set by nosniffUnlessHTML once the
 // response's type is known, on every response that is not an HTML page: a
 // browser never sniffs a response that says it is text/html, so there it
 // would change nothing, and a lesson page's headers then fit the eight
@@ -205,93 +204,32 @@ func originMatches(r *http.Request) bool {
 	return o == "http://"+r.Host || o == "https://"+r.Host
 }
 
-// statusWriter remembers a response's status for the log and the metrics,
-// and sets nosniff on it as its headers are sent (securityHeaders).
-type statusWriter struct {
-	http.ResponseWriter
-	status  int
-	pattern string // the route ServeMux matched (recordPattern)
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-		w.typed()
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-		w.typed()
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// typed is called once, just before the headers go: a response that is not
-// an HTML page, or whose type net/http is left to guess, gets nosniff.
-func (w *statusWriter) typed() {
-	h := w.ResponseWriter.Header()
+// nosniffUnlessHTML is called once, just before a response's headers go: a
+// response that is not an HTML page, or whose type net/http is left to
+// guess, gets nosniff.
+func nosniffUnlessHTML(h http.Header) {
 	if ct := h["Content-Type"]; len(ct) == 0 || !strings.HasPrefix(ct[0], "text/html") {
 		h["X-Content-Type-Options"] = nosniffValue
 	}
-}
-
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// ReadFrom keeps the connection's sendfile path for files (http.ServeContent
-// copies with io.Copy, which looks for io.ReaderFrom).
-func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-		w.typed()
-	}
-	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(w.ResponseWriter, r)
 }
 
 // logRequests logs failed and slow requests. Successful ones are logged only
 // at debug level: an access log of every lesson read would wear out the SD
 // card and cost the box time it should spend serving.
 func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		next.ServeHTTP(sw, r)
-		d := time.Since(start)
-		s.ops.observe(r, sw, start, d)
-		level := slog.LevelDebug
-		if sw.status >= 500 {
-			level = slog.LevelError
-		} else if sw.status >= 400 || d > time.Second {
-			level = slog.LevelInfo
-		}
-		if s.log.Enabled(r.Context(), level) {
-			s.log.Log(r.Context(), level, "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", d)
-		}
-	})
-}
-
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
-				http.Error(w, "internal error", http.StatusInternalServerError)
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
+	return httplog.Requests{Log: s.log, Slow: time.Second, Headers: nosniffUnlessHTML, Done: s.ops.observe}.Wrap(next)
 }
 
 // statusOf maps an error to an HTTP status (failure.HTTPStatus).
 func statusOf(err error) int { return failure.HTTPStatus(err) }
+
+// tooMany is the status of a sign-in refused for coming too fast, and sets
+// Retry-After for wait.
+func tooMany(w http.ResponseWriter, wait time.Duration) int {
+	err := failure.Later(wait, "too many sign-in attempts")
+	failure.SetRetryAfter(w.Header(), err)
+	return statusOf(err)
+}
 
 // fail answers a page request with an error page, logging internal errors.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {

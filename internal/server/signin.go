@@ -55,7 +55,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	addr := clientAddr(r)
 	if wait := s.limited("user:"+strings.ToLower(username), addr); wait > 0 {
 		page.Error = waitMessage(lang, wait.Seconds())
-		s.render(w, r, http.StatusTooManyRequests, "login", i18n.T(lang, "login.title"), false, page)
+		s.render(w, r, tooMany(w, wait), "login", i18n.T(lang, "login.title"), false, page)
 		return
 	}
 	u, err := s.db.UserByUsername(r.Context(), username)
@@ -266,7 +266,7 @@ func (s *Server) handleStudentSignIn(w http.ResponseWriter, r *http.Request) {
 		addr := clientAddr(r)
 		if wait := s.limited("student:"+st.ID, addr); wait > 0 {
 			page.Error = waitMessage(lang, wait.Seconds())
-			s.render(w, r, http.StatusTooManyRequests, "student-signin", c.Name, false, page)
+			s.render(w, r, tooMany(w, wait), "student-signin", c.Name, false, page)
 			return
 		}
 		if !auth.Verify(st.SecretHash, secret) {

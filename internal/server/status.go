@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitstem/stembox/internal/httplog"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
@@ -71,23 +72,23 @@ func (s *Server) opsRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/status", s.requireUser(true, s.handleStatus))
 }
 
-// recordPattern keeps the pattern ServeMux matched in the statusWriter, for
+// recordPattern keeps the pattern ServeMux matched in the httplog.Recorder, for
 // the request metrics: middleware between logRequests and the mux may pass
 // on a copy of the request (r.WithContext), whose Pattern logRequests would
 // not see.
 func recordPattern(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		mux.ServeHTTP(w, r)
-		if sw, ok := w.(*statusWriter); ok {
-			sw.pattern = r.Pattern
+		if rec, ok := w.(*httplog.Recorder); ok {
+			rec.Pattern = r.Pattern
 		}
 	})
 }
 
 // observe counts a finished request: by route and status, its latency, and
 // the device it came from.
-func (o *opsState) observe(r *http.Request, sw *statusWriter, start time.Time, d time.Duration) {
-	o.requests.Observe(sw.pattern, sw.status, d)
+func (o *opsState) observe(r *http.Request, rec *httplog.Recorder, start time.Time, d time.Duration) {
+	o.requests.Observe(rec.Pattern, rec.Status, d)
 	o.devices.Seen(r.RemoteAddr, start.Unix())
 }
 

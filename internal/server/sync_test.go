@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/logtest"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -49,7 +50,7 @@ func (f *fakeSync) Poke() {
 
 func TestSyncPage(t *testing.T) {
 	db, lib, _ := openParts(t, true)
-	logs := &logBuffer{}
+	logs := &logtest.Buffer{}
 	srv := newServer(t, server.Config{}, slog.New(slog.NewTextHandler(logs, nil)), db, lib)
 	fake := &fakeSync{status: upstream.Status{BoxID: "01BOX", Backlog: 1234, AckedSeq: 99, BytesSent: 2048, LastError: "the hub refused (429): too many batches",
 		Download: &upstream.Progress{Pack: "physics", Version: "1.1.0", Done: 1 << 20, Total: 4 << 20}}}

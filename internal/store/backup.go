@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/mitstem/stembox/internal/durable"
 )
 
 // BackupInfo describes a backup file.
@@ -50,7 +52,7 @@ func Backup(ctx context.Context, src, dest string) (BackupInfo, error) {
 		err = os.Rename(partial, dest)
 	}
 	if err == nil {
-		err = syncDir(filepath.Dir(dest))
+		err = durable.SyncDir(filepath.Dir(dest))
 	}
 	if err != nil {
 		os.Remove(partial)
@@ -160,7 +162,7 @@ func Restore(ctx context.Context, path, from string) (RestoreResult, error) {
 	if err := os.Rename(next, path); err != nil {
 		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := durable.SyncDir(filepath.Dir(path)); err != nil {
 		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)
 	}
 	res.Restored.Path = path
@@ -195,18 +197,6 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
-		return err
-	}
-	return nil
 }
 
 // matchOwner gives files the owner of ref when we run as root: an operator

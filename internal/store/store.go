@@ -15,15 +15,15 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/oklog/ulid/v2"
 
 	"github.com/mitstem/stembox/internal/clock"
+	"github.com/mitstem/stembox/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -168,83 +168,32 @@ func (db *DB) checkIntegrity(ctx context.Context) error {
 	return nil
 }
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func migrations() ([]migration, error) {
-	entries, err := migrationFS.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || !strings.HasSuffix(e.Name(), ".sql") {
-			return nil, fmt.Errorf("store: migration file %q is not named NNNN_name.sql", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migrations are not numbered 1, 2, 3, …: %s", m.name)
-		}
-	}
-	return ms, nil
-}
-
 // SchemaVersion is the newest schema this binary knows.
 func SchemaVersion() int {
-	ms, err := migrations()
+	steps, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return 0
 	}
-	return len(ms)
+	return len(steps)
 }
 
 func (db *DB) migrate(ctx context.Context) error {
-	ms, err := migrations()
+	steps, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
-		return err
+		return fmt.Errorf("store: %w", err)
 	}
-	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT`); err != nil {
-		return fmt.Errorf("store: create schema_migrations: %w", describe(err))
+	plan := migrate.Plan{
+		Owner: "store",
+		Where: db.path,
+		Table: "schema_migrations",
+		Create: `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT`,
+		Record:   "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
+		Advice:   "run a newer stembox, or restore a backup made by this one",
+		Now:      func() time.Time { return db.clock.Now().Wall },
+		Describe: describe,
 	}
-	var have int
-	if err := db.write.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&have); err != nil {
-		return fmt.Errorf("store: read schema version: %w", err)
-	}
-	if have > len(ms) {
-		return fmt.Errorf("store: %s has schema version %d, newer than this stembox knows (%d): run a newer stembox, or restore a backup made by this one", db.path, have, len(ms))
-	}
-	for _, m := range ms[have:] {
-		tx, err := db.write.BeginTx(ctx, nil)
-		if err != nil {
-			return fmt.Errorf("store: migrate %s: %w", m.name, describe(err))
-		}
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: migrate %s: %w", m.name, err)
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
-			m.version, m.name, db.clock.Now().Wall.UnixMilli()); err != nil {
-			tx.Rollback()
-			return fmt.Errorf("store: record migration %s: %w", m.name, err)
-		}
-		if err := tx.Commit(); err != nil {
-			return fmt.Errorf("store: migrate %s: %w", m.name, describe(err))
-		}
-	}
-	return nil
+	return plan.Up(ctx, db.write, steps)
 }
 
 // NewID returns a new ULID: globally unique, sortable by creation time.

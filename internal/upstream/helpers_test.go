@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,21 +25,8 @@ import (
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
-var (
-	packOnce sync.Once
-	packData []byte
-	packKey  *content.Signer
-)
-
-// miniPack builds the content package's test pack once.
-func miniPack(tb testing.TB) ([]byte, *content.Signer) {
-	tb.Helper()
-	packOnce.Do(func() {
-		packKey = contenttest.Signer(tb)
-		packData = contenttest.Build(tb, contenttest.MiniDir(), packKey)
-	})
-	return packData, packKey
-}
+// miniPack is the mini pack, built once for all tests.
+func miniPack(tb testing.TB) ([]byte, *content.Signer) { return contenttest.MiniPack(tb) }
 
 func testLogger() *slog.Logger {
 	if os.Getenv("STEMBOX_TEST_LOG") != "" {
