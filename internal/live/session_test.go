@@ -514,4 +514,3 @@ func TestDistributionAndLeaderboard(t *testing.T) {
 		t.Errorf("last bar %v, want %s ×3", last, Other)
 	}
 }
-
