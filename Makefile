@@ -74,6 +74,9 @@ bench: build
 	@if ! command -v nginx >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get install -y -qq nginx wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null); fi
 	$(GO) run ./cmd/stembox-bench --stembox ./$(BIN)
+	# A class of 40, then 200, signing in with PINs in the same second under
+	# 1 GB (cgroup v2 when writable): p50/p99, peak memory, wrong PINs checked.
+	$(GO) run ./cmd/stembox-signin-storm --stembox ./$(BIN)
 	# Answers per second with synchronous=FULL (group commit) and OFF, in the
 	# store alone and over HTTP; their ratio is the cost of durability.
 	$(GO) test -run '^$$' -bench RecordAnswer -benchtime 3s ./internal/store/

@@ -1,14 +1,16 @@
 package auth
 
 import (
+	"encoding/base64"
 	"strings"
 	"testing"
-	"time"
+
+	"golang.org/x/crypto/argon2"
 )
 
 func TestHashAndVerify(t *testing.T) {
 	h := Hash("correct horse")
-	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=12288,t=3,p=1$") {
 		t.Errorf("hash %q is not an argon2id PHC string", h)
 	}
 	if !Verify(h, "correct horse") {
@@ -18,6 +20,13 @@ func TestHashAndVerify(t *testing.T) {
 		if Verify(h, wrong) {
 			t.Errorf("wrong password %q verifies", wrong)
 		}
+	}
+	// A hash made before the parameters changed still verifies.
+	salt := []byte("0123456789abcdef")
+	old := "$argon2id$v=19$m=19456,t=2,p=1$" + base64.RawStdEncoding.EncodeToString(salt) + "$" +
+		base64.RawStdEncoding.EncodeToString(argon2.IDKey([]byte("old pin"), salt, 2, 19456, 1, 32))
+	if !Verify(old, "old pin") || Verify(old, "old pim") {
+		t.Error("a hash with the former parameters (19 MiB, 2 passes) does not verify as it should")
 	}
 	if Hash("x") == Hash("x") {
 		t.Error("two hashes of the same secret are equal: no salt")
@@ -49,43 +58,5 @@ func TestPINsAndPictures(t *testing.T) {
 		if CheckPicturePassword(p) == nil {
 			t.Errorf("picture password %q accepted", p)
 		}
-	}
-}
-
-func TestLimiter(t *testing.T) {
-	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	l := NewLimiter()
-	l.Now = func() time.Time { return now }
-	for i := range 5 {
-		if w := l.Wait("teacher:ali"); w != 0 {
-			t.Fatalf("attempt %d must wait %s; the first 5 are free", i+1, w)
-		}
-		l.Fail("teacher:ali")
-	}
-	if w := l.Wait("teacher:ali"); w != 30*time.Second {
-		t.Errorf("after 5 failures wait %s, want 30s", w)
-	}
-	if w := l.Wait("teacher:other"); w != 0 {
-		t.Errorf("another key waits %s", w)
-	}
-	now = now.Add(30 * time.Second)
-	l.Fail("teacher:ali")
-	if w := l.Wait("teacher:ali"); w != time.Minute {
-		t.Errorf("after 6 failures wait %s, want 1m (doubling)", w)
-	}
-	for range 20 {
-		l.Fail("teacher:ali")
-	}
-	if w := l.Wait("teacher:ali"); w != 15*time.Minute {
-		t.Errorf("wait capped at %s, want 15m", w)
-	}
-	l.Succeed("teacher:ali")
-	if w := l.Wait("teacher:ali"); w != 0 {
-		t.Errorf("after a success wait %s", w)
-	}
-	l.Fail("x")
-	now = now.Add(2 * time.Hour)
-	if w := l.Wait("x"); w != 0 {
-		t.Errorf("failures not forgotten after the window: wait %s", w)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -200,15 +201,18 @@ func clientAddr(r *http.Request) string {
 	return host
 }
 
-// limited checks both limits of a sign-in attempt: per account and per
-// device address. It returns the longer wait.
-func (s *Server) limited(account, addr string) time.Duration {
-	return max(s.limiter.Wait("account:"+account), s.limiter.Wait("addr:"+addr))
+// signInBusy answers a sign-in whose secret could not be hashed in time
+// (auth.ErrBusy): 503, and a page that says to try again in a moment.
+func (s *Server) signInBusy(w http.ResponseWriter, r *http.Request, err error) {
+	if !errors.Is(err, auth.ErrBusy) {
+		s.fail(w, r, err)
+		return
+	}
+	lang := s.lang(r)
+	w.Header().Set("Retry-After", strconv.Itoa(busyRetrySeconds))
+	s.render(w, r, http.StatusServiceUnavailable, "error", i18n.T(lang, "error.title"), false,
+		errorPage{Heading: i18n.T(lang, "error.title"), Message: i18n.T(lang, "signin.busy")})
 }
 
-func (s *Server) signInFailed(account, addr string) {
-	s.limiter.Fail("account:" + account)
-	s.limiter.Fail("addr:" + addr)
-}
-
-func (s *Server) signInSucceeded(account string) { s.limiter.Succeed("account:" + account) }
+// busyRetrySeconds is the Retry-After of a busy sign-in.
+const busyRetrySeconds = 5

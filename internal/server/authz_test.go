@@ -87,6 +87,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /teach/classes/{class}/assign", "POST", c + "/assign", url.Values{"what": {"mini|lesson|speed"}}, classTeachers},
 		{"POST /teach/classes/{class}/unassign", "POST", c + "/unassign", url.Values{"assignment": {"@"}}, classTeachers},
 		{"POST /teach/classes/{class}/students/{student}/secret", "POST", c + "/students/" + sid + "/secret", url.Values{}, classTeachers},
+		{"POST /teach/classes/{class}/students/{student}/unlock", "POST", c + "/students/" + sid + "/unlock", url.Values{}, classTeachers},
 		{"GET /teach/classes/{class}/progress", "GET", c + "/progress", nil, classTeachers},
 		{"GET /teach/classes/{class}/sets/{pack}/{set}", "GET", c + "/sets/mini/speed", nil, classTeachers},
 		{"GET /teach/classes/{class}/students/{student}", "GET", c + "/students/" + sid, nil, classTeachers},

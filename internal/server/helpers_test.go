@@ -76,9 +76,15 @@ func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.
 // at debug level into its logs.
 func mustRunServer(tb testing.TB) *testBox {
 	tb.Helper()
+	return mustRunServerWith(tb, server.Config{})
+}
+
+// mustRunServerWith is mustRunServer with a configuration.
+func mustRunServerWith(tb testing.TB, cfg server.Config) *testBox {
+	tb.Helper()
 	db, lib, _ := openParts(tb, false)
 	logs := &logtest.Buffer{}
-	srv := newServer(tb, server.Config{}, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db, lib)
+	srv := newServer(tb, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db, lib)
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
 	return &testBox{Server: ts, db: db, lib: lib, logs: logs}

@@ -47,6 +47,10 @@ type Config struct {
 	// answer, a roster), from the end of its headers; 0 means a minute.
 	// The box's http.Server has no ReadTimeout: see box/listen.go.
 	BodyTimeout time.Duration
+
+	// Hashing checks and makes passwords and PINs; nil makes the box's
+	// (auth.NewPool). Tests pass their own to watch it.
+	Hashing *auth.Pool
 }
 
 // Server serves the box's web UI and API.
@@ -58,11 +62,14 @@ type Server struct {
 	assets  *assets
 	pages   map[string]*template.Template
 	lessons *pageCache
-	limiter *auth.Limiter
-	gz      gzCache
-	handler http.Handler
-	ops     opsState // status.go
-	lan     *lanDeps // connect.go, peer.go; set by SetLAN
+	// students and accounts slow down guessing of PINs and passwords;
+	// hashes bounds how many are hashed at once (auth.go).
+	students, accounts *auth.Limiter
+	hashes             *auth.Pool
+	gz                 gzCache
+	handler            http.Handler
+	ops                opsState // status.go
+	lan                *lanDeps // connect.go, peer.go; set by SetLAN
 
 	live *live.Hub   // live.go, live_new.go, live_results.go; set by SetLive
 	sync SyncControl // sync.go; set by SetSync
@@ -76,7 +83,11 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*
 	if cfg.BodyTimeout <= 0 {
 		cfg.BodyTimeout = time.Minute
 	}
-	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096), limiter: auth.NewLimiter()}
+	if cfg.Hashing == nil {
+		cfg.Hashing = auth.NewPool(0, 0)
+	}
+	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096),
+		students: auth.NewStudentLimiter(), accounts: auth.NewAccountLimiter(), hashes: cfg.Hashing}
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err

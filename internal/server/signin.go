@@ -52,12 +52,15 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r)
 	username := strings.TrimSpace(r.PostForm.Get("username"))
 	page := loginPage{Next: r.PostForm.Get("next"), Username: username}
-	addr := clientAddr(r)
-	if wait := s.limited("user:"+strings.ToLower(username), addr); wait > 0 {
+	// The attempt is reserved before the password is hashed: a burst of
+	// guesses counts as what it is (auth.Limiter).
+	attempt, wait := s.accounts.Begin(clientAddr(r), "user:"+strings.ToLower(username))
+	if wait > 0 {
 		page.Error = waitMessage(lang, wait.Seconds())
 		s.render(w, r, tooMany(w, wait), "login", i18n.T(lang, "login.title"), false, page)
 		return
 	}
+	defer attempt.Cancel()
 	u, err := s.db.UserByUsername(r.Context(), username)
 	if err != nil && failure.KindOf(err) != failure.NotFound {
 		s.fail(w, r, err)
@@ -69,13 +72,18 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		hash = dummyHash
 	}
-	if !auth.Verify(hash, r.PostForm.Get("password")) || err != nil {
-		s.signInFailed("user:"+strings.ToLower(username), addr)
+	ok, herr := s.hashes.Verify(r.Context(), hash, r.PostForm.Get("password"))
+	if herr != nil {
+		s.signInBusy(w, r, herr)
+		return
+	}
+	if !ok || err != nil {
+		attempt.Fail()
 		page.Error = i18n.T(lang, "login.wrong")
 		s.render(w, r, http.StatusUnauthorized, "login", i18n.T(lang, "login.title"), false, page)
 		return
 	}
-	s.signInSucceeded("user:" + strings.ToLower(username))
+	attempt.Succeed()
 	if err := s.startSession(w, r, "user", u.ID, userTTL); err != nil {
 		s.fail(w, r, err)
 		return
@@ -88,6 +96,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 var dummyHash = auth.Hash("stembox: no such user")
+
+// studentTarget is a student's key in the limiter.
+func studentTarget(id string) string { return "student:" + id }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	v := viewerOf(r)
@@ -263,19 +274,25 @@ func (s *Server) handleStudentSignIn(w http.ResponseWriter, r *http.Request) {
 			s.render(w, r, http.StatusOK, "student-signin", c.Name, false, page)
 			return
 		}
-		addr := clientAddr(r)
-		if wait := s.limited("student:"+st.ID, addr); wait > 0 {
+		attempt, wait := s.students.Begin(clientAddr(r), studentTarget(st.ID))
+		if wait > 0 {
 			page.Error = waitMessage(lang, wait.Seconds())
 			s.render(w, r, tooMany(w, wait), "student-signin", c.Name, false, page)
 			return
 		}
-		if !auth.Verify(st.SecretHash, secret) {
-			s.signInFailed("student:"+st.ID, addr)
+		defer attempt.Cancel()
+		ok, err := s.hashes.Verify(r.Context(), st.SecretHash, secret)
+		if err != nil {
+			s.signInBusy(w, r, err)
+			return
+		}
+		if !ok {
+			attempt.Fail()
 			page.Error = i18n.T(lang, "student.wrong_"+c.SignIn)
 			s.render(w, r, http.StatusUnauthorized, "student-signin", c.Name, false, page)
 			return
 		}
-		s.signInSucceeded("student:" + st.ID)
+		attempt.Succeed()
 	}
 	if err := s.startSession(w, r, "student", st.ID, studentTTL); err != nil {
 		s.fail(w, r, err)

@@ -28,6 +28,7 @@ func (s *Server) teachRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /teach/classes/{class}/assign", s.requireClass(s.handleAssign))
 	mux.HandleFunc("POST /teach/classes/{class}/unassign", s.requireClass(s.handleUnassign))
 	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/secret", s.requireClass(s.handleResetSecret))
+	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/unlock", s.requireClass(s.handleUnlockStudent))
 	mux.HandleFunc("GET /teach/classes/{class}/progress", s.requireClass(s.handleHeatmap))
 	mux.HandleFunc("GET /teach/classes/{class}/sets/{pack}/{set}", s.requireClass(s.handleItemAnalysis))
 	mux.HandleFunc("GET /teach/classes/{class}/students/{student}", s.requireClass(s.handleStudentReport))
@@ -146,6 +147,7 @@ type classPage struct {
 	Notice      string
 	NewSecret   *newSecret
 	Masteries   []string
+	Slowed      map[string]bool // students whose sign-in is slowed down by wrong tries
 }
 
 type newSecret struct {
@@ -171,6 +173,12 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c 
 		return
 	}
 	page.Packs = s.assignable(lang)
+	page.Slowed = map[string]bool{}
+	for _, st := range page.Students {
+		if s.students.Slowed(studentTarget(st.ID)) {
+			page.Slowed[st.ID] = true
+		}
+	}
 	page.Masteries = []string{"last:4/5", "last:3/5", "last:8/10", "streak:3", "streak:5", "all"}
 	s.render(w, r, status, "class", c.Name, false, page)
 }
@@ -222,7 +230,10 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer,
 	for i, e := range entries {
 		students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
 		if e.PIN != "" {
-			students[i].SecretHash = auth.Hash(e.PIN)
+			if students[i].SecretHash, err = s.hashes.Hash(r.Context(), e.PIN); err != nil {
+				s.signInBusy(w, r, err)
+				return
+			}
 		}
 	}
 	if _, err := s.db.AddStudents(r.Context(), v.actor(), c.ID, students); err != nil {
@@ -297,12 +308,30 @@ func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *vi
 		secret = auth.NewPicturePassword()
 		ns.PIN, ns.Pictures = "", strings.Split(secret, "-")
 	}
-	if err := s.db.SetStudentSecret(r.Context(), v.actor(), st.ID, auth.Hash(secret)); err != nil {
+	hash, err := s.hashes.Hash(r.Context(), secret)
+	if err != nil {
+		s.signInBusy(w, r, err)
+		return
+	}
+	if err := s.db.SetStudentSecret(r.Context(), v.actor(), st.ID, hash); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.signInSucceeded("student:" + st.ID) // a fresh secret starts with a clean slate
+	s.students.Unlock(studentTarget(st.ID)) // a fresh secret starts with a clean slate
 	s.classPage(w, r, v, c, http.StatusOK, classPage{NewSecret: ns})
+}
+
+// handleUnlockStudent lets a student whose sign-in was slowed down by
+// wrong PINs or pictures (theirs or anyone's) try again at once.
+func (s *Server) handleUnlockStudent(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+	st, err := s.db.Student(r.Context(), r.PathValue("student"))
+	if err != nil || st.ClassID != c.ID {
+		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "student.not_in_class")))
+		return
+	}
+	s.students.Unlock(studentTarget(st.ID))
+	s.log.Info("student let in again", "student", st.ID, "by", v.actor())
+	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.T(s.lang(r), "class.unlocked", st.Name)})
 }
 
 func (s *Server) handleAdmin(w http.ResponseWriter, r *http.Request, v *viewer) {
@@ -367,5 +396,6 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, v *
 		s.formError(w, r, err, func(msg string) { s.adminPage(w, r, v, http.StatusUnprocessableEntity, msg, "") })
 		return
 	}
+	s.accounts.Unlock("user:" + strings.ToLower(u.Username))
 	s.adminPage(w, r, v, http.StatusOK, "", i18n.T(lang, "admin.password_set", u.Username))
 }
