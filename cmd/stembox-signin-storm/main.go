@@ -66,18 +66,26 @@ func run(bin, packs string) error {
 	// of 1 GB does (its soft memory limit is a quarter of it). Without one,
 	// it is given the soft limit it would choose there.
 	cg, cgErr := memoryCgroup()
-	if cgErr == nil {
-		fd, err := syscall.Open(cg, syscall.O_DIRECTORY|syscall.O_RDONLY, 0)
+	switch {
+	case cgErr != nil:
+		cmd.Env = append(os.Environ(), "GOMEMLIMIT=256MiB")
+		fmt.Printf("no 1 GB cgroup (%v): the box runs with GOMEMLIMIT=256MiB, the soft limit it sets itself on a 1 GB box; peak memory is its VmHWM\n", cgErr)
+	case cg.v1:
+		// cgroup v1 cannot start a process inside a group: a shell joins
+		// it, then becomes the box.
+		cmd.Args = append([]string{"sh", "-c", `echo $$ > "$0" && exec "$@"`, filepath.Join(cg.dir, "cgroup.procs")}, cmd.Args...)
+		cmd.Path = "/bin/sh"
+		defer os.Remove(cg.dir)
+		fmt.Printf("the box runs in %s with memory.limit_in_bytes=1G (cgroup v1)\n", cg.dir)
+	default:
+		fd, err := syscall.Open(cg.dir, syscall.O_DIRECTORY|syscall.O_RDONLY, 0)
 		if err != nil {
 			return err
 		}
 		defer syscall.Close(fd)
 		cmd.SysProcAttr = &syscall.SysProcAttr{UseCgroupFD: true, CgroupFD: fd}
-		defer os.Remove(cg)
-		fmt.Printf("the box runs in %s with memory.max=1G\n", cg)
-	} else {
-		cmd.Env = append(os.Environ(), "GOMEMLIMIT=256MiB")
-		fmt.Printf("no 1 GB cgroup (%v): the box runs with GOMEMLIMIT=256MiB, the soft limit it sets itself on a 1 GB box; peak memory is its VmHWM\n", cgErr)
+		defer os.Remove(cg.dir)
+		fmt.Printf("the box runs in %s with memory.max=1G\n", cg.dir)
 	}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -115,30 +123,45 @@ func run(bin, packs string) error {
 	return nil
 }
 
-// memoryCgroup makes a cgroup v2 directory with memory.max=1G, or says
-// why it could not.
-func memoryCgroup() (string, error) {
-	root := "/sys/fs/cgroup"
-	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
-		return "", errors.New("/sys/fs/cgroup is not a cgroup v2 hierarchy")
-	}
-	dir := filepath.Join(root, fmt.Sprintf("stembox-signin-storm-%d", os.Getpid()))
-	if err := os.Mkdir(dir, 0o755); err != nil {
-		return "", fmt.Errorf("cgroups are not writable: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "memory.max"), []byte("1G"), 0o644); err != nil {
-		os.Remove(dir)
-		return "", fmt.Errorf("cgroup memory.max: %w", err)
-	}
-	return dir, nil
+// cgroup is a memory control group made for the box.
+type cgroup struct {
+	dir string
+	v1  bool // the v1 memory controller's hierarchy, not the unified one
 }
 
-// peakMemory is the cgroup's memory.peak, or the process's VmHWM.
-func peakMemory(cg string, pid int) string {
-	if cg != "" {
-		if b, err := os.ReadFile(filepath.Join(cg, "memory.peak")); err == nil {
+// memoryCgroup makes a cgroup with a 1 GB memory limit: a v2 directory
+// with memory.max=1G, or on a v1 machine one of the memory controller's
+// with memory.limit_in_bytes; or says why it could not.
+func memoryCgroup() (cgroup, error) {
+	name := fmt.Sprintf("stembox-signin-storm-%d", os.Getpid())
+	root := "/sys/fs/cgroup"
+	cg, file, limit := cgroup{dir: filepath.Join(root, name)}, "memory.max", "1G"
+	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
+		if _, err := os.Stat(filepath.Join(root, "memory", "memory.limit_in_bytes")); err != nil {
+			return cgroup{}, errors.New("/sys/fs/cgroup has neither cgroup v2 nor the v1 memory controller")
+		}
+		cg, file, limit = cgroup{dir: filepath.Join(root, "memory", name), v1: true}, "memory.limit_in_bytes", strconv.Itoa(1<<30)
+	}
+	if err := os.Mkdir(cg.dir, 0o755); err != nil {
+		return cgroup{}, fmt.Errorf("cgroups are not writable: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(cg.dir, file), []byte(limit), 0o644); err != nil {
+		os.Remove(cg.dir)
+		return cgroup{}, fmt.Errorf("cgroup %s: %w", file, err)
+	}
+	return cg, nil
+}
+
+// peakMemory is the cgroup's peak (memory.peak, or v1's
+// memory.max_usage_in_bytes), or the process's VmHWM.
+func peakMemory(cg cgroup, pid int) string {
+	for _, file := range []string{"memory.peak", "memory.max_usage_in_bytes"} {
+		if cg.dir == "" {
+			break
+		}
+		if b, err := os.ReadFile(filepath.Join(cg.dir, file)); err == nil {
 			n, _ := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64)
-			return fmt.Sprintf("%d MB (memory.peak)", n>>20)
+			return fmt.Sprintf("%d MB (%s; the box's own %s)", n>>20, file, procStatus(pid, "VmHWM"))
 		}
 	}
 	return procStatus(pid, "VmHWM")
