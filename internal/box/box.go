@@ -200,15 +200,15 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
-	// Live sessions: the hub resumes those that were running when the box
-	// stopped, and runs (its rooms, their sockets) under Run's errgroup.
-	liveHub := live.NewHub(b.db, logger)
-	if err := liveHub.Restore(ctx); err != nil {
+	// Live sessions: they resume those that were running when the box
+	// stopped, and run (their rooms, their sockets) under Run's errgroup.
+	liveSessions := live.NewSessions(b.db, logger)
+	if err := liveSessions.Restore(ctx); err != nil {
 		b.Close()
 		return nil, err
 	}
-	srv.SetLive(liveHub)
-	b.tasks = append(b.tasks, liveHub.Run)
+	srv.SetLive(liveSessions)
+	b.tasks = append(b.tasks, liveSessions.Run)
 	b.srv = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: readHeaderTimeout, // and no Read/WriteTimeout: see listen.go

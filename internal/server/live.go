@@ -24,7 +24,7 @@ import (
 
 // SetLive connects the server to the box's live sessions. Call it before
 // serving; without it the live pages answer 503.
-func (s *Server) SetLive(h *live.Hub) { s.live = h }
+func (s *Server) SetLive(h *live.Sessions) { s.live = h }
 
 func (s *Server) liveRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /live", s.handleLiveHome)

@@ -64,8 +64,8 @@ type Server struct {
 	ops     opsState // status.go
 	lan     *lanDeps // connect.go, peer.go; set by SetLAN
 
-	live *live.Hub   // live.go, live_new.go, live_results.go; set by SetLive
-	sync SyncControl // sync.go; set by SetSync
+	live *live.Sessions // live.go, live_new.go, live_results.go; set by SetLive
+	sync SyncControl    // sync.go; set by SetSync
 }
 
 // New returns a server over db and lib.
