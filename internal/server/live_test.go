@@ -29,12 +29,11 @@ func mustRunLiveServer(tb testing.TB) *testBox {
 	db, lib, _ := openParts(tb, false)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := newServer(tb, server.Config{}, logger, db, lib)
 	sessions := live.NewSessions(db, logger)
 	if err := sessions.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	srv.SetLive(sessions)
+	srv := newServer(tb, server.Config{}, logger, db, lib, server.WithLive(sessions))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sessions.Run(ctx); close(done) }()
