@@ -195,20 +195,36 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		}
 	}
 	b.registerMetrics()
-	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib)
+	// The server's parts first, then the server made with them.
+	// Live sessions: they resume those that were running when the box
+	// stopped, and run (their rooms, their sockets) under Run's errgroup.
+	liveSessions := live.NewSessions(b.db, logger)
+	if err := liveSessions.Restore(ctx); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.tasks = append(b.tasks, liveSessions.Run)
+	// Listening before the LAN part is made: it tells other boxes the
+	// address.
+	if b.ln, err = listen(cfg.Addr, userTimeout); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("box: listen on %s: %w (is another stembox running? choose another port with --addr)", cfg.Addr, err)
+	}
+	if err := b.openUpstream(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	lan, err := b.openLAN(ctx)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	// Live sessions: the hub resumes those that were running when the box
-	// stopped, and runs (its rooms, their sockets) under Run's errgroup.
-	liveHub := live.NewHub(b.db, logger)
-	if err := liveHub.Restore(ctx); err != nil {
+	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
+		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan))
+	if err != nil {
 		b.Close()
 		return nil, err
 	}
-	srv.SetLive(liveHub)
-	b.tasks = append(b.tasks, liveHub.Run)
 	b.srv = &http.Server{
 		Handler:           srv,
 		ReadHeaderTimeout: readHeaderTimeout, // and no Read/WriteTimeout: see listen.go
@@ -217,19 +233,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelDebug),
 		ConnState:         b.trackConn,
 	}
-	if b.ln, err = listen(cfg.Addr, userTimeout); err != nil {
-		b.Close()
-		return nil, fmt.Errorf("box: listen on %s: %w (is another stembox running? choose another port with --addr)", cfg.Addr, err)
-	}
 	b.tasks = append(b.tasks, b.snapshotLoop, b.serviceLoop)
-	if err := b.openUpstream(srv); err != nil {
-		b.Close()
-		return nil, err
-	}
-	if err := b.openLAN(ctx, srv); err != nil {
-		b.Close()
-		return nil, err
-	}
 	return b, nil
 }
 

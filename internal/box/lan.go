@@ -20,11 +20,12 @@ func archivesDir(data string) string { return filepath.Join(data, "cache", "pack
 func DownloadsDir(data string) string { return filepath.Join(data, "cache", "downloads") }
 
 // openLAN sets up discovery on the LAN (advertising, browsing, the URLs to
-// print) and pack sharing with other boxes, and adds their background work.
-func (b *Box) openLAN(ctx context.Context, srv *server.Server) error {
+// print) and pack sharing with other boxes, adds their background work, and
+// returns them for the web server. The box must be listening.
+func (b *Box) openLAN(ctx context.Context) (server.LAN, error) {
 	id, err := b.db.BoxID(ctx)
 	if err != nil {
-		return err
+		return server.LAN{}, err
 	}
 	version := b.cfg.Version
 	if version == "" {
@@ -49,13 +50,12 @@ func (b *Box) openLAN(ctx context.Context, srv *server.Server) error {
 	}, b.log)
 	client := peer.NewClient("stembox/" + version)
 	jobs := peer.NewJobs(client, b.lib, DownloadsDir(b.cfg.DataDir), b.log)
-	srv.SetLAN(server.LAN{
+	b.tasks = append(b.tasks, disc.Run, jobs.Run)
+	return server.LAN{
 		Reach:    disc.Reach,
 		Peers:    disc.Peers,
 		Archives: peer.NewArchives(archivesDir(b.cfg.DataDir), b.lib),
 		Jobs:     jobs,
 		Client:   client,
-	})
-	b.tasks = append(b.tasks, disc.Run, jobs.Run)
-	return nil
+	}, nil
 }

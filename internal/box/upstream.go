@@ -4,16 +4,15 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/upstream"
 )
 
 // openUpstream sets up sync with the hub: the syncer's loop runs with the
 // box's other background work (it idles until the box is enrolled, with
 // --hub and --enroll-token, on the sync page, or with stembox sync
-// enroll), and the admin's sync page (/admin/sync) is added to the web
-// server.
-func (b *Box) openUpstream(srv *server.Server) error {
+// enroll); Open gives it to the web server for the admin's sync page
+// (/admin/sync).
+func (b *Box) openUpstream() error {
 	cfg := b.cfg.Upstream
 	keys, err := Keyring(b.cfg.DataDir, b.cfg.TrustedKeys)
 	if err != nil {
@@ -31,7 +30,6 @@ func (b *Box) openUpstream(srv *server.Server) error {
 	}
 	b.upstream = upstream.New(b.db, b.lib, cfg, b.log)
 	b.tasks = append(b.tasks, b.upstream.Run)
-	srv.SetSync(b.upstream)
 	b.registerUpstreamMetrics()
 	return nil
 }

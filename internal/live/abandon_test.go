@@ -8,13 +8,13 @@ import (
 
 // TestForgottenSessionEnds: a session its teacher never ended runs on while
 // anyone is connected, and ends by itself once nobody has been for the
-// hub's abandonAfter; what its players answered stays, and it is not
+// Sessions' abandonAfter; what its players answered stays, and it is not
 // resumed at the next start.
 func TestForgottenSessionEnds(t *testing.T) {
 	h := newHarness(t)
-	h.hub.abandonAfter = 400 * time.Millisecond // set before the room starts
+	h.sessions.abandonAfter = 400 * time.Millisecond // set before the room starts
 	s, _, teacher, c := h.asking(Options{}, questions(t)[:2])
-	id := h.hub.roomFor(t, s.Code).s.ID
+	id := h.sessions.roomFor(t, s.Code).s.ID
 	c.send(answerMsg(s.Code, 0, newAnswerID(), 1))
 	c.expect("ack")
 
@@ -41,7 +41,7 @@ func TestForgottenSessionEnds(t *testing.T) {
 	// The next start does not resume it.
 	h.stop()
 	h2 := startHarness(t, h.db, h.db, h.path, nil)
-	if _, ok := h2.hub.Info(s.Code); ok {
+	if _, ok := h2.sessions.Info(s.Code); ok {
 		t.Error("the ended session was resumed after a restart")
 	}
 }

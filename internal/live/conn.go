@@ -119,7 +119,7 @@ func (c *conn) writeLoop() {
 	defer func() {
 		ping.Stop()
 		c.ws.Close()
-		c.room.hub.untrack(c)
+		c.room.sessions.untrack(c)
 	}()
 	for {
 		select {

@@ -21,15 +21,15 @@ import (
 	"github.com/mitstem/stembox/internal/store"
 )
 
-// harness runs a hub over a real database file behind a real HTTP server.
+// harness runs live Sessions over a real database file behind a real HTTP server.
 type harness struct {
-	t      *testing.T
-	db     *store.DB
-	path   string
-	hub    *Hub
-	srv    *httptest.Server
-	cancel context.CancelFunc
-	done   chan struct{}
+	t        *testing.T
+	db       *store.DB
+	path     string
+	sessions *Sessions
+	srv      *httptest.Server
+	cancel   context.CancelFunc
+	done     chan struct{}
 }
 
 func newHarness(t *testing.T) *harness {
@@ -43,7 +43,7 @@ func newHarness(t *testing.T) *harness {
 	return startHarness(t, db, db, path, nil)
 }
 
-// startHarness runs a hub over st; listen, if set, wraps the server's
+// startHarness runs live Sessions over st; listen, if set, wraps the server's
 // listener.
 func startHarness(t *testing.T, db *store.DB, st Store, path string, listen func(net.Listener) net.Listener) *harness {
 	t.Helper()
@@ -52,13 +52,13 @@ func startHarness(t *testing.T, db *store.DB, st Store, path string, listen func
 	if os.Getenv("LIVE_TEST_LOG") != "" {
 		logw = os.Stderr
 	}
-	h.hub = NewHub(st, slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err := h.hub.Restore(context.Background()); err != nil {
+	h.sessions = NewSessions(st, slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err := h.sessions.Restore(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/{code}", func(w http.ResponseWriter, r *http.Request) {
-		h.hub.ServeWS(w, r, r.PathValue("code"), Role(r.URL.Query().Get("role")), r.URL.Query().Get("secret"))
+		h.sessions.ServeWS(w, r, r.PathValue("code"), Role(r.URL.Query().Get("role")), r.URL.Query().Get("secret"))
 	})
 	h.srv = httptest.NewUnstartedServer(mux)
 	if listen != nil {
@@ -69,26 +69,26 @@ func startHarness(t *testing.T, db *store.DB, st Store, path string, listen func
 	h.cancel = cancel
 	go func() {
 		defer close(h.done)
-		h.hub.Run(ctx)
+		h.sessions.Run(ctx)
 	}()
 	t.Cleanup(h.stop)
 	return h
 }
 
-// stop stops the hub and the server, waiting for the hub.
+// stop stops the Sessions and the server, waiting for the Sessions.
 func (h *harness) stop() {
 	h.cancel()
 	select {
 	case <-h.done:
 	case <-time.After(10 * time.Second):
-		h.t.Error("the hub did not stop within 10 s")
+		h.t.Error("the live sessions did not stop within 10 s")
 	}
 	h.srv.Close()
 }
 
 func (h *harness) create(opts Options, qs []Question) Created {
 	h.t.Helper()
-	c, err := h.hub.Create(context.Background(), Spec{Title: "Quiz", Lang: "en", Opts: opts, Questions: qs})
+	c, err := h.sessions.Create(context.Background(), Spec{Title: "Quiz", Lang: "en", Opts: opts, Questions: qs})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func (h *harness) asking(opts Options, qs []Question) (s Created, ali Joined, te
 
 func (h *harness) join(code, nick string) Joined {
 	h.t.Helper()
-	j, err := h.hub.Join(context.Background(), code, JoinRequest{Learner: "guest:" + nick, Nickname: nick, Lang: "en"})
+	j, err := h.sessions.Join(context.Background(), code, JoinRequest{Learner: "guest:" + nick, Nickname: nick, Lang: "en"})
 	if err != nil {
 		h.t.Fatalf("join as %s: %v", nick, err)
 	}

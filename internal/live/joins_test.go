@@ -19,7 +19,7 @@ func joinBurstFrom(h *harness, code, addr string, n int) (joined int, errs map[s
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := h.hub.Join(context.Background(), code, JoinRequest{Learner: fmt.Sprintf("guest:%s-%d", addr, i), Addr: addr})
+			_, err := h.sessions.Join(context.Background(), code, JoinRequest{Learner: fmt.Sprintf("guest:%s-%d", addr, i), Addr: addr})
 			mu.Lock()
 			defer mu.Unlock()
 			var le *Error
@@ -49,7 +49,7 @@ func TestJoinsFromOneAddressAreLimited(t *testing.T) {
 		t.Errorf("200 joins at once from one address: %d joined, refusals %v; want %d joined, the rest %s",
 			joined, errs, joinBurst, ErrJoinRate.Code)
 	}
-	if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:other", Nickname: "Other", Addr: "192.0.2.8"}); err != nil {
+	if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:other", Nickname: "Other", Addr: "192.0.2.8"}); err != nil {
 		t.Errorf("a join from another address: %v", err)
 	}
 }
@@ -58,14 +58,14 @@ func TestJoinsFromOneAddressAreLimited(t *testing.T) {
 // maxPlayersPerAddr players from it.
 func TestPlayersPerAddressAreCapped(t *testing.T) {
 	h := newHarness(t)
-	h.hub.joins.burst = 1000
+	h.sessions.joins.burst = 1000
 	s := h.create(Options{}, questions(t)[:1])
 	joined, errs := joinBurstFrom(h, s.Code, "192.0.2.7", maxPlayersPerAddr+40)
 	if joined != maxPlayersPerAddr || errs[ErrAddressFull.Code] != 40 {
 		t.Errorf("%d joins from one address: %d joined, refusals %v; want %d, the rest %s",
 			maxPlayersPerAddr+40, joined, errs, maxPlayersPerAddr, ErrAddressFull.Code)
 	}
-	if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:other", Nickname: "Other", Addr: "192.0.2.8"}); err != nil {
+	if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:other", Nickname: "Other", Addr: "192.0.2.8"}); err != nil {
 		t.Errorf("a join from another address: %v", err)
 	}
 }
@@ -82,7 +82,7 @@ func TestLockedSessionKeepsItsPlayers(t *testing.T) {
 		t.Fatalf("after lock: %v", m)
 	}
 	for restart := range 2 {
-		if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:new", Nickname: "New"}); !errors.Is(err, ErrLocked) {
+		if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:new", Nickname: "New"}); !errors.Is(err, ErrLocked) {
 			t.Fatalf("restart %d: a join of a locked session: err %v, want %s", restart, err, ErrLocked.Code)
 		}
 		c := h.dial(s.Code, RoleStudent, ali.Token)
@@ -105,7 +105,7 @@ func TestBulkRemoval(t *testing.T) {
 	s := h.create(Options{}, questions(t)[:1])
 	var flood []Joined
 	for i := range 3 {
-		j, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: fmt.Sprintf("guest:f%d", i), Nickname: fmt.Sprintf("F%d", i), Addr: "192.0.2.66"})
+		j, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: fmt.Sprintf("guest:f%d", i), Nickname: fmt.Sprintf("F%d", i), Addr: "192.0.2.66"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -135,7 +135,7 @@ func TestBulkRemoval(t *testing.T) {
 		t.Errorf("after the removals: %v, want Ali alone", st)
 	}
 	for _, j := range append(flood, bo) {
-		if _, _, ok := h.hub.Player(context.Background(), s.Code, j.Token); ok {
+		if _, _, ok := h.sessions.Player(context.Background(), s.Code, j.Token); ok {
 			t.Errorf("removed player %s still holds a secret that works", j.Player)
 		}
 	}

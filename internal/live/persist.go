@@ -30,15 +30,15 @@ type writeReq struct {
 var errBusy = failure.Errorf(failure.Unavailable, "too many writes waiting")
 
 // enqueue queues a write without blocking; false when the queue is full
-// or the hub has stopped.
-func (h *Hub) enqueue(req writeReq) bool {
-	h.qmu.RLock()
-	defer h.qmu.RUnlock()
-	if h.qclosed {
+// or the Sessions have stopped.
+func (ss *Sessions) enqueue(req writeReq) bool {
+	ss.qmu.RLock()
+	defer ss.qmu.RUnlock()
+	if ss.qclosed {
 		return false
 	}
 	select {
-	case h.queue <- req:
+	case ss.queue <- req:
 		return true
 	default:
 		return false
@@ -47,25 +47,25 @@ func (h *Hub) enqueue(req writeReq) bool {
 
 // closeQueue stops taking writes; the persister stores those queued, then
 // ends.
-func (h *Hub) closeQueue() {
-	h.qmu.Lock()
-	defer h.qmu.Unlock()
-	if !h.qclosed {
-		h.qclosed = true
-		close(h.queue)
+func (ss *Sessions) closeQueue() {
+	ss.qmu.Lock()
+	defer ss.qmu.Unlock()
+	if !ss.qclosed {
+		ss.qclosed = true
+		close(ss.queue)
 	}
 }
 
-func (h *Hub) persist() {
-	defer close(h.persisted)
+func (ss *Sessions) persist() {
+	defer close(ss.persisted)
 	batch := make([]writeReq, 0, maxWriteBatch)
 	writes := make([]store.LiveWrite, 0, maxWriteBatch)
-	for req := range h.queue {
+	for req := range ss.queue {
 		batch = append(batch[:0], req)
 	gather:
 		for len(batch) < maxWriteBatch {
 			select {
-			case r, ok := <-h.queue:
+			case r, ok := <-ss.queue:
 				if !ok {
 					break gather
 				}
@@ -79,10 +79,10 @@ func (h *Hub) persist() {
 			writes = append(writes, r.w)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), writeTimeout)
-		errs, err := h.st.WriteLive(ctx, writes)
+		errs, err := ss.st.WriteLive(ctx, writes)
 		cancel()
 		if err != nil {
-			h.log.Error("live: store writes", "writes", len(writes), "err", err)
+			ss.log.Error("live: store writes", "writes", len(writes), "err", err)
 		}
 		for i, r := range batch {
 			e := err

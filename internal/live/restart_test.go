@@ -90,10 +90,10 @@ func TestPhasesAreStoredAfterRestarts(t *testing.T) {
 
 	h.stop()
 	h = startHarness(t, h.db, h.db, h.path, nil)
-	if info, ok := h.hub.Info(s.Code); ok {
+	if info, ok := h.sessions.Info(s.Code); ok {
 		t.Fatalf("the ended session came back running: %+v", info)
 	}
-	if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:new", Nickname: "New"}); err == nil {
+	if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:new", Nickname: "New"}); err == nil {
 		t.Fatal("a new student joined the ended session after a restart")
 	}
 	if _, err := dialURL(t, h.srv.URL, s.Code, RoleStudent, ali.Token, nil); err == nil {
@@ -105,7 +105,7 @@ func TestPhasesAreStoredAfterRestarts(t *testing.T) {
 const childEnv = "STEMBOX_LIVE_CHILD_DB"
 
 // TestLiveChildProcess is not a test: it is the box that TestPhasesSurviveSIGKILL
-// runs in a process of its own and kills. It serves the hub over the
+// runs in a process of its own and kills. It serves live Sessions over the
 // database named by childEnv, prints its URL, and runs until killed.
 func TestLiveChildProcess(t *testing.T) {
 	path := os.Getenv(childEnv)
@@ -116,25 +116,25 @@ func TestLiveChildProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub := NewHub(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err := hub.Restore(context.Background()); err != nil {
+	ss := NewSessions(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err := ss.Restore(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /ws/{code}", func(w http.ResponseWriter, r *http.Request) {
-		hub.ServeWS(w, r, r.PathValue("code"), Role(r.URL.Query().Get("role")), r.URL.Query().Get("secret"))
+		ss.ServeWS(w, r, r.PathValue("code"), Role(r.URL.Query().Get("role")), r.URL.Query().Get("secret"))
 	})
 	mux.HandleFunc("POST /create", func(w http.ResponseWriter, r *http.Request) {
-		c, err := hub.Create(r.Context(), Spec{Title: "Quiz", Lang: "en", Questions: questions(t)[:3]})
+		c, err := ss.Create(r.Context(), Spec{Title: "Quiz", Lang: "en", Questions: questions(t)[:3]})
 		reply(w, c, err)
 	})
 	mux.HandleFunc("POST /join/{code}", func(w http.ResponseWriter, r *http.Request) {
 		nick := r.URL.Query().Get("nick")
-		j, err := hub.Join(r.Context(), r.PathValue("code"), JoinRequest{Learner: "guest:" + nick, Nickname: nick})
+		j, err := ss.Join(r.Context(), r.PathValue("code"), JoinRequest{Learner: "guest:" + nick, Nickname: nick})
 		reply(w, j, err)
 	})
 	srv := httptest.NewServer(mux)
-	go hub.Run(context.Background())
+	go ss.Run(context.Background())
 	fmt.Println(srv.URL)
 	select {} // until killed
 }

@@ -58,7 +58,7 @@ type (
 // room is one live session with its connections. Only its goroutine (run)
 // touches its fields; others post events to its inbox.
 type room struct {
-	hub         *Hub
+	sessions    *Sessions
 	code        string
 	lang        string
 	teacherHash string
@@ -89,8 +89,8 @@ type room struct {
 	lastConn time.Time
 }
 
-func newRoom(h *Hub, s *Session, lang, teacherHash string) *room {
-	r := &room{hub: h, code: s.Code, lang: lang, teacherHash: teacherHash, s: s,
+func newRoom(ss *Sessions, s *Session, lang, teacherHash string) *room {
+	r := &room{sessions: ss, code: s.Code, lang: lang, teacherHash: teacherHash, s: s,
 		in: make(chan any, inboxSize), quit: make(chan struct{}),
 		students: map[*conn]bool{}, hosts: map[*conn]bool{}, byPlayer: map[string]*conn{}, tokens: map[string]string{},
 		joinsFrom: map[string]int{}, addrOf: map[string]string{},
@@ -153,7 +153,7 @@ func (r *room) run(ctx context.Context) {
 			}
 			r.flush()
 			empty := len(r.students)+len(r.hosts) == 0 && r.pending == 0
-			if empty && r.s.Phase() != Ended && now.Sub(r.lastConn) > r.hub.abandonAfter {
+			if empty && r.s.Phase() != Ended && now.Sub(r.lastConn) > r.sessions.abandonAfter {
 				r.abandon(now)
 			}
 			if empty && r.s.Phase() == Ended && now.Sub(r.lastConn) > endedLinger && now.Sub(r.endedAt) > endedLinger {
@@ -188,10 +188,10 @@ func (r *room) handle(ev any) {
 	}
 }
 
-// write queues a write for the hub's persister and applies its outcome
+// write queues a write for the Sessions' persister and applies its outcome
 // back on the room's goroutine; the room never waits for the disk.
 func (r *room) write(w store.LiveWrite, then func(r *room, err error)) {
-	if !r.hub.enqueue(writeReq{w: w, done: func(err error) { r.post(stored{apply: then, err: err}) }}) {
+	if !r.sessions.enqueue(writeReq{w: w, done: func(err error) { r.post(stored{apply: then, err: err}) }}) {
 		then(r, errBusy)
 	}
 }
@@ -206,7 +206,7 @@ func (r *room) saveState(then func(r *room)) {
 		Locked: snap.Locked}},
 		func(r *room, err error) {
 			if err != nil {
-				r.hub.log.Error("live: store session state", "code", r.code, "phase", snap.Phase, "err", err)
+				r.sessions.log.Error("live: store session state", "code", r.code, "phase", snap.Phase, "err", err)
 				r.unsaved = true
 			}
 			if then != nil {
@@ -226,7 +226,7 @@ func (r *room) send(c *conn, m outMsg) {
 		return
 	}
 	if !c.enqueue(m) {
-		r.hub.log.Debug("live: dropped a slow connection", "code", r.code, "role", c.role, "player", c.player)
+		r.sessions.log.Debug("live: dropped a slow connection", "code", r.code, "role", c.role, "player", c.player)
 		r.drop(c)
 	}
 }
@@ -245,7 +245,7 @@ func (r *room) broadcast(students, hosts any) {
 		}
 		pm, err := websocket.NewPreparedMessage(websocket.TextMessage, marshal(target.v))
 		if err != nil {
-			r.hub.log.Error("live: prepare message", "err", err)
+			r.sessions.log.Error("live: prepare message", "err", err)
 			continue
 		}
 		for c := range target.conns {
@@ -347,7 +347,7 @@ func (r *room) refuseErr(c *conn, err error, ref string) {
 		r.sendJSON(c, errorMsg{Type: "error", Code: le.Code, Message: msg, Ref: clip(ref, 64)})
 		return
 	}
-	r.hub.log.Error("live: refused", "code", r.code, "err", err)
+	r.sessions.log.Error("live: refused", "code", r.code, "err", err)
 	r.sendJSON(c, errorMsg{Type: "error", Code: "internal", Message: "internal error", Ref: clip(ref, 64)})
 }
 
@@ -367,7 +367,7 @@ func (r *room) answer(c *conn, m inMsg) {
 		}
 		return // an answer being stored is acknowledged when it is
 	}
-	if r.pending >= r.hub.maxPending {
+	if r.pending >= r.sessions.maxPending {
 		r.s.Forget(a.ID)
 		r.sendJSON(c, errorMsg{Type: "error", Code: CodeBusy, Message: "the box is busy: send again", Ref: a.ID})
 		return
@@ -403,7 +403,7 @@ func (r *room) answerStored(a *Answer, err error) {
 			}
 			return
 		}
-		r.hub.log.Error("live: store answer", "code", r.code, "err", err)
+		r.sessions.log.Error("live: store answer", "code", r.code, "err", err)
 		if c != nil {
 			r.sendJSON(c, errorMsg{Type: "error", Code: CodeStoreFailed, Message: "the box could not store the answer: send again", Ref: a.ID})
 		}
@@ -420,7 +420,7 @@ func (r *room) answerStored(a *Answer, err error) {
 func (r *room) logStoreErr(what string) func(*room, error) {
 	return func(r *room, err error) {
 		if err != nil {
-			r.hub.log.Error("live: "+what, "code", r.code, "err", err)
+			r.sessions.log.Error("live: "+what, "code", r.code, "err", err)
 		}
 	}
 }
@@ -491,13 +491,13 @@ func (r *room) results() map[*conn]resultMsg {
 	return out
 }
 
-// abandon ends a session nobody has been connected to for the hub's
+// abandon ends a session nobody has been connected to for Sessions'
 // abandonAfter. Its players and answers stay, as when a teacher ends one.
 func (r *room) abandon(now time.Time) {
 	if err := r.s.Do(now, End, -1); err != nil {
 		return
 	}
-	r.hub.log.Info("live session ended: nobody was connected", "code", r.code, "since", r.lastConn.Format(time.RFC3339))
+	r.sessions.log.Info("live session ended: nobody was connected", "code", r.code, "since", r.lastConn.Format(time.RFC3339))
 	r.changedPhase()
 }
 

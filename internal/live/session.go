@@ -3,8 +3,8 @@
 //
 // It has two halves. The session itself (Session, in session.go, question.go,
 // nickname.go, results.go) is a pure state machine: it does no I/O, takes the time as an
-// argument, and is tested with table tests. The transport (Hub, room.go,
-// conn.go, persist.go) carries it over gorilla/websocket and stores every
+// argument, and is tested with table tests. The transport (Sessions, in
+// sessions.go, room.go, conn.go, persist.go) carries it over gorilla/websocket and stores every
 // change; the wire protocol is written down in docs/live-protocol.md.
 package live
 

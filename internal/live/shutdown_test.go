@@ -40,7 +40,7 @@ func (l *accepted) dropAll() {
 }
 
 // When the box shuts down, after a session ended or while one runs, every
-// websocket gets a close frame with 1001 before the hub's Run returns:
+// websocket gets a close frame with 1001 before Sessions.Run returns:
 // once it has, the process exits and a socket without its frame is lost
 // (the tester saw 1006 on up to 162 of 300).
 func TestShutdownSendsEveryCloseFrame(t *testing.T) {

@@ -96,7 +96,7 @@ func TestSessionOverSockets(t *testing.T) {
 	teacher.expectError("ended")
 
 	// Everything was stored: two answers, the session ended.
-	rs, err := h.db.LiveResponses(context.Background(), h.hub.roomFor(t, s.Code).s.ID)
+	rs, err := h.db.LiveResponses(context.Background(), h.sessions.roomFor(t, s.Code).s.ID)
 	if err != nil || len(rs) != 2 {
 		t.Fatalf("stored responses %v %v, want 2", rs, err)
 	}
@@ -106,7 +106,7 @@ func TestSessionOverSockets(t *testing.T) {
 	})
 }
 
-func (h *Hub) roomFor(t *testing.T, code string) *room {
+func (h *Sessions) roomFor(t *testing.T, code string) *room {
 	t.Helper()
 	r, ok := h.room(code)
 	if !ok {
@@ -149,7 +149,7 @@ func TestResendIsAppliedOnce(t *testing.T) {
 	// A different answer is refused; the first one stands.
 	c2.send(answerMsg(s.Code, 0, newAnswerID(), 0))
 	c2.expectError("already_answered")
-	rs, _ := h.db.LiveResponses(context.Background(), h.hub.roomFor(t, s.Code).s.ID)
+	rs, _ := h.db.LiveResponses(context.Background(), h.sessions.roomFor(t, s.Code).s.ID)
 	if len(rs) != 1 || rs[0].ID != id {
 		t.Fatalf("stored %v, want the one answer %s", rs, id)
 	}
@@ -519,39 +519,39 @@ func TestShutdownClosesSockets(t *testing.T) {
 }
 
 // Joining: nicknames unique, generated when asked, late joiners refused.
-func TestJoinOverHub(t *testing.T) {
+func TestJoinThroughSessions(t *testing.T) {
 	h := newHarness(t)
 	s := h.create(Options{}, questions(t)[:1])
 	h.join(s.Code, "Ali")
-	if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:x", Nickname: "ali"}); !errors.Is(err, ErrNicknameTaken) {
+	if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:x", Nickname: "ali"}); !errors.Is(err, ErrNicknameTaken) {
 		t.Errorf("same nickname: err %v", err)
 	}
-	if _, err := h.hub.Join(context.Background(), "ZZZZZZ", JoinRequest{Learner: "guest:x", Nickname: "Z"}); !errors.Is(err, ErrNoSession) {
+	if _, err := h.sessions.Join(context.Background(), "ZZZZZZ", JoinRequest{Learner: "guest:x", Nickname: "Z"}); !errors.Is(err, ErrNoSession) {
 		t.Errorf("unknown code: err %v", err)
 	}
-	j, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:y", Lang: "ru"})
+	j, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:y", Lang: "ru"})
 	if err != nil || j.Nickname == "" {
 		t.Fatalf("generated nickname: %+v %v", j, err)
 	}
-	if id, nick, ok := h.hub.Player(context.Background(), s.Code, j.Token); !ok || id != j.Player || nick != j.Nickname {
+	if id, nick, ok := h.sessions.Player(context.Background(), s.Code, j.Token); !ok || id != j.Player || nick != j.Nickname {
 		t.Errorf("Player(token) = %s %s %v, want %s %s", id, nick, ok, j.Player, j.Nickname)
 	}
 	// A signed-in student joining again is the same player, with a new secret.
-	s1, _ := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "student:42", Nickname: "Zarina"})
-	s2, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "student:42", Nickname: "Zarina"})
+	s1, _ := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "student:42", Nickname: "Zarina"})
+	s2, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "student:42", Nickname: "Zarina"})
 	if err != nil || s2.Player != s1.Player {
 		t.Errorf("signed-in student again: %+v %v, want player %s", s2, err, s1.Player)
 	}
-	if _, _, ok := h.hub.Player(context.Background(), s.Code, s1.Token); ok {
+	if _, _, ok := h.sessions.Player(context.Background(), s.Code, s1.Token); ok {
 		t.Error("the first device's secret still works")
 	}
 	teacher := h.dial(s.Code, RoleTeacher, s.Token)
 	teacher.send(map[string]any{"type": "start"})
 	teacher.expect("question")
-	if _, err := h.hub.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:z", Nickname: "Late"}); !errors.Is(err, ErrLateJoin) {
+	if _, err := h.sessions.Join(context.Background(), s.Code, JoinRequest{Learner: "guest:z", Nickname: "Late"}); !errors.Is(err, ErrLateJoin) {
 		t.Errorf("late join: err %v", err)
 	}
-	if !h.hub.Teacher(s.Code, s.Token) || h.hub.Teacher(s.Code, "x") || h.hub.Teacher("ZZZZZZ", s.Token) {
+	if !h.sessions.Teacher(s.Code, s.Token) || h.sessions.Teacher(s.Code, "x") || h.sessions.Teacher("ZZZZZZ", s.Token) {
 		t.Error("Teacher() does not tell the teacher's secret apart")
 	}
 }

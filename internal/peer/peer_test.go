@@ -78,12 +78,12 @@ func sharingBox(tb testing.TB, lib *content.Library) (*httptest.Server, *peer.Ar
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { db.Close() })
-	srv, err := server.New(server.Config{DefaultLang: "en"}, slog.New(slog.NewTextHandler(io.Discard, nil)), db, lib)
+	archives := peer.NewArchives(filepath.Join(dir, "archives"), lib)
+	srv, err := server.New(server.Config{DefaultLang: "en"}, slog.New(slog.NewTextHandler(io.Discard, nil)), db, lib,
+		server.WithLAN(server.LAN{Archives: archives}))
 	if err != nil {
 		tb.Fatal(err)
 	}
-	archives := peer.NewArchives(filepath.Join(dir, "archives"), lib)
-	srv.SetLAN(server.LAN{Archives: archives})
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
 	return ts, archives

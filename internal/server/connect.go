@@ -1,24 +1,45 @@
 package server
 
 import (
+	"context"
 	"html/template"
 	"net/http"
 	"strings"
 
 	"github.com/mitstem/stembox/internal/discovery"
+	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/peer"
 )
 
 // LAN is what the connect page, the peer pages and the pack-archive API
-// need from the box's discovery and pack sharing. Any part may be nil (a
-// server in a test, a box without mDNS): the pages then show what they can.
+// need from the box's discovery and pack sharing (WithLAN). A part left nil
+// (a server in a test, a box without mDNS) is off: the pages then show what
+// they can.
 type LAN struct {
 	Reach    func() discovery.Reach // the box's URLs
 	Peers    func() []discovery.Box // other boxes seen on the LAN
-	Archives *peer.Archives         // archives of installed packs, for peers
-	Jobs     *peer.Jobs             // fetches started from /admin/peers
-	Client   *peer.Client           // to list a peer's packs
+	Archives PackArchives           // archives of installed packs, for peers
+	Jobs     PackFetches            // fetches started from /admin/peers
+	Client   PeerPacks              // to list a peer's packs
+}
+
+// PackArchives makes the archives of installed packs that peers copy
+// (*peer.Archives).
+type PackArchives interface {
+	Open(pack string) (*peer.Archive, error)
+}
+
+// PackFetches copies packs from peers in the background (*peer.Jobs).
+type PackFetches interface {
+	Start(peerURL, pack string) error
+	List() []peer.Job
+	Running() bool
+}
+
+// PeerPacks lists the packs of a peer (*peer.Client).
+type PeerPacks interface {
+	Packs(ctx context.Context, peerURL string) ([]peer.RemotePack, error)
 }
 
 // maxArchiveDownloads bounds how many peers may copy packs from this box at
@@ -30,11 +51,43 @@ type lanDeps struct {
 	archiveSlots chan struct{}
 }
 
-// SetLAN connects the server to the box's discovery and pack sharing. Call
-// it before serving.
-func (s *Server) SetLAN(l LAN) {
-	s.lan = &lanDeps{LAN: l, archiveSlots: make(chan struct{}, maxArchiveDownloads)}
+// newLANDeps puts an "off" part in place of each part of l left nil.
+func newLANDeps(l LAN) lanDeps {
+	if l.Reach == nil {
+		l.Reach = func() discovery.Reach { return discovery.Reach{} }
+	}
+	if l.Peers == nil {
+		l.Peers = func() []discovery.Box { return nil }
+	}
+	if l.Archives == nil {
+		l.Archives = noSharing{}
+	}
+	if l.Jobs == nil {
+		l.Jobs = noSharing{}
+	}
+	if l.Client == nil {
+		l.Client = noSharing{}
+	}
+	return lanDeps{LAN: l, archiveSlots: make(chan struct{}, maxArchiveDownloads)}
 }
+
+// noSharing is pack sharing turned off: no archives for peers, no fetches,
+// and a peer's packs are not listed.
+type noSharing struct{}
+
+func (noSharing) Open(string) (*peer.Archive, error) {
+	return nil, failure.Errorf(failure.NotFound, "this box does not share packs")
+}
+
+func (noSharing) Start(string, string) error {
+	return failure.Errorf(failure.Unavailable, "pack sharing is off")
+}
+
+func (noSharing) List() []peer.Job { return nil }
+
+func (noSharing) Running() bool { return false }
+
+func (noSharing) Packs(context.Context, string) ([]peer.RemotePack, error) { return nil, nil }
 
 // connectRoutes serve the "connect a device" page and box-to-box pack
 // sharing (peer.go).
@@ -47,10 +100,7 @@ func (s *Server) connectRoutes(mux *http.ServeMux) {
 }
 
 func (s *Server) reach(r *http.Request) discovery.Reach {
-	var reach discovery.Reach
-	if s.lan != nil && s.lan.Reach != nil {
-		reach = s.lan.Reach()
-	}
+	reach := s.lan.Reach()
 	if reach.Best == "" || !hasLANURL(reach) {
 		// Nothing better is known: the address this page was opened at works
 		// for this device at least.
@@ -117,10 +167,8 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 		}
 		data.Others = append(data.Others, connectURL{URL: u.URL, Note: note})
 	}
-	if s.lan != nil && s.lan.Peers != nil {
-		for _, b := range s.lan.Peers() {
-			data.Peers = append(data.Peers, connectPeer{Name: b.Name, URL: b.URL(), Version: b.Version})
-		}
+	for _, b := range s.lan.Peers() {
+		data.Peers = append(data.Peers, connectPeer{Name: b.Name, URL: b.URL(), Version: b.Version})
 	}
 	title := i18n.T(lang, "connect.title")
 	if data.Name != "" {
@@ -131,10 +179,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request) {
 
 // handleAPIPeers tells this box's URLs and the other boxes it sees.
 func (s *Server) handleAPIPeers(w http.ResponseWriter, r *http.Request) {
-	peers := []discovery.Box{}
-	if s.lan != nil && s.lan.Peers != nil {
-		peers = append(peers, s.lan.Peers()...)
-	}
+	peers := append([]discovery.Box{}, s.lan.Peers()...)
 	writeJSON(w, http.StatusOK, map[string]any{"box": s.reach(r), "peers": peers})
 }
 

@@ -26,10 +26,11 @@ import (
 func lanBox(t *testing.T, empty bool, lan func(*content.Library, string) server.LAN) (*httptest.Server, *content.Library, *store.DB) {
 	t.Helper()
 	db, lib, dir := openParts(t, empty)
-	srv := newServer(t, server.Config{}, nil, db, lib)
+	var opts []server.Option
 	if lan != nil {
-		srv.SetLAN(lan(lib, dir))
+		opts = append(opts, server.WithLAN(lan(lib, dir)))
 	}
+	srv := newServer(t, server.Config{}, nil, db, lib, opts...)
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	return ts, lib, db

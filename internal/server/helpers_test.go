@@ -57,7 +57,7 @@ func openParts(tb testing.TB, empty bool) (*store.DB, *content.Library, string) 
 }
 
 // newServer is server.New over db and lib; a nil logger discards the log.
-func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.DB, lib *content.Library) *server.Server {
+func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.DB, lib *content.Library, opts ...server.Option) *server.Server {
 	tb.Helper()
 	if cfg.DefaultLang == "" {
 		cfg.DefaultLang = "en"
@@ -65,7 +65,7 @@ func newServer(tb testing.TB, cfg server.Config, logger *slog.Logger, db *store.
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	srv, err := server.New(cfg, logger, db, lib)
+	srv, err := server.New(cfg, logger, db, lib, opts...)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -22,25 +22,36 @@ import (
 // per session and scoped to /live/, so a device can be in several sessions
 // and the pages know which ones it leads or plays in.
 
-// SetLive connects the server to the box's live sessions. Call it before
-// serving; without it the live pages answer 503.
-func (s *Server) SetLive(h *live.Hub) { s.live = h }
-
 func (s *Server) liveRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /live", s.handleLiveHome)
-	mux.HandleFunc("POST /live/join", s.handleLiveJoin)
+	mux.HandleFunc("GET /live", s.withLive(s.handleLiveHome))
+	mux.HandleFunc("POST /live/join", s.withLive(s.handleLiveJoin))
 	// Only teachers (and admins) start sessions; the control link's secret
 	// then carries the teacher's authority over that session.
-	mux.HandleFunc("GET /live/new", s.requireUser(false, func(w http.ResponseWriter, r *http.Request, _ *viewer) { s.handleLiveNew(w, r) }))
-	mux.HandleFunc("POST /live/new", s.requireUser(false, func(w http.ResponseWriter, r *http.Request, _ *viewer) { s.handleLiveCreate(w, r) }))
-	mux.HandleFunc("GET /live/{code}", s.handleLiveCode)
-	mux.HandleFunc("GET /live/{code}/play", s.handleLivePlay)
-	mux.HandleFunc("GET /live/{code}/screen", s.handleLiveScreen)
-	mux.HandleFunc("GET /live/{code}/control", s.handleLiveControl)
-	mux.HandleFunc("GET /live/{code}/qr.svg", s.handleLiveQR)
+	liveNew, liveCreate := s.withLive(s.handleLiveNew), s.withLive(s.handleLiveCreate)
+	mux.HandleFunc("GET /live/new", s.requireUser(false, func(w http.ResponseWriter, r *http.Request, _ *viewer) { liveNew(w, r) }))
+	mux.HandleFunc("POST /live/new", s.requireUser(false, func(w http.ResponseWriter, r *http.Request, _ *viewer) { liveCreate(w, r) }))
+	mux.HandleFunc("GET /live/{code}", s.withLive(s.handleLiveCode))
+	mux.HandleFunc("GET /live/{code}/play", s.withLive(s.handleLivePlay))
+	mux.HandleFunc("GET /live/{code}/screen", s.withLive(s.handleLiveScreen))
+	mux.HandleFunc("GET /live/{code}/control", s.withLive(s.handleLiveControl))
+	mux.HandleFunc("GET /live/{code}/qr.svg", s.withLive(s.handleLiveQR))
+	// The results of a session are read from the database: they are
+	// there with or without live sessions.
 	mux.HandleFunc("GET /live/{code}/results", s.handleLiveResults)
 	mux.HandleFunc("GET /live/{code}/results.csv", s.handleLiveCSV)
-	mux.HandleFunc("GET /live/{code}/ws", s.handleLiveWS)
+	mux.HandleFunc("GET /live/{code}/ws", s.withLive(s.handleLiveWS))
+}
+
+var errLiveOff = failure.Errorf(failure.Unavailable, "live sessions are not running on this box")
+
+// withLive is h on a server with live sessions (WithLive). On one without,
+// it is a page that answers 503: decided here, once, so that no handler
+// looks for the sessions.
+func (s *Server) withLive(h http.HandlerFunc) http.HandlerFunc {
+	if s.live == nil {
+		return func(w http.ResponseWriter, r *http.Request) { s.fail(w, r, errLiveOff) }
+	}
+	return h
 }
 
 const (
@@ -61,8 +72,6 @@ func cookieValue(r *http.Request, name string) string {
 	return ""
 }
 
-var errLiveOff = failure.Errorf(failure.Unavailable, "live sessions are not running on this box")
-
 // liveCode reads the join code of a request's path, as typed.
 func (s *Server) liveCode(r *http.Request) (string, error) {
 	code := live.NormalizeCode(r.PathValue("code"))
@@ -74,9 +83,6 @@ func (s *Server) liveCode(r *http.Request) (string, error) {
 
 // liveInfo returns a running session named by the request.
 func (s *Server) liveInfo(r *http.Request) (live.Info, error) {
-	if s.live == nil {
-		return live.Info{}, errLiveOff
-	}
 	code, err := s.liveCode(r)
 	if err != nil {
 		return live.Info{}, err
@@ -130,10 +136,6 @@ func (s *Server) mySessions(r *http.Request) []liveMine {
 // handleLiveHome is where a student types a code (and a teacher finds the
 // way to start a session).
 func (s *Server) handleLiveHome(w http.ResponseWriter, r *http.Request) {
-	if s.live == nil {
-		s.fail(w, r, errLiveOff)
-		return
-	}
 	v := liveJoinView{Code: live.NormalizeCode(r.URL.Query().Get("code")), Mine: s.mySessions(r)}
 	s.renderJoin(w, r, http.StatusOK, v)
 }
@@ -179,10 +181,6 @@ func (s *Server) handleLiveCode(w http.ResponseWriter, r *http.Request) {
 // handleLiveJoin joins a session with a nickname (or as the signed-in
 // student) and goes on to it.
 func (s *Server) handleLiveJoin(w http.ResponseWriter, r *http.Request) {
-	if s.live == nil {
-		s.fail(w, r, errLiveOff)
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, failure.Wrap(failure.Invalid, err, i18n.T(s.lang(r), "error.bad_form")))
@@ -330,10 +328,6 @@ func (s *Server) handleLiveControl(w http.ResponseWriter, r *http.Request) {
 // handleLiveWS is the websocket of every role; who may connect is decided
 // by the session, which refuses with a close frame the page can read.
 func (s *Server) handleLiveWS(w http.ResponseWriter, r *http.Request) {
-	if s.live == nil {
-		s.fail(w, r, errLiveOff)
-		return
-	}
 	code, err := s.liveCode(r)
 	if err != nil {
 		http.NotFound(w, r)

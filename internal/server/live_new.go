@@ -65,10 +65,6 @@ func (s *Server) liveNewView(r *http.Request) liveNewView {
 }
 
 func (s *Server) handleLiveNew(w http.ResponseWriter, r *http.Request) {
-	if s.live == nil {
-		s.fail(w, r, errLiveOff)
-		return
-	}
 	v := s.liveNewView(r)
 	for i := 1; i <= blankBlocks; i++ {
 		v.Blocks = append(v.Blocks, liveBlock{N: i, Kind: "choice"})
@@ -78,10 +74,6 @@ func (s *Server) handleLiveNew(w http.ResponseWriter, r *http.Request) {
 
 // handleLiveCreate makes the session and opens its control page.
 func (s *Server) handleLiveCreate(w http.ResponseWriter, r *http.Request) {
-	if s.live == nil {
-		s.fail(w, r, errLiveOff)
-		return
-	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		s.fail(w, r, failure.Wrap(failure.Invalid, err, i18n.T(s.lang(r), "error.bad_form")))

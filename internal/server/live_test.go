@@ -29,15 +29,14 @@ func mustRunLiveServer(tb testing.TB) *testBox {
 	db, lib, _ := openParts(tb, false)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := newServer(tb, server.Config{}, logger, db, lib)
-	hub := live.NewHub(db, logger)
-	if err := hub.Restore(context.Background()); err != nil {
+	sessions := live.NewSessions(db, logger)
+	if err := sessions.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	srv.SetLive(hub)
+	srv := newServer(tb, server.Config{}, logger, db, lib, server.WithLive(sessions))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { hub.Run(ctx); close(done) }()
+	go func() { sessions.Run(ctx); close(done) }()
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(func() {
 		cancel()

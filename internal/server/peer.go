@@ -20,10 +20,6 @@ import (
 // with range requests so that an interrupted copy resumes. Anyone on the
 // LAN may have it: the same packs' lessons are served to every student.
 func (s *Server) handlePackArchive(w http.ResponseWriter, r *http.Request) {
-	if s.lan == nil || s.lan.Archives == nil {
-		s.failJSON(w, r, failure.Errorf(failure.NotFound, "this box does not share packs"))
-		return
-	}
 	select {
 	case s.lan.archiveSlots <- struct{}{}:
 		defer func() { <-s.lan.archiveSlots }()
@@ -137,11 +133,9 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 	lang := s.lang(r)
 	type target struct{ name, url, version string }
 	var targets []target
-	if s.lan != nil && s.lan.Peers != nil {
-		for _, b := range s.lan.Peers() {
-			if base, err := peer.BaseURL(b.URL()); err == nil {
-				targets = append(targets, target{b.Name, base, b.Version})
-			}
+	for _, b := range s.lan.Peers() {
+		if base, err := peer.BaseURL(b.URL()); err == nil {
+			targets = append(targets, target{b.Name, base, b.Version})
 		}
 	}
 	typed := r.URL.Query().Get("url")
@@ -157,9 +151,6 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		boxes[i] = peerBox{Name: t.name, URL: t.url, Version: t.version}
-		if s.lan == nil || s.lan.Client == nil {
-			continue
-		}
 		wg.Go(func() {
 			ctx, cancel := context.WithTimeout(r.Context(), peerListTimeout)
 			defer cancel()
@@ -179,25 +170,23 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 		TypedErr string
 		Refresh  bool
 	}{Boxes: boxes, Typed: typed, TypedErr: typedErr}
-	if s.lan != nil && s.lan.Jobs != nil {
-		for _, j := range s.lan.Jobs.List() {
-			pj := peerJob{Pack: j.Pack, Peer: j.Peer, State: j.State}
-			switch j.State {
-			case "running":
-				done := humanSize(j.Done)
-				if p := j.Percent(); p >= 0 {
-					done = fmt.Sprintf("%d%% (%s / %s)", p, humanSize(j.Done), humanSize(j.Total))
-				}
-				pj.Status = i18n.T(lang, "peers.job_running", done)
-			case "done":
-				pj.Status = i18n.T(lang, "peers.job_done", j.Version)
-			default:
-				pj.Status = i18n.T(lang, "peers.job_failed", j.Err)
+	for _, j := range s.lan.Jobs.List() {
+		pj := peerJob{Pack: j.Pack, Peer: j.Peer, State: j.State}
+		switch j.State {
+		case "running":
+			done := humanSize(j.Done)
+			if p := j.Percent(); p >= 0 {
+				done = fmt.Sprintf("%d%% (%s / %s)", p, humanSize(j.Done), humanSize(j.Total))
 			}
-			data.Jobs = append(data.Jobs, pj)
+			pj.Status = i18n.T(lang, "peers.job_running", done)
+		case "done":
+			pj.Status = i18n.T(lang, "peers.job_done", j.Version)
+		default:
+			pj.Status = i18n.T(lang, "peers.job_failed", j.Err)
 		}
-		data.Refresh = s.lan.Jobs.Running()
+		data.Jobs = append(data.Jobs, pj)
 	}
+	data.Refresh = s.lan.Jobs.Running()
 	s.render(w, r, http.StatusOK, "peers", i18n.T(lang, "peers.title"), false, data)
 }
 
@@ -231,10 +220,6 @@ func (s *Server) comparePacks(lang string, packs []peer.RemotePack) []peerPack {
 // handleAdminFetch starts copying a pack from a peer in the background.
 func (s *Server) handleAdminFetch(w http.ResponseWriter, r *http.Request) {
 	if !s.admin(w, r) {
-		return
-	}
-	if s.lan == nil || s.lan.Jobs == nil {
-		s.fail(w, r, failure.Errorf(failure.Unavailable, "pack sharing is off"))
 		return
 	}
 	if err := s.lan.Jobs.Start(r.PostForm.Get("peer"), r.PostForm.Get("pack")); err != nil {

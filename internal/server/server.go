@@ -69,14 +69,36 @@ type Server struct {
 	gz                 gzCache
 	handler            http.Handler
 	ops                opsState // status.go
-	lan                *lanDeps // connect.go, peer.go; set by SetLAN
 
-	live *live.Hub   // live.go, live_new.go, live_results.go; set by SetLive
-	sync SyncControl // sync.go; set by SetSync
+	// The box's optional parts, given to New (Option). A part left out is
+	// off, decided once as the routes are made: the LAN's parts are
+	// replaced by ones that find and share nothing (connect.go), and the
+	// pages that need live sessions or sync answer 503 (withLive,
+	// withSyncControl).
+	lan  lanDeps        // connect.go, peer.go; WithLAN
+	live *live.Sessions // live.go, live_new.go, live_results.go; WithLive
+	sync SyncControl    // sync.go; WithSync
 }
 
-// New returns a server over db and lib.
-func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*Server, error) {
+// An Option gives a server one of the box's optional parts.
+type Option func(*Server)
+
+// WithLive serves the box's live sessions. Without it the live pages answer
+// 503; the results of past sessions, kept in the database, are still shown.
+func WithLive(ls *live.Sessions) Option { return func(s *Server) { s.live = ls } }
+
+// WithSync gives the sync page (/admin/sync) the box's upstream syncer.
+// Without it the page answers 503.
+func WithSync(sc SyncControl) Option { return func(s *Server) { s.sync = sc } }
+
+// WithLAN gives the connect page, the peer pages and the pack-archive API
+// the box's discovery and pack sharing. Without it (or for a part of LAN
+// left nil) the box knows no URLs but the page's own, sees no peers and
+// shares no packs.
+func WithLAN(l LAN) Option { return func(s *Server) { s.lan.LAN = l } }
+
+// New returns a server over db and lib, with the optional parts opts give.
+func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library, opts ...Option) (*Server, error) {
 	if !i18n.Supported(cfg.DefaultLang) {
 		cfg.DefaultLang = "en"
 	}
@@ -88,6 +110,10 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library) (*
 	}
 	s := &Server{cfg: cfg, log: logger, db: db, lib: lib, lessons: newPageCache(4096),
 		students: auth.NewStudentLimiter(), accounts: auth.NewAccountLimiter(), hashes: cfg.Hashing}
+	for _, o := range opts {
+		o(s)
+	}
+	s.lan = newLANDeps(s.lan.LAN)
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err

@@ -25,10 +25,6 @@ type SyncControl interface {
 	Poke()
 }
 
-// SetSync gives the sync page the box's syncer; until it is set (as in a
-// test server) the page answers 503.
-func (s *Server) SetSync(sc SyncControl) { s.sync = sc }
-
 // syncRoutes serve the sync page, to admins.
 func (s *Server) syncRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /admin/sync", s.requireUser(true, s.withSyncControl(func(w http.ResponseWriter, r *http.Request, v *viewer, sc SyncControl) {
@@ -52,16 +48,17 @@ func (s *Server) syncRoutes(mux *http.ServeMux) {
 	})))
 }
 
-// withSyncControl passes a sync handler the box's syncer, or answers 503
-// when there is none.
+var errSyncOff = failure.Errorf(failure.Unavailable, "upstream sync is not running on this box")
+
+// withSyncControl passes a sync handler the box's syncer (WithSync). On a
+// server without one it is a page that answers 503: decided here, once, so
+// that no handler looks for the syncer.
 func (s *Server) withSyncControl(h func(http.ResponseWriter, *http.Request, *viewer, SyncControl)) func(http.ResponseWriter, *http.Request, *viewer) {
-	return func(w http.ResponseWriter, r *http.Request, v *viewer) {
-		if s.sync == nil {
-			s.fail(w, r, failure.Errorf(failure.Unavailable, "upstream sync is not running on this box"))
-			return
-		}
-		h(w, r, v, s.sync)
+	sc := s.sync
+	if sc == nil {
+		return func(w http.ResponseWriter, r *http.Request, _ *viewer) { s.fail(w, r, errSyncOff) }
 	}
+	return func(w http.ResponseWriter, r *http.Request, v *viewer) { h(w, r, v, sc) }
 }
 
 type syncPage struct {

@@ -51,10 +51,9 @@ func (f *fakeSync) Poke() {
 func TestSyncPage(t *testing.T) {
 	db, lib, _ := openParts(t, true)
 	logs := &logtest.Buffer{}
-	srv := newServer(t, server.Config{}, slog.New(slog.NewTextHandler(logs, nil)), db, lib)
 	fake := &fakeSync{status: upstream.Status{BoxID: "01BOX", Backlog: 1234, AckedSeq: 99, BytesSent: 2048, LastError: "the hub refused (429): too many batches",
 		Download: &upstream.Progress{Pack: "physics", Version: "1.1.0", Done: 1 << 20, Total: 4 << 20}}}
-	srv.SetSync(fake)
+	srv := newServer(t, server.Config{}, slog.New(slog.NewTextHandler(logs, nil)), db, lib, server.WithSync(fake))
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 	box := &testBox{Server: ts, db: db, lib: lib, logs: logs}

@@ -23,7 +23,7 @@ import (
 	"github.com/mitstem/stembox/internal/store"
 )
 
-// Store is what the hub keeps sessions in: *store.DB, or a fake in tests.
+// Store is what Sessions keeps sessions in: *store.DB, or a fake in tests.
 // Every write returns once it is durably stored.
 type Store interface {
 	NewID() string
@@ -34,9 +34,9 @@ type Store interface {
 	LiveResponses(ctx context.Context, session string) ([]event.LiveResponse, error)
 }
 
-// Hub holds the box's live sessions, each in a room: one goroutine that owns
+// Sessions holds the box's live sessions, each in a room: one goroutine that owns
 // the session's state and its connections.
-type Hub struct {
+type Sessions struct {
 	log      *slog.Logger
 	st       Store
 	upgrader websocket.Upgrader
@@ -70,11 +70,11 @@ type Hub struct {
 	abandonAfter time.Duration
 }
 
-// NewHub returns a hub that stores sessions in st. Call Restore, then Run.
-func NewHub(st Store, logger *slog.Logger) *Hub {
-	h := &Hub{log: logger, st: st, rooms: map[string]*room{}, conns: map[*conn]struct{}{}, maxPending: 20000, abandonAfter: abandonedAfter,
+// NewSessions returns the live sessions of a box, stored sessions in st. Call Restore, then Run.
+func NewSessions(st Store, logger *slog.Logger) *Sessions {
+	ss := &Sessions{log: logger, st: st, rooms: map[string]*room{}, conns: map[*conn]struct{}{}, maxPending: 20000, abandonAfter: abandonedAfter,
 		queue: make(chan writeReq, queueSize), persisted: make(chan struct{})}
-	h.upgrader = websocket.Upgrader{
+	ss.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
 		// What a client sends is small (maxMessageBytes): a small read
 		// buffer of its own lets the HTTP connection's 4 KB one go. Writes
@@ -88,7 +88,7 @@ func NewHub(st Store, logger *slog.Logger) *Hub {
 			http.Error(w, reason.Error(), status)
 		},
 	}
-	return h
+	return ss
 }
 
 // sameOrigin accepts a handshake from a page of this box (its Origin is
@@ -104,36 +104,36 @@ func sameOrigin(r *http.Request) bool {
 // Restore loads the sessions that were running when the box stopped, so
 // they resume with every stored answer. A session that cannot be restored is
 // logged and skipped.
-func (h *Hub) Restore(ctx context.Context) error {
-	sessions, err := h.st.RunningLiveSessions(ctx)
+func (ss *Sessions) Restore(ctx context.Context) error {
+	sessions, err := ss.st.RunningLiveSessions(ctx)
 	if err != nil {
 		return fmt.Errorf("live: restore: %w", err)
 	}
 	for _, rec := range sessions {
-		s, lang, hash, err := h.restoreOne(ctx, rec)
+		s, lang, hash, err := ss.restoreOne(ctx, rec)
 		if err != nil {
-			h.log.Error("live session not resumed", "code", rec.Code, "err", err)
+			ss.log.Error("live session not resumed", "code", rec.Code, "err", err)
 			continue
 		}
-		r := newRoom(h, s, lang, hash)
-		h.mu.Lock()
-		h.rooms[s.Code] = r
-		h.mu.Unlock()
-		h.log.Info("live session resumed", "code", s.Code, "phase", s.Phase(), "players", len(s.Players()))
+		r := newRoom(ss, s, lang, hash)
+		ss.mu.Lock()
+		ss.rooms[s.Code] = r
+		ss.mu.Unlock()
+		ss.log.Info("live session resumed", "code", s.Code, "phase", s.Phase(), "players", len(s.Players()))
 	}
 	return nil
 }
 
-func (h *Hub) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, string, string, error) {
+func (ss *Sessions) restoreOne(ctx context.Context, rec store.LiveSession) (*Session, string, string, error) {
 	base, err := decodeSession(rec)
 	if err != nil {
 		return nil, "", "", err
 	}
-	players, err := h.st.LivePlayers(ctx, rec.ID)
+	players, err := ss.st.LivePlayers(ctx, rec.ID)
 	if err != nil {
 		return nil, "", "", err
 	}
-	responses, err := h.st.LiveResponses(ctx, rec.ID)
+	responses, err := ss.st.LiveResponses(ctx, rec.ID)
 	if err != nil {
 		return nil, "", "", err
 	}
@@ -185,84 +185,84 @@ func decodeSession(rec store.LiveSession) (*Session, error) {
 // write still queued before it returns. A box runs it under the errgroup
 // whose context is also its http.Server's BaseContext, so a shutdown closes
 // the sockets that http.Server.Shutdown does not track (hijacked ones).
-func (h *Hub) Run(ctx context.Context) error {
-	go h.persist()
-	h.mu.Lock()
-	h.ctx = ctx
-	for _, r := range h.rooms {
-		h.start(r)
+func (ss *Sessions) Run(ctx context.Context) error {
+	go ss.persist()
+	ss.mu.Lock()
+	ss.ctx = ctx
+	for _, r := range ss.rooms {
+		ss.start(r)
 	}
-	h.mu.Unlock()
+	ss.mu.Unlock()
 	<-ctx.Done()
-	h.running.Wait()
-	h.closeConns()
-	h.closeQueue()
-	<-h.persisted
+	ss.running.Wait()
+	ss.closeConns()
+	ss.closeQueue()
+	<-ss.persisted
 	return nil
 }
 
-// track counts a new connection's writer; false once the hub is shutting
+// track counts a new connection's writer; false once Sessions is shutting
 // down (the connection is to be closed at once).
-func (h *Hub) track(c *conn) bool {
-	h.cmu.Lock()
-	defer h.cmu.Unlock()
-	h.writers.Add(1)
-	if h.closing {
+func (ss *Sessions) track(c *conn) bool {
+	ss.cmu.Lock()
+	defer ss.cmu.Unlock()
+	ss.writers.Add(1)
+	if ss.closing {
 		return false
 	}
-	h.conns[c] = struct{}{}
+	ss.conns[c] = struct{}{}
 	return true
 }
 
 // untrack is called by a connection's writer as it ends.
-func (h *Hub) untrack(c *conn) {
-	h.cmu.Lock()
-	delete(h.conns, c)
-	h.cmu.Unlock()
-	h.writers.Done()
+func (ss *Sessions) untrack(c *conn) {
+	ss.cmu.Lock()
+	delete(ss.conns, c)
+	ss.cmu.Unlock()
+	ss.writers.Done()
 }
 
 // closeConns closes every connection still open with 1001 (going away),
 // whatever its room did, and waits until each writer has sent its close
 // frame or given up (closeGrace, twice at most): the box must not exit
 // with sockets its clients would see dropped without a word (1006).
-func (h *Hub) closeConns() {
-	h.cmu.Lock()
-	h.closing = true
-	for c := range h.conns {
+func (ss *Sessions) closeConns() {
+	ss.cmu.Lock()
+	ss.closing = true
+	for c := range ss.conns {
 		c.close(CloseGoingAway, "the box is restarting")
 	}
-	h.cmu.Unlock()
-	h.writers.Wait()
+	ss.cmu.Unlock()
+	ss.writers.Wait()
 }
 
-// start runs a room's goroutine; h.mu is held.
-func (h *Hub) start(r *room) {
-	h.running.Add(1)
+// start runs a room's goroutine; ss.mu is held.
+func (ss *Sessions) start(r *room) {
+	ss.running.Add(1)
 	go func() {
-		defer h.running.Done()
-		r.run(h.ctx)
-		h.mu.Lock()
-		if h.rooms[r.code] == r {
-			delete(h.rooms, r.code)
+		defer ss.running.Done()
+		r.run(ss.ctx)
+		ss.mu.Lock()
+		if ss.rooms[r.code] == r {
+			delete(ss.rooms, r.code)
 		}
-		h.mu.Unlock()
+		ss.mu.Unlock()
 	}()
 }
 
-func (h *Hub) add(r *room) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.rooms[r.code] = r
-	if h.ctx != nil && h.ctx.Err() == nil {
-		h.start(r)
+func (ss *Sessions) add(r *room) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	ss.rooms[r.code] = r
+	if ss.ctx != nil && ss.ctx.Err() == nil {
+		ss.start(r)
 	}
 }
 
-func (h *Hub) room(code string) (*room, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	r, ok := h.rooms[code]
+func (ss *Sessions) room(code string) (*room, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	r, ok := ss.rooms[code]
 	return r, ok
 }
 
@@ -281,8 +281,8 @@ type Created struct {
 }
 
 // Create makes and stores a session and opens its room.
-func (h *Hub) Create(ctx context.Context, spec Spec) (Created, error) {
-	id := h.st.NewID()
+func (ss *Sessions) Create(ctx context.Context, spec Spec) (Created, error) {
+	id := ss.st.NewID()
 	s, err := New(id, "", spec.Title, spec.Opts, spec.Questions)
 	if err != nil {
 		return Created{}, failure.Wrap(failure.Invalid, err, err.Error())
@@ -296,12 +296,12 @@ func (h *Hub) Create(ctx context.Context, spec Spec) (Created, error) {
 	token := NewToken()
 	for try := 0; ; try++ {
 		code := NewCode(randIntN)
-		if _, taken := h.room(code); taken {
+		if _, taken := ss.room(code); taken {
 			continue
 		}
 		rec := store.LiveSession{ID: id, Code: code, TeacherHash: HashToken(token), Title: spec.Title, Lang: spec.Lang,
 			Options: opts, Questions: qs, Phase: string(Lobby), Current: -1, Version: s.Version()}
-		err := h.st.CreateLiveSession(ctx, rec)
+		err := ss.st.CreateLiveSession(ctx, rec)
 		if failure.KindOf(err) == failure.Conflict && try < 10 {
 			continue
 		}
@@ -309,8 +309,8 @@ func (h *Hub) Create(ctx context.Context, spec Spec) (Created, error) {
 			return Created{}, err
 		}
 		s.Code = code
-		h.add(newRoom(h, s, spec.Lang, rec.TeacherHash))
-		h.log.Info("live session created", "code", code, "questions", len(spec.Questions))
+		ss.add(newRoom(ss, s, spec.Lang, rec.TeacherHash))
+		ss.log.Info("live session created", "code", code, "questions", len(spec.Questions))
 		return Created{Code: code, Token: token}, nil
 	}
 }
@@ -325,8 +325,8 @@ type Info struct {
 }
 
 // Info returns a running session's info.
-func (h *Hub) Info(code string) (Info, bool) {
-	r, ok := h.room(code)
+func (ss *Sessions) Info(code string) (Info, bool) {
+	r, ok := ss.room(code)
 	if !ok {
 		return Info{}, false
 	}
@@ -334,8 +334,8 @@ func (h *Hub) Info(code string) (Info, bool) {
 }
 
 // Teacher reports whether token is the teacher's secret of session code.
-func (h *Hub) Teacher(code, token string) bool {
-	r, ok := h.room(code)
+func (ss *Sessions) Teacher(code, token string) bool {
+	r, ok := ss.room(code)
 	return ok && token != "" && subtle.ConstantTimeCompare([]byte(HashToken(token)), []byte(r.teacherHash)) == 1
 }
 
@@ -359,12 +359,12 @@ var ErrNoSession = &Error{Code: "no_session", Message: "no live session has that
 
 // Join adds a player to session code and returns once the player is
 // stored.
-func (h *Hub) Join(ctx context.Context, code string, req JoinRequest) (Joined, error) {
-	r, ok := h.room(code)
+func (ss *Sessions) Join(ctx context.Context, code string, req JoinRequest) (Joined, error) {
+	r, ok := ss.room(code)
 	if !ok {
 		return Joined{}, ErrNoSession
 	}
-	if !h.joins.allow(req.Addr, time.Now()) {
+	if !ss.joins.allow(req.Addr, time.Now()) {
 		return Joined{}, ErrJoinRate
 	}
 	reply := make(chan joinResult, 1)
@@ -381,8 +381,8 @@ func (h *Hub) Join(ctx context.Context, code string, req JoinRequest) (Joined, e
 
 // Player returns the id and nickname of the player whose device holds token
 // in session code.
-func (h *Hub) Player(ctx context.Context, code, token string) (id, nickname string, ok bool) {
-	r, found := h.room(code)
+func (ss *Sessions) Player(ctx context.Context, code, token string) (id, nickname string, ok bool) {
+	r, found := ss.room(code)
 	if !found || token == "" {
 		return "", "", false
 	}
@@ -402,18 +402,18 @@ func (h *Hub) Player(ctx context.Context, code, token string) (id, nickname stri
 // secret is the player's or teacher's token (from their cookie). Who may
 // connect is decided by the room after the upgrade, which refuses with a
 // close frame whose code and reason the client can read.
-func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, code string, role Role, secret string) {
-	rm, ok := h.room(code)
+func (ss *Sessions) ServeWS(w http.ResponseWriter, r *http.Request, code string, role Role, secret string) {
+	rm, ok := ss.room(code)
 	if !ok {
 		http.Error(w, "no live session "+code, http.StatusNotFound)
 		return
 	}
-	ws, err := h.upgrader.Upgrade(w, r, nil)
+	ws, err := ss.upgrader.Upgrade(w, r, nil)
 	if err != nil {
 		return // the upgrader has answered
 	}
 	c := newConn(ws, rm, role, secret)
-	open := h.track(c)
+	open := ss.track(c)
 	go c.writeLoop()
 	if !open || !rm.post(register{c}) {
 		c.close(CloseGoingAway, "the session is closing")
