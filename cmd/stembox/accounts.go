@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +13,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
-	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -112,24 +110,14 @@ func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader
 			return err
 		}
 		defer f.Close()
-		entries, err := roster.Parse(f, time.Now().Year())
-		if ps, ok := err.(roster.Problems); ok {
+		students, err := gradebook.ImportRoster(ctx, db, "cli", c, f, time.Now().Year())
+		if ps := gradebook.Problems(err); ps != nil {
 			for _, p := range ps {
 				fmt.Fprintf(stderr, "%s:%d: %s\n", fs.Arg(0), p.Line, p.Reason)
 			}
 			return fmt.Errorf("%d problems; nothing was imported", len(ps))
 		}
 		if err != nil {
-			return err
-		}
-		students := make([]store.NewStudent, len(entries))
-		for i, e := range entries {
-			students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
-			if e.PIN != "" {
-				students[i].SecretHash = auth.Hash(e.PIN)
-			}
-		}
-		if _, err := db.AddStudents(ctx, "cli", c.ID, students); err != nil {
 			return fmt.Errorf("%w; nothing was imported", err)
 		}
 		fmt.Fprintf(stdout, "imported %d students into %s\n", len(students), c.Name)
@@ -150,45 +138,21 @@ func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader
 	return usageError{"unknown admin command " + cmd}
 }
 
-// exportResults writes every answer of the students of one class (or all
-// classes) as CSV.
+// exportResults writes the results CSV of one class (code) or of every
+// class: the file the class page's export gives.
 func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer) error {
-	var classes []store.Class
-	if code != "" {
-		c, err := db.ClassByCode(ctx, code)
+	if code == "" {
+		classes, err := db.Classes(ctx)
 		if err != nil {
 			return err
 		}
-		classes = []store.Class{c}
-	} else {
-		var err error
-		if classes, err = db.Classes(ctx); err != nil {
-			return err
-		}
+		return gradebook.WriteResults(ctx, db, classes, w)
 	}
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"class", "student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"})
-	for _, c := range classes {
-		students, err := db.Students(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		by := map[string]store.Student{}
-		for _, s := range students {
-			by[s.LearnerID()] = s
-		}
-		atts, err := db.Attempts(ctx, store.LearnerIDs(students), "", "")
-		if err != nil {
-			return err
-		}
-		for _, a := range atts {
-			s := by[a.Learner]
-			cw.Write([]string{roster.SafeCell(c.Name), roster.SafeCell(s.Name), s.Gender, roster.SafeCell(s.ExternalID), a.Pack, a.Set, a.Item,
-				strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format(time.RFC3339)})
-		}
+	c, err := db.ClassByCode(ctx, code)
+	if err != nil {
+		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	return gradebook.WriteResults(ctx, db, []store.Class{c}, w)
 }
 
 // readPassword reads a password without echo from a terminal, else the first

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/roster"
 	"github.com/mitstem/stembox/internal/store"
@@ -213,25 +214,18 @@ func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *v
 
 func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class, src io.Reader) {
 	lang := s.lang(r)
-	entries, err := roster.Parse(src, time.Now().Year())
-	if err != nil {
+	added, err := gradebook.ImportRoster(r.Context(), s.db, v.actor(), c, src, time.Now().Year())
+	if gradebook.Problems(err) != nil {
 		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", err.Error())})
 		return
 	}
-	students := make([]store.NewStudent, len(entries))
-	for i, e := range entries {
-		students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
-		if e.PIN != "" {
-			students[i].SecretHash = auth.Hash(e.PIN)
-		}
-	}
-	if _, err := s.db.AddStudents(r.Context(), v.actor(), c.ID, students); err != nil {
+	if err != nil {
 		s.formError(w, r, err, func(msg string) {
 			s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", msg)})
 		})
 		return
 	}
-	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.N(lang, "roster.added", len(students))})
+	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.N(lang, "roster.added", len(added))})
 }
 
 func (s *Server) handleExportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
