@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -288,23 +287,16 @@ func hubPublish(ctx context.Context, st *hub.Store, dataDir string, trusted, req
 	}
 	var reqs []hub.Requirement
 	for _, r := range require {
-		scope, value, _ := strings.Cut(r, ":")
-		reqs = append(reqs, hub.Requirement{Scope: scope, Value: value})
+		rq, err := hub.ParseRequirement(r)
+		if err != nil {
+			return usageError{"--require: " + err.Error()}
+		}
+		reqs = append(reqs, rq)
 	}
 	for _, path := range files {
-		f, err := os.Open(path)
+		res, err := st.PublishFile(ctx, path, kr, reqs)
 		if err != nil {
 			return err
-		}
-		info, err := f.Stat()
-		if err != nil {
-			f.Close()
-			return err
-		}
-		res, err := st.Publish(ctx, f, info.Size(), kr, reqs)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
 		}
 		state := fmt.Sprintf("published (%d of %d files new, %d bytes)", res.NewFiles, res.Files, res.NewBytes)
 		if res.Unchanged {
@@ -320,24 +312,8 @@ func hubImport(ctx context.Context, st *hub.Store, out string, files []string, s
 		return usageError{"import: give one or more " + wire.BundleExt + " files"}
 	}
 	for _, path := range files {
-		f, err := os.Open(path)
+		res, err := st.ImportBundleFile(ctx, path, out)
 		if err != nil {
-			return err
-		}
-		res, err := st.ImportBundle(ctx, f)
-		f.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", path, err)
-		}
-		dir := out
-		if dir == "" {
-			dir = filepath.Dir(path)
-		}
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return err
-		}
-		ackPath := filepath.Join(dir, res.Ack.BoxID+"-"+res.Ack.Bundle[:12]+wire.AckExt)
-		if err := writeFileSynced(ackPath, res.AckFile); err != nil {
 			return err
 		}
 		note := ""
@@ -345,52 +321,10 @@ func hubImport(ctx context.Context, st *hub.Store, out string, files []string, s
 			note = " (imported before: nothing changed)"
 		}
 		fmt.Fprintf(stdout, "%s: box %s, %d new events; the hub holds its events up to %d%s\n", filepath.Base(path), res.Ack.BoxID, res.Ack.Stored, res.Ack.AckedSeq, note)
-		fmt.Fprintf(stdout, "  acknowledgement: %s\n", ackPath)
-		for _, p := range res.Packs {
-			pp := filepath.Join(dir, content.ArchiveName(p.ID, p.Version))
-			if err := writePack(ctx, st, p, pp); err != nil {
-				return err
-			}
+		fmt.Fprintf(stdout, "  acknowledgement: %s\n", res.AckPath)
+		for _, pp := range res.PackPaths {
 			fmt.Fprintf(stdout, "  pack for the box: %s\n", pp)
 		}
 	}
 	return nil
-}
-
-func writePack(ctx context.Context, st *hub.Store, p wire.CataloguePack, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*"+content.Extension)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := st.WritePackArchive(ctx, p.ID, p.Version, f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// writeFileSynced writes a file and flushes it to the disk (a USB stick is
-// pulled out the moment the command ends).
-func writeFileSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }
