@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/durable"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
@@ -83,7 +84,7 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 		return StickResult{}, err
 	}
 	out := StickResult{ImportResult: res, AckPath: filepath.Join(dir, AckFileName(res.Ack))}
-	if err := writeFileSynced(out.AckPath, res.AckFile); err != nil {
+	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(res.AckFile); return err }); err != nil {
 		return StickResult{}, err
 	}
 	for _, p := range res.Packs {
@@ -99,38 +100,5 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 // WritePackFile writes a published pack as a .stempack file at path,
 // whole or not at all, flushed to the disk.
 func (h *Store) WritePackFile(ctx context.Context, id, version, path string) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".tmp-*"+content.Extension)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if err := h.WritePackArchive(ctx, id, version, f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
-}
-
-// writeFileSynced writes a file and flushes it to the disk.
-func writeFileSynced(path string, data []byte) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return durable.WriteFile(path, 0o644, func(f *os.File) error { return h.WritePackArchive(ctx, id, version, f) })
 }
