@@ -3,11 +3,10 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,7 +14,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
-	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -33,61 +32,116 @@ const accountsUsage = `  stembox admin create-admin --username NAME [--name "Ful
 
 // accountCommands are the admin commands about people; they run on the data
 // directory directly, beside a running box.
-var accountCommands = map[string]bool{"create-admin": true, "create-teacher": true, "reset-password": true, "import-roster": true, "create-class": true, "export-results": true}
+var accountCommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error{
+	"create-admin":   createUser(store.RoleAdmin),
+	"create-teacher": createUser(store.RoleTeacher),
+	"reset-password": resetPassword,
+	"create-class":   createClass,
+	"import-roster":  importRoster,
+	"export-results": exportResultsCmd,
+}
 
+// runAccounts runs one of the accountCommands.
 func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stembox admin "+cmd, stderr)
-	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
-	username := fs.String("username", "", "username")
-	name := fs.String("name", "", "full name (or class name)")
-	passwordFile := fs.String("password-file", "", "read the password from this file's first line")
-	class := fs.String("class", "", "class code")
-	teacher := fs.String("teacher", "", "teacher's username")
-	grade := fs.Int("grade", 0, "class grade")
-	out := fs.String("out", "", "output file (default standard output)")
-	if err := parseWithEnv(fs, args); err != nil {
-		return err
+	f, ok := accountCommands[cmd]
+	if !ok {
+		return usageError{"unknown admin command " + cmd}
 	}
-	db, err := store.Open(ctx, box.DBPath(*dataDir), nil)
+	return f(ctx, args, stdin, stdout, stderr)
+}
+
+// openBox opens the database of the box in dataDir.
+func openBox(ctx context.Context, dataDir string) (*store.DB, error) {
+	return store.Open(ctx, box.DBPath(dataDir), nil)
+}
+
+// withBox runs f on the database of the box in dataDir.
+func withBox(ctx context.Context, dataDir string, f func(*store.DB) error) error {
+	db, err := openBox(ctx, dataDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	switch cmd {
-	case "create-admin", "create-teacher", "reset-password":
-		if *username == "" {
-			return usageError{cmd + ": --username is required"}
-		}
-		pw, err := readPassword(*passwordFile, stdin, stderr)
+	return f(db)
+}
+
+func createUser(role string) func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	return func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+		fs := newCommand("stembox admin create-"+role, `--username NAME [--name "Full Name"] [--password-file FILE] [--data-dir DIR]`, stderr)
+		pf := addPasswordFlags(fs)
+		name := fs.String("name", "", "full name")
+		pw, err := pf.parse(fs, args, stdin, stderr)
 		if err != nil {
 			return err
 		}
-		if err := auth.CheckPasswordStrength(pw); err != nil {
-			return err
-		}
-		if cmd == "reset-password" {
-			u, err := db.UserByUsername(ctx, *username)
+		return withBox(ctx, *pf.dataDir, func(db *store.DB) error {
+			u, err := db.CreateUser(ctx, "cli", role, *pf.username, *name, auth.Hash(pw))
 			if err != nil {
 				return err
 			}
-			if err := db.SetPassword(ctx, u.ID, auth.Hash(pw)); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "new password set for %s; their sessions are signed out\n", u.Username)
+			fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Username)
 			return nil
-		}
-		role := store.RoleTeacher
-		if cmd == "create-admin" {
-			role = store.RoleAdmin
-		}
-		u, err := db.CreateUser(ctx, "cli", role, *username, *name, auth.Hash(pw))
+		})
+	}
+}
+
+func resetPassword(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox admin reset-password", "--username NAME [--password-file FILE] [--data-dir DIR]", stderr)
+	pf := addPasswordFlags(fs)
+	pw, err := pf.parse(fs, args, stdin, stderr)
+	if err != nil {
+		return err
+	}
+	return withBox(ctx, *pf.dataDir, func(db *store.DB) error {
+		u, err := db.UserByUsername(ctx, *pf.username)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "created %s %s\n", u.Role, u.Username)
+		if err := db.SetPassword(ctx, u.ID, auth.Hash(pw)); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "new password set for %s; their sessions are signed out\n", u.Username)
 		return nil
+	})
+}
 
-	case "create-class":
+// passwordFlags are the flags of the commands that set a user's password.
+type passwordFlags struct{ dataDir, username, file *string }
+
+func addPasswordFlags(fs *flag.FlagSet) passwordFlags {
+	return passwordFlags{
+		dataDir:  dataDirFlag(fs),
+		username: fs.String("username", "", "username"),
+		file:     fs.String("password-file", "", "read the password from this file's first line"),
+	}
+}
+
+// parse parses args, checks that --username is given, and reads a
+// password strong enough to set (readPassword).
+func (p passwordFlags) parse(fs *flag.FlagSet, args []string, stdin io.Reader, stderr io.Writer) (string, error) {
+	if err := parseWithEnv(fs, args); err != nil {
+		return "", err
+	}
+	if *p.username == "" {
+		return "", usageError{strings.TrimPrefix(fs.Name(), "stembox admin ") + ": --username is required"}
+	}
+	pw, err := readPassword(*p.file, stdin, stderr)
+	if err != nil {
+		return "", err
+	}
+	return pw, auth.CheckPasswordStrength(pw)
+}
+
+func createClass(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox admin create-class", "--teacher USERNAME --name 7A --grade 7 [--data-dir DIR]", stderr)
+	dataDir := dataDirFlag(fs)
+	teacher := fs.String("teacher", "", "teacher's username")
+	name := fs.String("name", "", "class name")
+	grade := fs.Int("grade", 0, "class grade")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	return withBox(ctx, *dataDir, func(db *store.DB) error {
 		u, err := db.UserByUsername(ctx, *teacher)
 		if err != nil {
 			return fmt.Errorf("--teacher: %w", err)
@@ -98,11 +152,20 @@ func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader
 		}
 		fmt.Fprintf(stdout, "created class %s (grade %d), code %s\n", c.Name, c.Grade, c.Code)
 		return nil
+	})
+}
 
-	case "import-roster":
-		if *class == "" || fs.NArg() != 1 {
-			return usageError{"import-roster: give --class CODE and one CSV file"}
-		}
+func importRoster(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox admin import-roster", "--class CODE [--data-dir DIR] FILE.csv", stderr)
+	dataDir := dataDirFlag(fs)
+	class := fs.String("class", "", "class code")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if *class == "" || fs.NArg() != 1 {
+		return usageError{"import-roster: give --class CODE and one CSV file"}
+	}
+	return withBox(ctx, *dataDir, func(db *store.DB) error {
 		c, err := db.ClassByCode(ctx, *class)
 		if err != nil {
 			return err
@@ -112,83 +175,49 @@ func runAccounts(ctx context.Context, cmd string, args []string, stdin io.Reader
 			return err
 		}
 		defer f.Close()
-		entries, err := roster.Parse(f, time.Now().Year())
-		if ps, ok := err.(roster.Problems); ok {
+		students, err := gradebook.ImportRoster(ctx, db, auth.NewPool(0, 0), "cli", c, f, time.Now().Year())
+		if ps := gradebook.Problems(err); ps != nil {
 			for _, p := range ps {
 				fmt.Fprintf(stderr, "%s:%d: %s\n", fs.Arg(0), p.Line, p.Reason)
 			}
 			return fmt.Errorf("%d problems; nothing was imported", len(ps))
 		}
 		if err != nil {
-			return err
-		}
-		students := make([]store.NewStudent, len(entries))
-		for i, e := range entries {
-			students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
-			if e.PIN != "" {
-				students[i].SecretHash = auth.Hash(e.PIN)
-			}
-		}
-		if _, err := db.AddStudents(ctx, "cli", c.ID, students); err != nil {
 			return fmt.Errorf("%w; nothing was imported", err)
 		}
 		fmt.Fprintf(stdout, "imported %d students into %s\n", len(students), c.Name)
 		return nil
-
-	case "export-results":
-		w := stdout
-		if *out != "" {
-			f, err := os.Create(*out)
-			if err != nil {
-				return err
-			}
-			defer f.Close()
-			w = f
-		}
-		return exportResults(ctx, db, *class, w)
-	}
-	return usageError{"unknown admin command " + cmd}
+	})
 }
 
-// exportResults writes every answer of the students of one class (or all
-// classes) as CSV.
+func exportResultsCmd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox admin export-results", "[--class CODE] [--out FILE.csv] [--data-dir DIR]", stderr)
+	dataDir := dataDirFlag(fs)
+	class := fs.String("class", "", "class code (default every class)")
+	out := fs.String("out", "", "output file (default standard output)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	return withBox(ctx, *dataDir, func(db *store.DB) error {
+		return writeOutput(*out, stdout, func(w io.Writer) error { return exportResults(ctx, db, *class, w) })
+	})
+}
+
+// exportResults writes the results CSV of one class (code) or of every
+// class: the file the class page's export gives.
 func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer) error {
-	var classes []store.Class
-	if code != "" {
-		c, err := db.ClassByCode(ctx, code)
+	if code == "" {
+		classes, err := db.Classes(ctx)
 		if err != nil {
 			return err
 		}
-		classes = []store.Class{c}
-	} else {
-		var err error
-		if classes, err = db.Classes(ctx); err != nil {
-			return err
-		}
+		return gradebook.WriteResults(ctx, db, classes, w)
 	}
-	cw := csv.NewWriter(w)
-	cw.Write([]string{"class", "student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"})
-	for _, c := range classes {
-		students, err := db.Students(ctx, c.ID)
-		if err != nil {
-			return err
-		}
-		by := map[string]store.Student{}
-		for _, s := range students {
-			by[s.LearnerID()] = s
-		}
-		atts, err := db.Attempts(ctx, store.LearnerIDs(students), "", "")
-		if err != nil {
-			return err
-		}
-		for _, a := range atts {
-			s := by[a.Learner]
-			cw.Write([]string{roster.SafeCell(c.Name), roster.SafeCell(s.Name), s.Gender, roster.SafeCell(s.ExternalID), a.Pack, a.Set, a.Item,
-				strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format(time.RFC3339)})
-		}
+	c, err := db.ClassByCode(ctx, code)
+	if err != nil {
+		return err
 	}
-	cw.Flush()
-	return cw.Error()
+	return gradebook.WriteResults(ctx, db, []store.Class{c}, w)
 }
 
 // readPassword reads a password without echo from a terminal, else the first

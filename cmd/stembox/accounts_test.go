@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/mitstem/stembox/internal/gradebook"
 )
 
 func runAcc(t *testing.T, stdin string, args ...string) (string, error) {
@@ -57,7 +59,7 @@ func TestAccountCommands(t *testing.T) {
 		t.Errorf("reset-password: %v %s", err, out)
 	}
 	out, err = runAcc(t, "", "export-results", d, "--class", code[1])
-	if err != nil || !strings.HasPrefix(out, "class,student,gender") {
+	if err != nil || !strings.HasPrefix(out, gradebook.BOM+"class,student,gender") {
 		t.Errorf("export-results: %v %q", err, out)
 	}
 }

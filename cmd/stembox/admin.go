@@ -24,36 +24,27 @@ const adminUsage = `Usage:
       List the automatic daily snapshots (restore one like any backup).
 `
 
-func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, adminUsage+accountsUsage)
-		return usageError{"admin: which command?"}
+// adminCommands are the commands of stembox admin: the box's database
+// (this file) and its people (accounts.go).
+func adminCommands() commands {
+	cs := commands{"backup": runBackup, "restore": runRestore, "snapshots": runSnapshots}
+	for name := range accountCommands {
+		cs[name] = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+			return runAccounts(ctx, name, args, os.Stdin, stdout, stderr)
+		}
 	}
-	cmd, args := args[0], args[1:]
-	switch cmd {
-	case "backup":
-		return runBackup(ctx, args, stdout, stderr)
-	case "restore":
-		return runRestore(ctx, args, stdout, stderr)
-	case "snapshots":
-		return runSnapshots(args, stdout, stderr)
-	}
-	if accountCommands[cmd] {
-		return runAccounts(ctx, cmd, args, os.Stdin, stdout, stderr)
-	}
-	fmt.Fprint(stderr, adminUsage+accountsUsage)
-	return usageError{fmt.Sprintf("admin: unknown command %q", cmd)}
+	return cs
 }
 
 func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stembox admin backup", stderr)
-	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	fs := newCommand("stembox admin backup", "[--data-dir DIR] [--out FILE]", stderr)
+	dataDir := dataDirFlag(fs)
 	out := fs.String("out", "", "the backup file to write (default stembox-backup-TIME.db)")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("backup takes no arguments, got %q", fs.Args())}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *out == "" {
 		*out = "stembox-backup-" + time.Now().UTC().Format("20060102T150405Z") + ".db"
@@ -67,8 +58,8 @@ func runBackup(ctx context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stembox admin restore", stderr)
-	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+	fs := newCommand("stembox admin restore", "[--data-dir DIR] FILE", stderr)
+	dataDir := dataDirFlag(fs)
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -87,10 +78,13 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func runSnapshots(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stembox admin snapshots", stderr)
-	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
+func runSnapshots(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox admin snapshots", "[--data-dir DIR]", stderr)
+	dataDir := dataDirFlag(fs)
 	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if err := noArgs(fs); err != nil {
 		return err
 	}
 	snaps, err := box.Snapshots(box.SnapshotDir(*dataDir))

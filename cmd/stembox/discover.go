@@ -15,11 +15,6 @@ import (
 	"github.com/mitstem/stembox/internal/discovery"
 )
 
-const discoverUsage = `Usage:
-  stembox discover [--timeout 3s] [--json] [--mdns-interfaces IFACE,…]
-                                              list the stembox boxes on the LAN
-`
-
 // addLANFlags defines serve's flags for finding the box on the LAN.
 func addLANFlags(fs *flag.FlagSet, cfg *box.Config, console io.Writer) {
 	cfg.MDNS = true
@@ -73,8 +68,7 @@ func (f hostFlag) Set(s string) error {
 }
 
 func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("stembox discover", stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, discoverUsage); fs.PrintDefaults() }
+	fs := newCommand("stembox discover", "[--timeout 3s] [--json] [--mdns-interfaces IFACE,…]", stderr)
 	timeout := fs.Duration("timeout", 3*time.Second, "how long to listen for boxes")
 	asJSON := fs.Bool("json", false, "print JSON, for scripts")
 	var ifaces listFlag
@@ -82,8 +76,8 @@ func runDiscover(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("discover takes no arguments, got %q", fs.Args())}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if *timeout <= 0 || *timeout > 10*time.Minute {
 		return usageError{fmt.Sprintf("--timeout %s: choose between 1s and 10m", *timeout)}

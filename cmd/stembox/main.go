@@ -1,11 +1,17 @@
 // Command stembox is the offline classroom server: run on a school's box it
 // serves lessons and exercises from signed content packs over the LAN.
 //
-//	stembox serve      the school box (the default)
-//	stembox pack       build | sign | verify | inspect | keygen | install content packs
-//	stembox sync       status | enroll | export | import: the box's link to the hub
-//	stembox hub        the central server: enrollment, ingest, reports, packs
+//	stembox serve      the school box (the default)            serve.go
+//	stembox pack       keygen | build | sign | verify | …       pack.go
+//	stembox admin      backup | restore | accounts | rosters    admin.go, accounts.go
+//	stembox discover   the boxes on the LAN                     discover.go
+//	stembox peer       list | fetch packs from another box      peer.go
+//	stembox sync       status | enroll | export | import        sync.go
+//	stembox hub        the central server and its operator      hub.go, hubtools.go
 //	stembox version
+//
+// This package only wires: each subcommand parses its own flags (with
+// their STEMBOX_* environment variables, flags.go) and calls internal/.
 package main
 
 import (
@@ -71,15 +77,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "serve":
 		return runServe(ctx, args, stderr)
 	case "pack":
-		return runPack(args, stdout, stderr)
+		return packCommands.run(ctx, "pack", packUsage, args, stdout, stderr)
 	case "admin":
-		return runAdmin(ctx, args, stdout, stderr)
+		return adminCommands().run(ctx, "admin", adminUsage+accountsUsage, args, stdout, stderr)
 	case "discover":
 		return runDiscover(ctx, args, stdout, stderr)
 	case "peer":
-		return runPeer(ctx, args, stdout, stderr)
+		return peerCommands.run(ctx, "peer", peerUsage, args, stdout, stderr)
 	case "sync":
-		return runSync(ctx, args, stdout, stderr)
+		return syncCommands.run(ctx, "sync", syncUsage, args, stdout, stderr)
 	case "hub":
 		return runHub(ctx, args, stdout, stderr)
 	case "version":
@@ -91,77 +97,4 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprint(stderr, usage)
 	return usageError{fmt.Sprintf("unknown command %q", cmd)}
-}
-
-// newFlagSet returns a flag set whose flags default to STEMBOX_* environment
-// variables; call applyEnv after defining the flags.
-func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	return fs
-}
-
-// applyEnv sets every flag not given on the command line from its
-// environment variable (--data-dir from STEMBOX_DATA_DIR), then parses args.
-func parseWithEnv(fs *flag.FlagSet, args []string) error {
-	var errs []error
-	fs.VisitAll(func(f *flag.Flag) {
-		if v, ok := os.LookupEnv(envName(f.Name)); ok {
-			if err := f.Value.Set(v); err != nil {
-				errs = append(errs, fmt.Errorf("%s=%q: %w", envName(f.Name), v, err))
-			}
-		}
-	})
-	if err := errors.Join(errs...); err != nil {
-		return usageError{err.Error()}
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return usageError{err.Error()}
-	}
-	return nil
-}
-
-func envName(flagName string) string {
-	b := []byte("STEMBOX_")
-	for _, c := range []byte(flagName) {
-		switch {
-		case c == '-':
-			b = append(b, '_')
-		case c >= 'a' && c <= 'z':
-			b = append(b, c-'a'+'A')
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(b)
-}
-
-// listFlag is a repeatable flag; an environment variable gives a
-// comma-separated list.
-type listFlag []string
-
-func (l *listFlag) String() string { return fmt.Sprint([]string(*l)) }
-
-func (l *listFlag) Set(v string) error {
-	for _, s := range splitComma(v) {
-		*l = append(*l, s)
-	}
-	return nil
-}
-
-func splitComma(v string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(v); i++ {
-		if i == len(v) || v[i] == ',' {
-			if s := v[start:i]; s != "" {
-				out = append(out, s)
-			}
-			start = i + 1
-		}
-	}
-	return out
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -26,183 +27,203 @@ const packUsage = `Usage:
                                               --trust makes the box trust that key from now on
 `
 
-func runPack(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, packUsage)
-		return usageError{"pack: which command?"}
+var packCommands = commands{
+	"keygen":  packKeygen,
+	"build":   packBuild,
+	"sign":    packSign,
+	"verify":  packVerify,
+	"inspect": packInspect,
+	"install": packInstall,
+}
+
+func packKeygen(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack keygen", "--out FILE", stderr)
+	out := fs.String("out", "", "private key file to write")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
 	}
-	cmd, args := args[0], args[1:]
-	fs := newFlagSet("stembox pack "+cmd, stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, packUsage) }
-	switch cmd {
-	case "keygen":
-		out := fs.String("out", "", "private key file to write")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		if *out == "" {
-			return usageError{"pack keygen: --out is required"}
-		}
-		s, err := content.GenerateKey()
-		if err != nil {
-			return err
-		}
-		if err := s.WriteKeyFiles(*out); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "wrote %s (keep it secret) and %s\nkey id %s\n", *out, *out+".pub", s.Public().ID)
-		return nil
-
-	case "build":
-		key := fs.String("pack-key", "", "signing key file")
-		fs.StringVar(key, "key", "", "signing key file (or STEMBOX_PACK_KEY)")
-		out := fs.String("out", ".", "folder to write the .stempack files to")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		signer, err := loadSigner(*key, "build")
-		if err != nil {
-			return err
-		}
-		if fs.NArg() == 0 {
-			return usageError{"pack build: name at least one source folder"}
-		}
-		builder, err := box.NewBuilder()
-		if err != nil {
-			return err
-		}
-		var failed int
-		for _, src := range fs.Args() {
-			built, err := builder.Build(src)
-			if err != nil {
-				fmt.Fprintf(stderr, "%s: %v\n", src, err)
-				failed++
-				continue
-			}
-			path, err := built.WriteFile(*out, signer)
-			if err != nil {
-				return err
-			}
-			m := built.Manifest
-			fmt.Fprintf(stdout, "%s: %d lessons, %d exercises in %s, %s\n", path, len(m.Lessons), countItems(&m), strings.Join(m.Languages, ", "), humanBytes(m.TotalSize()))
-		}
-		if failed > 0 {
-			return fmt.Errorf("%d of %d packs did not build", failed, fs.NArg())
-		}
-		return nil
-
-	case "sign":
-		key := fs.String("key", "", "signing key file")
-		out := fs.String("out", ".", "folder to write the signed packs to")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		signer, err := loadSigner(*key, "sign")
-		if err != nil {
-			return err
-		}
-		for _, p := range fs.Args() {
-			a, f, err := openPack(p, nil)
-			if err != nil {
-				return err
-			}
-			if err := a.VerifyAll(); err != nil {
-				f.Close()
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			var buf bytes.Buffer
-			err = content.WriteArchive(&buf, a.ManifestBytes, signer.Sign(a.ManifestBytes), a.Open)
-			f.Close()
-			if err != nil {
-				return err
-			}
-			dst := filepath.Join(*out, content.ArchiveName(a.Manifest.ID, a.Manifest.Version))
-			if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "%s: signed by %s\n", dst, signer.Public().ID)
-		}
-		return nil
-
-	case "verify":
-		var trusted listFlag
-		fs.Var(&trusted, "trust", "public key file of a trusted signer (repeatable)")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		if len(trusted) == 0 {
-			return usageError{"pack verify: name the signer's public key with --trust"}
-		}
-		kr := content.NewKeyring()
-		for _, f := range trusted {
-			if err := kr.LoadKeyFile(f); err != nil {
-				return err
-			}
-		}
-		bad := 0
-		for _, p := range fs.Args() {
-			a, f, err := openPack(p, kr)
-			if err == nil {
-				err = a.Check() // everything a box checks before serving it
-				f.Close()
-			}
-			if err != nil {
-				fmt.Fprintf(stdout, "%s: REFUSED: %v\n", p, err)
-				bad++
-				continue
-			}
-			fmt.Fprintf(stdout, "%s: ok, %s %s signed by %s, %d files verified\n", p, a.Manifest.ID, a.Manifest.Version, a.KeyID, len(a.Manifest.Files))
-		}
-		if bad > 0 {
-			return fmt.Errorf("%d packs failed verification", bad)
-		}
-		return nil
-
-	case "inspect":
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		for _, p := range fs.Args() {
-			a, f, err := openPack(p, nil)
-			if err != nil {
-				return err
-			}
-			f.Close()
-			printManifest(stdout, a)
-		}
-		return nil
-
-	case "install":
-		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
-		var trusted listFlag
-		fs.Var(&trusted, "trust", "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
-		downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		lib, err := openTrusting(*dataDir, trusted, stdout)
-		if err != nil {
-			return err
-		}
-		for _, p := range fs.Args() {
-			res, err := lib.InstallFile(p, content.InstallOptions{AllowDowngrade: *downgrade})
-			if err != nil {
-				return fmt.Errorf("%s: %w", p, err)
-			}
-			m := res.Pack.Manifest
-			switch {
-			case res.Unchanged:
-				fmt.Fprintf(stdout, "%s %s is already installed\n", m.ID, m.Version)
-			case res.Replaced != "":
-				fmt.Fprintf(stdout, "installed %s %s (replacing %s)\n", m.ID, m.Version, res.Replaced)
-			default:
-				fmt.Fprintf(stdout, "installed %s %s\n", m.ID, m.Version)
-			}
-		}
-		return nil
+	if *out == "" {
+		return usageError{"pack keygen: --out is required"}
 	}
-	fmt.Fprint(stderr, packUsage)
-	return usageError{fmt.Sprintf("pack: unknown command %q", cmd)}
+	s, err := content.GenerateKey()
+	if err != nil {
+		return err
+	}
+	if err := s.WriteKeyFiles(*out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (keep it secret) and %s\nkey id %s\n", *out, *out+".pub", s.Public().ID)
+	return nil
+}
+
+func packBuild(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack build", "--key FILE [--out DIR] SOURCE…", stderr)
+	key := fs.String("pack-key", "", "signing key file")
+	fs.StringVar(key, "key", "", "signing key file (or STEMBOX_PACK_KEY)")
+	out := fs.String("out", ".", "folder to write the .stempack files to")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	signer, err := loadSigner(*key, "build")
+	if err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"pack build: name at least one source folder"}
+	}
+	builder, err := box.NewBuilder()
+	if err != nil {
+		return err
+	}
+	var failed int
+	for _, src := range fs.Args() {
+		built, err := builder.Build(src)
+		if err != nil {
+			fmt.Fprintf(stderr, "%s: %v\n", src, err)
+			failed++
+			continue
+		}
+		path, err := built.WriteFile(*out, signer)
+		if err != nil {
+			return err
+		}
+		m := built.Manifest
+		fmt.Fprintf(stdout, "%s: %d lessons, %d exercises in %s, %s\n", path, len(m.Lessons), countItems(&m), strings.Join(m.Languages, ", "), humanBytes(m.TotalSize()))
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d packs did not build", failed, fs.NArg())
+	}
+	return nil
+}
+
+func packSign(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack sign", "--key FILE [--out DIR] PACK…", stderr)
+	key := fs.String("key", "", "signing key file")
+	out := fs.String("out", ".", "folder to write the signed packs to")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	signer, err := loadSigner(*key, "sign")
+	if err != nil {
+		return err
+	}
+	for _, p := range fs.Args() {
+		dst, err := signPack(p, signer, *out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s: signed by %s\n", dst, signer.Public().ID)
+	}
+	return nil
+}
+
+// signPack writes the pack at path, checked, signed by signer into the
+// folder out.
+func signPack(path string, signer *content.Signer, out string) (string, error) {
+	a, f, err := openPack(path, nil)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if err := a.VerifyAll(); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	var buf bytes.Buffer
+	if err := content.WriteArchive(&buf, a.ManifestBytes, signer.Sign(a.ManifestBytes), a.Open); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(out, content.ArchiveName(a.Manifest.ID, a.Manifest.Version))
+	return dst, os.WriteFile(dst, buf.Bytes(), 0o644)
+}
+
+func packVerify(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack verify", "--trust FILE.pub… PACK…", stderr)
+	trusted := trustFlag(fs, "public key file of a trusted signer (repeatable)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if len(*trusted) == 0 {
+		return usageError{"pack verify: name the signer's public key with --trust"}
+	}
+	kr := content.NewKeyring()
+	for _, f := range *trusted {
+		if err := kr.LoadKeyFile(f); err != nil {
+			return err
+		}
+	}
+	bad := 0
+	for _, p := range fs.Args() {
+		a, f, err := openPack(p, kr)
+		if err == nil {
+			err = a.Check() // everything a box checks before serving it
+			f.Close()
+		}
+		if err != nil {
+			fmt.Fprintf(stdout, "%s: REFUSED: %v\n", p, err)
+			bad++
+			continue
+		}
+		fmt.Fprintf(stdout, "%s: ok, %s %s signed by %s, %d files verified\n", p, a.Manifest.ID, a.Manifest.Version, a.KeyID, len(a.Manifest.Files))
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d packs failed verification", bad)
+	}
+	return nil
+}
+
+func packInspect(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack inspect", "PACK…", stderr)
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	for _, p := range fs.Args() {
+		a, f, err := openPack(p, nil)
+		if err != nil {
+			return err
+		}
+		f.Close()
+		printManifest(stdout, a)
+	}
+	return nil
+}
+
+func packInstall(_ context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox pack install", "[--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…", stderr)
+	dataDir := dataDirFlag(fs)
+	trusted := trustFlag(fs, "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
+	downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	lib, err := openTrusting(*dataDir, *trusted, stdout)
+	if err != nil {
+		return err
+	}
+	for _, p := range fs.Args() {
+		res, err := lib.InstallFile(p, content.InstallOptions{AllowDowngrade: *downgrade})
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		printInstalled(stdout, res, "")
+	}
+	return nil
+}
+
+// printInstalled says what installing a pack did; from is the box it came
+// from, if another.
+func printInstalled(w io.Writer, res content.InstallResult, from string) {
+	m := res.Pack.Manifest
+	if from != "" {
+		from = " from " + from
+	}
+	switch {
+	case res.Unchanged:
+		fmt.Fprintf(w, "%s %s is already installed\n", m.ID, m.Version)
+	case res.Replaced != "":
+		fmt.Fprintf(w, "installed %s %s%s (replacing %s)\n", m.ID, m.Version, from, res.Replaced)
+	default:
+		fmt.Fprintf(w, "installed %s %s%s\n", m.ID, m.Version, from)
+	}
 }
 
 // openTrusting opens the pack library of a data directory as the box

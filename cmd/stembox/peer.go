@@ -22,98 +22,91 @@ const peerUsage = `Usage:
                                               (checked as any pack is; an interrupted copy resumes)
 `
 
-func runPeer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, peerUsage)
-		return usageError{"peer: which command?"}
-	}
-	cmd, args := args[0], args[1:]
-	fs := newFlagSet("stembox peer "+cmd, stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, peerUsage); fs.PrintDefaults() }
-	client := peer.NewClient("stembox/" + version)
-	switch cmd {
-	case "list":
-		timeout := fs.Duration("timeout", 3*time.Second, "without URL: how long to look for boxes")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		var urls []string
-		switch fs.NArg() {
-		case 0:
-			logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-			boxes, err := discovery.Discover(ctx, *timeout, nil, logger)
-			if err != nil {
-				return err
-			}
-			if len(boxes) == 0 {
-				return fmt.Errorf("no stembox found on the LAN within %s; name one by its URL", *timeout)
-			}
-			for _, b := range boxes {
-				urls = append(urls, b.URL())
-			}
-		case 1:
-			urls = fs.Args()
-		default:
-			return usageError{"peer list: name at most one box"}
-		}
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "BOX\tPACK\tVERSION\tTITLE")
-		var failed error
-		for _, u := range urls {
-			packs, err := client.Packs(ctx, u)
-			if err != nil {
-				failed = err
-				fmt.Fprintf(stderr, "%v\n", err)
-				continue
-			}
-			base, _ := peer.BaseURL(u)
-			for _, p := range packs {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", base, p.ID, p.Version, title(p))
-			}
-		}
-		tw.Flush()
-		return failed
+var peerCommands = commands{"list": peerList, "fetch": peerFetch}
 
-	case "fetch":
-		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
-		var trusted listFlag
-		fs.Var(&trusted, "trust", "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
-		fs.DurationVar(&client.Stall, "stall-timeout", peer.DefaultStall, "give up (and resume later) when the other box sends nothing for this long")
-		if err := parseWithEnv(fs, args); err != nil {
-			return err
-		}
-		if fs.NArg() < 2 {
-			return usageError{"peer fetch: name a box's URL and at least one pack"}
-		}
-		base, err := peer.BaseURL(fs.Arg(0))
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		lib, err := openTrusting(*dataDir, trusted, stdout)
-		if err != nil {
-			return err
-		}
-		for _, id := range fs.Args()[1:] {
-			bar := newProgressBar(stderr, id)
-			res, err := peer.Fetch(ctx, client, lib, box.DownloadsDir(*dataDir), base, id, bar.update)
-			bar.finish()
-			if err != nil {
-				return err
-			}
-			m := res.Pack.Manifest
-			switch {
-			case res.Unchanged:
-				fmt.Fprintf(stdout, "%s %s is already installed\n", m.ID, m.Version)
-			case res.Replaced != "":
-				fmt.Fprintf(stdout, "installed %s %s from %s (replacing %s)\n", m.ID, m.Version, base, res.Replaced)
-			default:
-				fmt.Fprintf(stdout, "installed %s %s from %s\n", m.ID, m.Version, base)
-			}
-		}
-		return nil
+func peerList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox peer list", "[--timeout 3s] [URL]", stderr)
+	timeout := fs.Duration("timeout", 3*time.Second, "without URL: how long to look for boxes")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
 	}
-	fmt.Fprint(stderr, peerUsage)
-	return usageError{fmt.Sprintf("peer: unknown command %q", cmd)}
+	if fs.NArg() > 1 {
+		return usageError{"peer list: name at most one box"}
+	}
+	urls := fs.Args()
+	if len(urls) == 0 {
+		var err error
+		if urls, err = discoverURLs(ctx, *timeout, stderr); err != nil {
+			return err
+		}
+	}
+	client := peer.NewClient("stembox/" + version)
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "BOX\tPACK\tVERSION\tTITLE")
+	var failed error
+	for _, u := range urls {
+		packs, err := client.Packs(ctx, u)
+		if err != nil {
+			failed = err
+			fmt.Fprintf(stderr, "%v\n", err)
+			continue
+		}
+		base, _ := peer.BaseURL(u)
+		for _, p := range packs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", base, p.ID, p.Version, title(p))
+		}
+	}
+	tw.Flush()
+	return failed
+}
+
+// discoverURLs is the address of every box found on the LAN within timeout.
+func discoverURLs(ctx context.Context, timeout time.Duration, stderr io.Writer) ([]string, error) {
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	boxes, err := discovery.Discover(ctx, timeout, nil, logger)
+	if err != nil {
+		return nil, err
+	}
+	if len(boxes) == 0 {
+		return nil, fmt.Errorf("no stembox found on the LAN within %s; name one by its URL", timeout)
+	}
+	var urls []string
+	for _, b := range boxes {
+		urls = append(urls, b.URL())
+	}
+	return urls, nil
+}
+
+func peerFetch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox peer fetch", "[--data-dir DIR] [--trust FILE.pub…] [--stall-timeout 1m] URL PACK…", stderr)
+	client := peer.NewClient("stembox/" + version)
+	dataDir := dataDirFlag(fs)
+	trusted := trustFlag(fs, "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
+	fs.DurationVar(&client.Stall, "stall-timeout", peer.DefaultStall, "give up (and resume later) when the other box sends nothing for this long")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() < 2 {
+		return usageError{"peer fetch: name a box's URL and at least one pack"}
+	}
+	base, err := peer.BaseURL(fs.Arg(0))
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	lib, err := openTrusting(*dataDir, *trusted, stdout)
+	if err != nil {
+		return err
+	}
+	for _, id := range fs.Args()[1:] {
+		bar := newProgressBar(stderr, id)
+		res, err := peer.Fetch(ctx, client, lib, box.DownloadsDir(*dataDir), base, id, bar.update)
+		bar.finish()
+		if err != nil {
+			return err
+		}
+		printInstalled(stdout, res, base)
+	}
+	return nil
 }
 
 func title(p peer.RemotePack) string {

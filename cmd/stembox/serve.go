@@ -33,8 +33,8 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	if err := noArgs(fs); err != nil {
+		return err
 	}
 	if !i18n.Supported(cfg.Lang) {
 		return usageError{fmt.Sprintf("--lang %q: choose tg, ru or en", cfg.Lang)}

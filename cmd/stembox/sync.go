@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
 )
@@ -41,35 +42,16 @@ func addSyncFlags(fs *flag.FlagSet, cfg *box.Config) {
 	fs.DurationVar(&cfg.Upstream.MaxBackoff, "sync-max-backoff", upstream.DefaultMaxBackoff, "the longest wait between tries while the hub cannot be reached")
 }
 
-func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		fmt.Fprint(stdout, syncUsage)
-		if len(args) == 0 {
-			return usageError{"sync: give a command"}
-		}
-		return nil
-	}
-	cmd, args := args[0], args[1:]
-	fs := newFlagSet("stembox sync "+cmd, stderr)
-	dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
-	asJSON := fs.Bool("json", false, "status: print JSON")
-	hubURL := fs.String("hub", "", "enroll: the hub's address")
-	token := fs.String("token", "", "enroll: the enrollment token")
-	file := fs.String("file", "", "enroll: a credential file made by stembox hub enroll-file")
-	out := fs.String("out", "", "export: the folder to write the bundle to (a USB stick)")
-	var trusted listFlag
-	fs.Var(&trusted, "trust", "import: public key file of a trusted pack signer (repeatable)")
-	fs.Usage = func() { fmt.Fprint(stderr, syncUsage) }
+var syncCommands = commands{"status": syncStatus, "enroll": syncEnroll, "export": syncExport, "import": syncImport}
+
+func syncStatus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox sync status", "[--data-dir DIR] [--json]", stderr)
+	dataDir := dataDirFlag(fs)
+	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, box.DBPath(*dataDir), nil)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	switch cmd {
-	case "status":
+	return withBox(ctx, *dataDir, func(db *store.DB) error {
 		st, err := upstream.ReadStatus(ctx, db)
 		if err != nil {
 			return err
@@ -81,15 +63,28 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		printSyncStatus(stdout, st)
 		return nil
-	case "enroll":
+	})
+}
+
+func syncEnroll(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox sync enroll", "--hub URL --token TOKEN | --file BOX.credential [--data-dir DIR]", stderr)
+	dataDir := dataDirFlag(fs)
+	hubURL := fs.String("hub", "", "the hub's address")
+	token := fs.String("token", "", "the enrollment token")
+	file := fs.String("file", "", "a credential file made by stembox hub enroll-file")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if *file == "" && (*hubURL == "" || *token == "") {
+		return usageError{"enroll: give --hub and --token, or --file"}
+	}
+	return withBox(ctx, *dataDir, func(db *store.DB) error {
 		var link store.UpstreamLink
-		switch {
-		case *file != "":
+		var err error
+		if *file != "" {
 			link, err = upstream.EnrollFile(ctx, db, *file)
-		case *hubURL != "" && *token != "":
+		} else {
 			link, err = upstream.Enroll(ctx, db, &http.Client{Timeout: 2 * time.Minute}, *hubURL, *token, "", version)
-		default:
-			return usageError{"enroll: give --hub and --token, or --file"}
 		}
 		if err != nil {
 			return err
@@ -100,56 +95,91 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "enrolled with %s for %s (%s)\n", where, link.SchoolName, link.Region)
 		return nil
-	case "export":
-		if *out == "" {
-			return usageError{"export: --out DIR is required"}
-		}
-		lib, err := box.OpenLibrary(*dataDir, trusted)
-		if err != nil {
-			return err
-		}
-		res, err := upstream.Export(ctx, db, lib, *out)
-		if err != nil {
-			return err
-		}
-		if res.Events == 0 {
-			fmt.Fprintf(stdout, "no events wait for the hub; wrote %s anyway (it asks for pack updates)\n", res.Path)
-			return nil
-		}
-		fmt.Fprintf(stdout, "wrote %d events (%d to %d, %d bytes) to %s\n", res.Events, res.FirstSeq, res.LastSeq, res.Bytes, res.Path)
-		fmt.Fprintln(stdout, "take it to the hub (stembox hub import, or its import page), and bring back the acknowledgement")
-		return nil
-	case "import":
-		if fs.NArg() == 0 {
-			return usageError{"import: give the acknowledgement or pack files, or the folder holding them"}
-		}
-		lib, err := box.OpenLibrary(*dataDir, trusted)
-		if err != nil {
-			return err
-		}
-		for _, path := range fs.Args() {
-			res, err := upstream.Import(ctx, db, lib, path)
-			if err != nil {
-				return err
-			}
-			if res.Acks > 0 {
-				if res.Moved {
-					fmt.Fprintf(stdout, "the hub holds this box's events up to %d\n", res.AckedSeq)
-				} else {
-					fmt.Fprintf(stdout, "acknowledgement applied before: nothing changed (the hub holds events up to %d)\n", res.AckedSeq)
-				}
-			}
-			for _, p := range res.Installed {
-				fmt.Fprintln(stdout, "installed", p)
-			}
-			for _, p := range res.Unchanged {
-				fmt.Fprintln(stdout, "already installed", p)
-			}
-		}
+	})
+}
+
+func syncExport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox sync export", "--out DIR [--data-dir DIR]", stderr)
+	dataDir := dataDirFlag(fs)
+	out := fs.String("out", "", "the folder to write the bundle to (a USB stick)")
+	trusted := trustFlag(fs, "public key file of a trusted pack signer (repeatable)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return usageError{"export: --out DIR is required"}
+	}
+	db, lib, err := openBoxAndLibrary(ctx, *dataDir, *trusted)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	res, err := upstream.Export(ctx, db, lib, *out)
+	if err != nil {
+		return err
+	}
+	if res.Events == 0 {
+		fmt.Fprintf(stdout, "no events wait for the hub; wrote %s anyway (it asks for pack updates)\n", res.Path)
 		return nil
 	}
-	fmt.Fprint(stderr, syncUsage)
-	return usageError{fmt.Sprintf("unknown sync command %q", cmd)}
+	fmt.Fprintf(stdout, "wrote %d events (%d to %d, %d bytes) to %s\n", res.Events, res.FirstSeq, res.LastSeq, res.Bytes, res.Path)
+	fmt.Fprintln(stdout, "take it to the hub (stembox hub import, or its import page), and bring back the acknowledgement")
+	return nil
+}
+
+func syncImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newCommand("stembox sync import", "[--data-dir DIR] [--trust KEY.pub …] FILE|DIR …", stderr)
+	dataDir := dataDirFlag(fs)
+	trusted := trustFlag(fs, "public key file of a trusted pack signer (repeatable)")
+	if err := parseWithEnv(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return usageError{"import: give the acknowledgement or pack files, or the folder holding them"}
+	}
+	db, lib, err := openBoxAndLibrary(ctx, *dataDir, *trusted)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	for _, path := range fs.Args() {
+		res, err := upstream.Import(ctx, db, lib, path)
+		if err != nil {
+			return err
+		}
+		printImported(stdout, res)
+	}
+	return nil
+}
+
+// openBoxAndLibrary opens a box's database and its pack library.
+func openBoxAndLibrary(ctx context.Context, dataDir string, trusted []string) (*store.DB, *content.Library, error) {
+	db, err := openBox(ctx, dataDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	lib, err := box.OpenLibrary(dataDir, trusted)
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return db, lib, nil
+}
+
+func printImported(w io.Writer, res upstream.ImportResult) {
+	if res.Acks > 0 {
+		if res.Moved {
+			fmt.Fprintf(w, "the hub holds this box's events up to %d\n", res.AckedSeq)
+		} else {
+			fmt.Fprintf(w, "acknowledgement applied before: nothing changed (the hub holds events up to %d)\n", res.AckedSeq)
+		}
+	}
+	for _, p := range res.Installed {
+		fmt.Fprintln(w, "installed", p)
+	}
+	for _, p := range res.Unchanged {
+		fmt.Fprintln(w, "already installed", p)
+	}
 }
 
 func printSyncStatus(w io.Writer, st upstream.Status) {

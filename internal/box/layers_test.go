@@ -20,7 +20,7 @@ var layers = []struct {
 	{"domain (no I/O)", []string{"event", "learn", "auth", "failure", "redirect", "roster", "gift", "markup", "katex", "i18n", "upstream/wire"}},
 	{"infrastructure", []string{"clock", "durable", "migrate", "httplog", "serve", "metrics", "ops", "term", "discovery"}},
 	{"storage and packs", []string{"store", "content", "peer"}},
-	{"features", []string{"live", "upstream", "server", "hub"}},
+	{"features", []string{"gradebook", "live", "upstream", "server", "hub"}},
 	{"assembly", []string{"box"}},
 }
 

@@ -459,6 +459,6 @@ func (h *Hub) handleAckDownload(w http.ResponseWriter, r *http.Request, s *Sessi
 		return
 	}
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+ack.BoxID+`.stemack"`)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+AckFileName(ack)+`"`)
 	w.Write(file)
 }

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"html/template"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
-	"github.com/mitstem/stembox/internal/roster"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -291,33 +288,4 @@ func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *vi
 		Students int
 		Rows     []reportRow
 	}{c, i18n.Date(lang, s.now()), len(students), rows})
-}
-
-// handleExportResults writes every answer of the class as CSV, one row an
-// answer.
-func (s *Server) handleExportResults(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
-	students, err := s.db.Students(r.Context(), c.ID)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	atts, err := s.db.Attempts(r.Context(), store.LearnerIDs(students), "", "")
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	byLearner := map[string]store.Student{}
-	for _, st := range students {
-		byLearner[st.LearnerID()] = st
-	}
-	var buf bytes.Buffer
-	cw := csv.NewWriter(&buf)
-	cw.Write([]string{"student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"})
-	for _, a := range atts {
-		st := byLearner[a.Learner]
-		cw.Write([]string{roster.SafeCell(st.Name), st.Gender, roster.SafeCell(st.ExternalID), a.Pack, a.Set, a.Item,
-			strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format("2006-01-02T15:04:05Z")})
-	}
-	cw.Flush()
-	writeCSV(w, "results-"+c.Code+".csv", buf.Bytes())
 }

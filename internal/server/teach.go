@@ -2,15 +2,16 @@ package server
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/roster"
 	"github.com/mitstem/stembox/internal/store"
@@ -221,28 +222,22 @@ func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *v
 
 func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class, src io.Reader) {
 	lang := s.lang(r)
-	entries, err := roster.Parse(src, time.Now().Year())
-	if err != nil {
+	added, err := gradebook.ImportRoster(r.Context(), s.db, s.hashes, v.actor(), c, src, s.now().Year())
+	if gradebook.Problems(err) != nil {
 		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", err.Error())})
 		return
 	}
-	students := make([]store.NewStudent, len(entries))
-	for i, e := range entries {
-		students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
-		if e.PIN != "" {
-			if students[i].SecretHash, err = s.hashes.Hash(r.Context(), e.PIN); err != nil {
-				s.signInBusy(w, r, err)
-				return
-			}
-		}
+	if errors.Is(err, auth.ErrBusy) {
+		s.signInBusy(w, r, err)
+		return
 	}
-	if _, err := s.db.AddStudents(r.Context(), v.actor(), c.ID, students); err != nil {
+	if err != nil {
 		s.formError(w, r, err, func(msg string) {
 			s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", msg)})
 		})
 		return
 	}
-	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.N(lang, "roster.added", len(students))})
+	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.N(lang, "roster.added", len(added))})
 }
 
 func (s *Server) handleExportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {

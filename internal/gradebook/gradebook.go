@@ -1,0 +1,96 @@
+// Package gradebook moves a class's records in and out of the box as
+// files: a roster CSV in (ImportRoster), every answer as a results CSV out
+// (WriteResults). The teacher's pages and stembox admin both call it, so
+// the web and the command line import and export the same way.
+package gradebook
+
+import (
+	"context"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/store"
+)
+
+// ImportRoster adds the students of a roster CSV (internal/roster's
+// columns, or OneRoster's users.csv) to class c, all or none; a PIN is
+// stored hashed. A roster with problems returns roster.Problems (every
+// line's problem) and adds nobody; a student the class already has refuses
+// the whole roster with the store's error (failure.Conflict). PINs are
+// hashed through hashes, the box's bounded pool (auth.ErrBusy when it stays
+// full). thisYear bounds birth years.
+func ImportRoster(ctx context.Context, db *store.DB, hashes *auth.Pool, actor string, c store.Class, src io.Reader, thisYear int) ([]store.Student, error) {
+	entries, err := roster.Parse(src, thisYear)
+	if err != nil {
+		return nil, err
+	}
+	students := make([]store.NewStudent, len(entries))
+	for i, e := range entries {
+		students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
+		if e.PIN != "" {
+			if students[i].SecretHash, err = hashes.Hash(ctx, e.PIN); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return db.AddStudents(ctx, actor, c.ID, students)
+}
+
+// Problems returns the problems of a refused roster, or nil when err is
+// not about the roster's lines.
+func Problems(err error) roster.Problems {
+	var ps roster.Problems
+	if errors.As(err, &ps) {
+		return ps
+	}
+	return nil
+}
+
+// BOM starts every CSV file the box hands out, so that spreadsheets read
+// Cyrillic as UTF-8.
+const BOM = "\ufeff"
+
+// ResultsColumns are the columns of the results CSV, one row an answer.
+var ResultsColumns = []string{"class", "student", "gender", "external_id", "pack", "set", "item", "correct", "score", "answer", "time"}
+
+// WriteResults writes every answer of the students of the classes as CSV
+// (UTF-8 with a BOM), class by class in the order given, each class's
+// answers in the order they were given. Names, ids and answers are made
+// safe from spreadsheet formulas.
+func WriteResults(ctx context.Context, db *store.DB, classes []store.Class, w io.Writer) error {
+	if _, err := io.WriteString(w, BOM); err != nil {
+		return fmt.Errorf("gradebook: results: %w", err)
+	}
+	cw := csv.NewWriter(w)
+	cw.Write(ResultsColumns)
+	for _, c := range classes {
+		students, err := db.Students(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		by := make(map[string]store.Student, len(students))
+		for _, s := range students {
+			by[s.LearnerID()] = s
+		}
+		atts, err := db.Attempts(ctx, store.LearnerIDs(students), "", "")
+		if err != nil {
+			return err
+		}
+		for _, a := range atts {
+			s := by[a.Learner]
+			cw.Write([]string{roster.SafeCell(c.Name), roster.SafeCell(s.Name), s.Gender, roster.SafeCell(s.ExternalID), a.Pack, a.Set, a.Item,
+				strconv.FormatBool(a.Correct), strconv.FormatFloat(a.Score, 'f', -1, 64), roster.SafeCell(a.Answer), a.Time.UTC().Format(time.RFC3339)})
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return fmt.Errorf("gradebook: results: %w", err)
+	}
+	return nil
+}
