@@ -15,6 +15,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/gradebook"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -33,8 +34,8 @@ const accountsUsage = `  stembox admin create-admin --username NAME [--name "Ful
 // accountCommands are the admin commands about people; they run on the data
 // directory directly, beside a running box.
 var accountCommands = map[string]func(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error{
-	"create-admin":   createUser(store.RoleAdmin),
-	"create-teacher": createUser(store.RoleTeacher),
+	"create-admin":   createUser(school.RoleAdmin),
+	"create-teacher": createUser(school.RoleTeacher),
 	"reset-password": resetPassword,
 	"create-class":   createClass,
 	"import-roster":  importRoster,
@@ -217,7 +218,7 @@ func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer) 
 	if err != nil {
 		return err
 	}
-	return gradebook.WriteResults(ctx, db, []store.Class{c}, w)
+	return gradebook.WriteResults(ctx, db, []school.Class{c}, w)
 }
 
 // readPassword reads a password without echo from a terminal, else the first

@@ -25,6 +25,7 @@ import (
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/logtest"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -135,8 +136,8 @@ func (o *offBox) answers() []event.Event {
 // offSchool is a teacher, a class with students, and the set "speed" and
 // lesson "speed" of the mini pack assigned to it.
 type offSchool struct {
-	class    store.Class
-	students []store.Student
+	class    school.Class
+	students []school.Student
 }
 
 const offPassword = "chalk-and-slate-7"
@@ -145,7 +146,7 @@ func (o *offBox) school(names ...string) offSchool {
 	o.t.Helper()
 	ctx := context.Background()
 	db := o.db()
-	teacher, err := db.CreateUser(ctx, "", store.RoleTeacher, "aziza", "Aziza Karimova", auth.Hash(offPassword))
+	teacher, err := db.CreateUser(ctx, "", school.RoleTeacher, "aziza", "Aziza Karimova", auth.Hash(offPassword))
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -153,9 +154,9 @@ func (o *offBox) school(names ...string) offSchool {
 	if err != nil {
 		o.t.Fatal(err)
 	}
-	var ns []store.NewStudent
+	var ns []school.NewStudent
 	for _, n := range names {
-		ns = append(ns, store.NewStudent{Name: n, Gender: "female"})
+		ns = append(ns, school.NewStudent{Name: n, Gender: "female"})
 	}
 	students, err := db.AddStudents(ctx, "", class.ID, ns)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/roster"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -25,14 +26,14 @@ import (
 // the whole roster with the store's error (failure.Conflict). PINs are
 // hashed through hashes, the box's bounded pool (auth.ErrBusy when it stays
 // full). thisYear bounds birth years.
-func ImportRoster(ctx context.Context, db *store.DB, hashes *auth.Pool, actor string, c store.Class, src io.Reader, thisYear int) ([]store.Student, error) {
+func ImportRoster(ctx context.Context, db *store.DB, hashes *auth.Pool, actor string, c school.Class, src io.Reader, thisYear int) ([]school.Student, error) {
 	entries, err := roster.Parse(src, thisYear)
 	if err != nil {
 		return nil, err
 	}
-	students := make([]store.NewStudent, len(entries))
+	students := make([]school.NewStudent, len(entries))
 	for i, e := range entries {
-		students[i] = store.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
+		students[i] = school.NewStudent{Name: e.Name, Gender: e.Gender, BirthYear: e.BirthYear, ExternalID: e.ExternalID}
 		if e.PIN != "" {
 			if students[i].SecretHash, err = hashes.Hash(ctx, e.PIN); err != nil {
 				return nil, err
@@ -63,7 +64,7 @@ var ResultsColumns = []string{"class", "student", "gender", "external_id", "pack
 // (UTF-8 with a BOM), class by class in the order given, each class's
 // answers in the order they were given. Names, ids and answers are made
 // safe from spreadsheet formulas.
-func WriteResults(ctx context.Context, db *store.DB, classes []store.Class, w io.Writer) error {
+func WriteResults(ctx context.Context, db *store.DB, classes []school.Class, w io.Writer) error {
 	if _, err := io.WriteString(w, BOM); err != nil {
 		return fmt.Errorf("gradebook: results: %w", err)
 	}
@@ -74,11 +75,11 @@ func WriteResults(ctx context.Context, db *store.DB, classes []store.Class, w io
 		if err != nil {
 			return err
 		}
-		by := make(map[string]store.Student, len(students))
+		by := make(map[string]school.Student, len(students))
 		for _, s := range students {
 			by[s.LearnerID()] = s
 		}
-		atts, err := db.Attempts(ctx, store.LearnerIDs(students), "", "")
+		atts, err := db.Attempts(ctx, school.LearnerIDs(students), "", "")
 		if err != nil {
 			return err
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/gradebook"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -19,7 +20,7 @@ func TestImportRosterIsAllOrNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	u, err := db.CreateUser(ctx, "test", store.RoleTeacher, "aziza", "", "x")
+	u, err := db.CreateUser(ctx, "test", school.RoleTeacher, "aziza", "", "x")
 	if err != nil {
 		t.Fatal(err)
 	}

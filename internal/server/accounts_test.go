@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
-	"github.com/mitstem/stembox/internal/store"
 )
 
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -35,38 +35,38 @@ func (d *device) signIn(username, password string) {
 
 // school is a box with an admin, two teachers, each with a class of two
 // students, and a set assigned to class A.
-type school struct {
+type testSchool struct {
 	*testBox
-	admin, teacherA, teacherB store.User
-	classA, classB            store.Class
-	studentsA                 []store.Student
+	admin, teacherA, teacherB school.User
+	classA, classB            school.Class
+	studentsA                 []school.Student
 }
 
 const password = "chalk-and-slate-7"
 
-func mustSchool(t *testing.T) *school {
+func mustSchool(t *testing.T) *testSchool {
 	t.Helper()
 	return mustSchoolWith(t, server.Config{})
 }
 
 // mustSchoolWith is mustSchool on a box with a configuration.
-func mustSchoolWith(t *testing.T, cfg server.Config) *school {
+func mustSchoolWith(t *testing.T, cfg server.Config) *testSchool {
 	t.Helper()
 	box := mustRunServerWith(t, cfg)
 	ctx := context.Background()
-	s := &school{testBox: box}
+	s := &testSchool{testBox: box}
 	var err error
-	if s.admin, err = box.db.CreateUser(ctx, "", store.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
+	if s.admin, err = box.db.CreateUser(ctx, "", school.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
 		t.Fatal(err)
 	}
-	s.teacherA, _ = box.db.CreateUser(ctx, "", store.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
-	s.teacherB, _ = box.db.CreateUser(ctx, "", store.RoleTeacher, "bakhtiyor", "Bakhtiyor", auth.Hash(password))
+	s.teacherA, _ = box.db.CreateUser(ctx, "", school.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
+	s.teacherB, _ = box.db.CreateUser(ctx, "", school.RoleTeacher, "bakhtiyor", "Bakhtiyor", auth.Hash(password))
 	s.classA, _ = box.db.CreateClass(ctx, "", "7A", 7, s.teacherA.ID)
 	s.classB, _ = box.db.CreateClass(ctx, "", "7B", 7, s.teacherB.ID)
-	if s.studentsA, err = box.db.AddStudents(ctx, "", s.classA.ID, []store.NewStudent{{Name: "Nigina", Gender: "female"}, {Name: "Farrukh", Gender: "male"}}); err != nil {
+	if s.studentsA, err = box.db.AddStudents(ctx, "", s.classA.ID, []school.NewStudent{{Name: "Nigina", Gender: "female"}, {Name: "Farrukh", Gender: "male"}}); err != nil {
 		t.Fatal(err)
 	}
-	box.db.AddStudents(ctx, "", s.classB.ID, []store.NewStudent{{Name: "Sino"}})
+	box.db.AddStudents(ctx, "", s.classB.ID, []school.NewStudent{{Name: "Sino"}})
 	if err := box.db.Assign(ctx, "", s.classA.ID, "mini", "set", "speed"); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 const (
@@ -27,14 +27,14 @@ const (
 // student.
 type viewer struct {
 	Kind      string // "", "user" or "student"
-	User      store.User
-	Student   store.Student
+	User      school.User
+	Student   school.Student
 	CSRF      string
 	tokenHash string
 }
 
 func (v *viewer) isUser() bool    { return v.Kind == "user" }
-func (v *viewer) isAdmin() bool   { return v.Kind == "user" && v.User.Role == store.RoleAdmin }
+func (v *viewer) isAdmin() bool   { return v.Kind == "user" && v.User.Role == school.RoleAdmin }
 func (v *viewer) isStudent() bool { return v.Kind == "student" }
 
 // actor is how the viewer appears in events.

@@ -17,6 +17,7 @@ import (
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/discovery"
 	"github.com/mitstem/stembox/internal/peer"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -146,7 +147,7 @@ func TestAdminPeersIsForTheBoxOnly(t *testing.T) {
 
 	// Once the box has an administrator, only a signed-in one may come in,
 	// wherever from.
-	if _, err := db.CreateUser(context.Background(), "test", store.RoleAdmin, "admin", "Admin", auth.Hash("a long password")); err != nil {
+	if _, err := db.CreateUser(context.Background(), "test", school.RoleAdmin, "admin", "Admin", auth.Hash("a long password")); err != nil {
 		t.Fatal(err)
 	}
 	r = get(t, ts.URL+"/admin/peers")

@@ -5,7 +5,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 type homeRow struct {
@@ -27,7 +27,7 @@ func (s *Server) studentHome(w http.ResponseWriter, r *http.Request, v *viewer) 
 		s.fail(w, r, err)
 		return
 	}
-	grid, err := s.progressGrid(r.Context(), class, []store.Student{v.Student}, as, lang)
+	grid, err := s.progressGrid(r.Context(), class, []school.Student{v.Student}, as, lang)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/live"
 	"github.com/mitstem/stembox/internal/logtest"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -60,7 +61,7 @@ func adhocForm() url.Values {
 func (b *testBox) teacher(t *testing.T, lang string) *device {
 	t.Helper()
 	name := "live-teacher-" + strings.ToLower(store.NewCode(6))
-	if _, err := b.db.CreateUser(context.Background(), "", store.RoleTeacher, name, "", auth.Hash(password)); err != nil {
+	if _, err := b.db.CreateUser(context.Background(), "", school.RoleTeacher, name, "", auth.Hash(password)); err != nil {
 		t.Fatal(err)
 	}
 	d := b.device(t, lang)

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 // offlineStudent puts a student called name in a class of its own and
@@ -17,7 +17,7 @@ import (
 func offlineStudent(t *testing.T, box *testBox, name string) *device {
 	t.Helper()
 	ctx := t.Context()
-	teacher, err := box.db.CreateUser(ctx, "", store.RoleTeacher, "t-"+strings.ToLower(name), "T", auth.Hash(password))
+	teacher, err := box.db.CreateUser(ctx, "", school.RoleTeacher, "t-"+strings.ToLower(name), "T", auth.Hash(password))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func offlineStudent(t *testing.T, box *testBox, name string) *device {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := box.db.AddStudents(ctx, "", class.ID, []store.NewStudent{{Name: name}})
+	st, err := box.db.AddStudents(ctx, "", class.ID, []school.NewStudent{{Name: name}})
 	if err != nil {
 		t.Fatal(err)
 	}

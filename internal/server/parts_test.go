@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/auth"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 // TestServerWithoutItsParts: a server made without live sessions, sync or
@@ -18,8 +18,8 @@ import (
 func TestServerWithoutItsParts(t *testing.T) {
 	box := mustRunServer(t)
 	ctx := context.Background()
-	box.db.CreateUser(ctx, "", store.RoleAdmin, "admin", "Admin", auth.Hash(password))
-	box.db.CreateUser(ctx, "", store.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
+	box.db.CreateUser(ctx, "", school.RoleAdmin, "admin", "Admin", auth.Hash(password))
+	box.db.CreateUser(ctx, "", school.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
 	anon := box.device(t, "en")
 	teacher := box.device(t, "en")
 	teacher.signIn("aziza", password)

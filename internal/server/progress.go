@@ -6,6 +6,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -62,12 +63,12 @@ type cell struct {
 
 // progressGrid computes, for each student and assignment, the status under
 // the class's mastery rule: one query a set and a pack, not one a cell.
-func (s *Server) progressGrid(ctx context.Context, class store.Class, students []store.Student, as []assignmentView, lang string) ([][]cell, error) {
+func (s *Server) progressGrid(ctx context.Context, class school.Class, students []school.Student, as []assignmentView, lang string) ([][]cell, error) {
 	rule, err := learn.ParseMasteryRule(class.Mastery)
 	if err != nil {
 		rule = learn.DefaultMastery
 	}
-	learners := store.LearnerIDs(students)
+	learners := school.LearnerIDs(students)
 	grid := make([][]cell, len(students))
 	for i := range grid {
 		grid[i] = make([]cell, len(as))
@@ -118,7 +119,7 @@ func (s *Server) progressGrid(ctx context.Context, class store.Class, students [
 }
 
 // classProgress loads a class's students and assignments and their grid.
-func (s *Server) classProgress(ctx context.Context, c store.Class, lang string) ([]store.Student, []assignmentView, [][]cell, error) {
+func (s *Server) classProgress(ctx context.Context, c school.Class, lang string) ([]school.Student, []assignmentView, [][]cell, error) {
 	students, err := s.db.Students(ctx, c.ID)
 	if err != nil {
 		return nil, nil, nil, err

@@ -11,16 +11,17 @@ import (
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
 type heatmapRow struct {
-	Student store.Student
+	Student school.Student
 	Cells   []cell
 }
 
 // handleHeatmap shows students × assignments, coloured by mastery.
-func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	lang := s.lang(r)
 	students, as, grid, err := s.classProgress(r.Context(), c, lang)
 	if err != nil {
@@ -42,7 +43,7 @@ func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer
 	}
 	rule, _ := learn.ParseMasteryRule(c.Mastery)
 	s.render(w, r, http.StatusOK, "heatmap", i18n.T(lang, "heatmap.title", c.Name), false, struct {
-		Class       store.Class
+		Class       school.Class
 		Assignments []assignmentView
 		Rows        []heatmapRow
 		Mastered    []int
@@ -80,7 +81,7 @@ type wrongAnswer struct {
 // handleItemAnalysis shows, per exercise of a set, how the class did: the
 // share of correct answers, the most common wrong answers, and who has not
 // tried it.
-func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	lang := s.lang(r)
 	p, ok := s.lib.Pack(r.PathValue("pack"))
 	if !ok {
@@ -97,7 +98,7 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 		s.fail(w, r, err)
 		return
 	}
-	atts, err := s.db.Attempts(r.Context(), store.LearnerIDs(students), p.Manifest.ID, set.ID)
+	atts, err := s.db.Attempts(r.Context(), school.LearnerIDs(students), p.Manifest.ID, set.ID)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -155,7 +156,7 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 		rows = append(rows, row)
 	}
 	s.render(w, r, http.StatusOK, "items", set.Title.In(cl, m.Languages[0]), true, struct {
-		Class    store.Class
+		Class    school.Class
 		SetTitle string
 		Lang     string
 		Rows     []itemRow
@@ -188,7 +189,7 @@ type attemptDay struct {
 }
 
 // handleStudentReport shows one student's attempts over time.
-func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	lang := s.lang(r)
 	st, err := s.db.Student(r.Context(), r.PathValue("student"))
 	if err != nil || st.ClassID != c.ID {
@@ -213,8 +214,8 @@ func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *
 		}
 	}
 	s.render(w, r, http.StatusOK, "student-report", st.Name, false, struct {
-		Class   store.Class
-		Student store.Student
+		Class   school.Class
+		Student school.Student
 		Days    []attemptDay
 		Chart   template.HTML
 		Total   int
@@ -252,7 +253,7 @@ type reportRow struct {
 
 // handleClassReport is a printable summary: each assignment's mastery,
 // split by gender as the programme reports it.
-func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	lang := s.lang(r)
 	students, as, grid, err := s.classProgress(r.Context(), c, lang)
 	if err != nil {
@@ -283,7 +284,7 @@ func (s *Server) handleClassReport(w http.ResponseWriter, r *http.Request, v *vi
 		rows = append(rows, row)
 	}
 	s.render(w, r, http.StatusOK, "report", i18n.T(lang, "report.title", c.Name), false, struct {
-		Class    store.Class
+		Class    school.Class
 		Date     string
 		Students int
 		Rows     []reportRow

@@ -9,7 +9,7 @@ import (
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/redirect"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 // accountRoutes are signing in and out, first-run setup, and "my page".
@@ -89,7 +89,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	home := "/teach"
-	if u.Role == store.RoleAdmin {
+	if u.Role == school.RoleAdmin {
 		home = "/admin"
 	}
 	http.Redirect(w, r, redirect.Local(page.Next, home), http.StatusSeeOther)
@@ -153,7 +153,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 		page.Error = i18n.T(lang, "password.mismatch")
 	}
 	if page.Error == "" {
-		u, err := s.db.CreateUser(r.Context(), "", store.RoleAdmin, page.Username, page.Name, auth.Hash(pw))
+		u, err := s.db.CreateUser(r.Context(), "", school.RoleAdmin, page.Username, page.Name, auth.Hash(pw))
 		if err == nil {
 			if err := s.startSession(w, r, "user", u.ID, userTTL); err != nil {
 				s.fail(w, r, err)
@@ -204,18 +204,18 @@ func (s *Server) handleStudentClasses(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "student-classes", i18n.T(s.lang(r), "student.title"), false, struct{ Classes []store.Class }{classes})
+	s.render(w, r, http.StatusOK, "student-classes", i18n.T(s.lang(r), "student.title"), false, struct{ Classes []school.Class }{classes})
 }
 
 type studentSignInPage struct {
-	Class    store.Class
-	Students []store.Student
-	Chosen   *store.Student
+	Class    school.Class
+	Students []school.Student
+	Chosen   *school.Student
 	Pictures []string
 	Error    string
 }
 
-func (s *Server) studentClass(r *http.Request) (store.Class, error) {
+func (s *Server) studentClass(r *http.Request) (school.Class, error) {
 	c, err := s.db.ClassByCode(r.Context(), r.PathValue("code"))
 	if failure.KindOf(err) == failure.NotFound {
 		err = failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "student.no_code", r.PathValue("code")))
@@ -258,13 +258,13 @@ func (s *Server) handleStudentSignIn(w http.ResponseWriter, r *http.Request) {
 	}
 	page := studentSignInPage{Class: c, Chosen: &st, Pictures: auth.Pictures}
 	secret := r.PostForm.Get("pin")
-	if c.SignIn == store.SignInPicture {
+	if c.SignIn == school.SignInPicture {
 		secret = ""
 		if a, b := r.PostForm.Get("picture1"), r.PostForm.Get("picture2"); a != "" || b != "" {
 			secret = a + "-" + b
 		}
 	}
-	if c.SignIn != store.SignInName {
+	if c.SignIn != school.SignInName {
 		if !st.HasSecret {
 			page.Error = i18n.T(lang, "student.no_secret")
 			s.render(w, r, http.StatusForbidden, "student-signin", c.Name, false, page)

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
-	"github.com/mitstem/stembox/internal/store"
 )
 
 // deviceAt is a device whose connections come from ip, one of the
@@ -52,17 +52,17 @@ func (d *device) burst(n int, path string, form url.Values) map[int]int {
 
 // pinSchool is a school whose class A signs in with PINs, hashed through
 // pool; Nigina's PIN is 4321.
-func pinSchool(t *testing.T, pool *auth.Pool) *school {
+func pinSchool(t *testing.T, pool *auth.Pool) *testSchool {
 	t.Helper()
 	s := mustSchoolWith(t, server.Config{Hashing: pool})
 	ctx := context.Background()
-	if err := s.db.UpdateClass(ctx, "", s.classA.ID, store.SignInPIN, "last:4/5"); err != nil {
+	if err := s.db.UpdateClass(ctx, "", s.classA.ID, school.SignInPIN, "last:4/5"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.db.SetStudentSecret(ctx, "", s.studentsA[0].ID, auth.Hash("4321")); err != nil {
 		t.Fatal(err)
 	}
-	s.classA.SignIn = store.SignInPIN
+	s.classA.SignIn = school.SignInPIN
 	return s
 }
 
@@ -119,7 +119,7 @@ func TestPasswordBurstIsCountedBeforeHashing(t *testing.T) {
 func TestSharedTabletIsNotLockedOut(t *testing.T) {
 	s := pinSchool(t, nil)
 	ctx := context.Background()
-	more, err := s.db.AddStudents(ctx, "", s.classA.ID, []store.NewStudent{{Name: "A"}, {Name: "B"}, {Name: "C"}, {Name: "D"}, {Name: "E"}, {Name: "F"}})
+	more, err := s.db.AddStudents(ctx, "", s.classA.ID, []school.NewStudent{{Name: "A"}, {Name: "B"}, {Name: "C"}, {Name: "D"}, {Name: "E"}, {Name: "F"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,9 +173,9 @@ func TestSignInStormIsHashedInABoundedPool(t *testing.T) {
 	pool := auth.NewPool(2, time.Minute)
 	s := pinSchool(t, pool)
 	ctx := context.Background()
-	var news []store.NewStudent
+	var news []school.NewStudent
 	for i := range 16 {
-		news = append(news, store.NewStudent{Name: "Student " + string(rune('A'+i)), SecretHash: auth.Hash("5678")})
+		news = append(news, school.NewStudent{Name: "Student " + string(rune('A'+i)), SecretHash: auth.Hash("5678")})
 	}
 	kids, err := s.db.AddStudents(ctx, "", s.classA.ID, news)
 	if err != nil {

@@ -13,8 +13,8 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
-	"github.com/mitstem/stembox/internal/store"
 )
 
 // opsBox is a server with the box's registry, recent-errors ring and a log
@@ -109,7 +109,7 @@ func TestMetrics(t *testing.T) {
 
 func TestStatusPage(t *testing.T) {
 	box := mustRunOpsServer(t)
-	if _, err := box.db.CreateUser(context.Background(), "", store.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
+	if _, err := box.db.CreateUser(context.Background(), "", school.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
 		t.Fatal(err)
 	}
 	slog.New(box.recent.Handler(slog.DiscardHandler)).Error("pack does not install", "file", "/data/x.stempack", "text", "what a student typed")

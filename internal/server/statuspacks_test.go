@@ -9,14 +9,14 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/content/contenttest"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 // A refused update shows on the status page, with why, beside the version
 // still served.
 func TestStatusPageShowsARefusedUpdate(t *testing.T) {
 	box := mustRunOpsServer(t)
-	if _, err := box.db.CreateUser(context.Background(), "", store.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
+	if _, err := box.db.CreateUser(context.Background(), "", school.RoleAdmin, "admin", "Admin", auth.Hash(password)); err != nil {
 		t.Fatal(err)
 	}
 	archive, key := miniPack(t)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/logtest"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -58,8 +59,8 @@ func TestSyncPage(t *testing.T) {
 	defer ts.Close()
 	box := &testBox{Server: ts, db: db, lib: lib, logs: logs}
 	ctx := context.Background()
-	db.CreateUser(ctx, "", store.RoleAdmin, "admin", "Admin", auth.Hash(password))
-	db.CreateUser(ctx, "", store.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
+	db.CreateUser(ctx, "", school.RoleAdmin, "admin", "Admin", auth.Hash(password))
+	db.CreateUser(ctx, "", school.RoleTeacher, "aziza", "Aziza", auth.Hash(password))
 
 	anon := box.device(t, "en")
 	if r := anon.get("/admin/sync"); r.StatusCode != 303 || !strings.HasPrefix(r.Header.Get("Location"), "/login") {

@@ -14,7 +14,7 @@ import (
 	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/roster"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 // teachRoutes are the teachers' and admins' pages.
@@ -43,7 +43,7 @@ func (s *Server) teachRoutes(mux *http.ServeMux) {
 // requireClass wraps a handler for the teachers of the class in the path
 // (and admins). A teacher of another class is told the class does not
 // exist.
-func (s *Server) requireClass(h func(http.ResponseWriter, *http.Request, *viewer, store.Class)) http.HandlerFunc {
+func (s *Server) requireClass(h func(http.ResponseWriter, *http.Request, *viewer, school.Class)) http.HandlerFunc {
 	return s.requireUser(false, func(w http.ResponseWriter, r *http.Request, v *viewer) {
 		c, err := s.db.Class(r.Context(), r.PathValue("class"))
 		if err == nil && !v.isAdmin() {
@@ -63,7 +63,7 @@ func (s *Server) requireClass(h func(http.ResponseWriter, *http.Request, *viewer
 	})
 }
 
-func classURL(c store.Class) string { return "/teach/classes/" + c.ID }
+func classURL(c school.Class) string { return "/teach/classes/" + c.ID }
 
 // formError re-shows a page with a message for a problem the user can fix;
 // other errors fail the request.
@@ -81,7 +81,7 @@ func (s *Server) handleTeach(w http.ResponseWriter, r *http.Request, v *viewer) 
 }
 
 func (s *Server) teachPage(w http.ResponseWriter, r *http.Request, v *viewer, status int, msg string) {
-	var classes []store.Class
+	var classes []school.Class
 	var err error
 	if v.isAdmin() {
 		classes, err = s.db.Classes(r.Context())
@@ -93,7 +93,7 @@ func (s *Server) teachPage(w http.ResponseWriter, r *http.Request, v *viewer, st
 		return
 	}
 	s.render(w, r, status, "teach", i18n.T(s.lang(r), "teach.title"), false, struct {
-		Classes []store.Class
+		Classes []school.Class
 		Error   string
 	}{classes, msg})
 }
@@ -140,8 +140,8 @@ func (s *Server) assignable(lang string) []packGroup {
 }
 
 type classPage struct {
-	Class       store.Class
-	Students    []store.Student
+	Class       school.Class
+	Students    []school.Student
 	Assignments []assignmentView
 	Packs       []packGroup
 	Error       string
@@ -157,11 +157,11 @@ type newSecret struct {
 	Pictures []string
 }
 
-func (s *Server) handleClass(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleClass(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	s.classPage(w, r, v, c, http.StatusOK, classPage{})
 }
 
-func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class, status int, page classPage) {
+func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class, status int, page classPage) {
 	lang := s.lang(r)
 	var err error
 	page.Class = c
@@ -184,7 +184,7 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c 
 	s.render(w, r, status, "class", c.Name, false, page)
 }
 
-func (s *Server) handleClassSettings(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleClassSettings(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	if err := s.db.UpdateClass(r.Context(), v.actor(), c.ID, r.PostForm.Get("sign_in"), r.PostForm.Get("mastery")); err != nil {
 		s.formError(w, r, err, func(msg string) { s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: msg}) })
 		return
@@ -192,7 +192,7 @@ func (s *Server) handleClassSettings(w http.ResponseWriter, r *http.Request, v *
 	http.Redirect(w, r, classURL(c), http.StatusSeeOther)
 }
 
-func (s *Server) handleAddStudent(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleAddStudent(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	f := r.PostForm
 	csv := "name,gender,birth_year\n" + csvLine(f.Get("name"), f.Get("gender"), f.Get("birth_year"))
 	s.importRoster(w, r, v, c, strings.NewReader(csv))
@@ -211,7 +211,7 @@ func csvLine(fields ...string) string {
 
 // handleImportRoster adds the students of a CSV file (or pasted text), all
 // or none: every problem is listed with its line, and nothing is added.
-func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	var src io.Reader = strings.NewReader(r.PostForm.Get("csv"))
 	if f, _, err := r.FormFile("file"); err == nil {
 		defer f.Close()
@@ -220,7 +220,7 @@ func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *v
 	s.importRoster(w, r, v, c, src)
 }
 
-func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class, src io.Reader) {
+func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class, src io.Reader) {
 	lang := s.lang(r)
 	added, err := gradebook.ImportRoster(r.Context(), s.db, s.hashes, v.actor(), c, src, s.now().Year())
 	if gradebook.Problems(err) != nil {
@@ -240,7 +240,7 @@ func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer,
 	s.classPage(w, r, v, c, http.StatusOK, classPage{Notice: i18n.N(lang, "roster.added", len(added))})
 }
 
-func (s *Server) handleExportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleExportRoster(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	students, err := s.db.Students(r.Context(), c.ID)
 	if err != nil {
 		s.fail(w, r, err)
@@ -263,7 +263,7 @@ func writeCSV(w http.ResponseWriter, name string, data []byte) {
 	w.Write(data)
 }
 
-func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	parts := strings.SplitN(r.PostForm.Get("what"), "|", 3)
 	if len(parts) != 3 {
 		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(s.lang(r), "class.choose")})
@@ -280,7 +280,7 @@ func (s *Server) handleAssign(w http.ResponseWriter, r *http.Request, v *viewer,
 	http.Redirect(w, r, classURL(c)+"#assignments", http.StatusSeeOther)
 }
 
-func (s *Server) handleUnassign(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleUnassign(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	if err := s.db.Unassign(r.Context(), v.actor(), c.ID, r.PostForm.Get("assignment")); err != nil {
 		s.formError(w, r, err, func(msg string) { s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: msg}) })
 		return
@@ -290,7 +290,7 @@ func (s *Server) handleUnassign(w http.ResponseWriter, r *http.Request, v *viewe
 
 // handleResetSecret gives a student a new PIN or picture password, shown to
 // the teacher once (only its hash is kept).
-func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	st, err := s.db.Student(r.Context(), r.PathValue("student"))
 	if err != nil || st.ClassID != c.ID {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "student.not_in_class")))
@@ -299,7 +299,7 @@ func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *vi
 	ns := &newSecret{Student: st.Name}
 	secret := auth.NewPIN()
 	ns.PIN = secret
-	if c.SignIn == store.SignInPicture {
+	if c.SignIn == school.SignInPicture {
 		secret = auth.NewPicturePassword()
 		ns.PIN, ns.Pictures = "", strings.Split(secret, "-")
 	}
@@ -318,7 +318,7 @@ func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *vi
 
 // handleUnlockStudent lets a student whose sign-in was slowed down by
 // wrong PINs or pictures (theirs or anyone's) try again at once.
-func (s *Server) handleUnlockStudent(w http.ResponseWriter, r *http.Request, v *viewer, c store.Class) {
+func (s *Server) handleUnlockStudent(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	st, err := s.db.Student(r.Context(), r.PathValue("student"))
 	if err != nil || st.ClassID != c.ID {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "student.not_in_class")))
@@ -349,8 +349,8 @@ func (s *Server) adminPage(w http.ResponseWriter, r *http.Request, v *viewer, st
 		problems = append(problems, fmt.Sprintf("%s: %v", id, p))
 	}
 	s.render(w, r, status, "admin", i18n.T(s.lang(r), "admin.title"), false, struct {
-		Users         []store.User
-		Classes       []store.Class
+		Users         []school.User
+		Classes       []school.Class
 		Packs         int
 		Problems      []string
 		Error, Notice string
@@ -364,9 +364,9 @@ func (s *Server) handleCreateTeacher(w http.ResponseWriter, r *http.Request, v *
 		s.adminPage(w, r, v, http.StatusUnprocessableEntity, i18n.T(lang, "password.short", auth.MinPasswordLength), "")
 		return
 	}
-	role := store.RoleTeacher
-	if r.PostForm.Get("role") == store.RoleAdmin {
-		role = store.RoleAdmin
+	role := school.RoleTeacher
+	if r.PostForm.Get("role") == school.RoleAdmin {
+		role = school.RoleAdmin
 	}
 	u, err := s.db.CreateUser(r.Context(), v.actor(), role, r.PostForm.Get("username"), r.PostForm.Get("name"), auth.Hash(pw))
 	if err != nil {

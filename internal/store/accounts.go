@@ -13,20 +13,8 @@ import (
 
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/school"
 )
-
-// Roles of users who sign in with a password.
-const (
-	RoleAdmin   = "admin"
-	RoleTeacher = "teacher"
-)
-
-// User is an admin or a teacher.
-type User struct {
-	ID, Role, Username, DisplayName string
-	PasswordHash                    string
-	Created                         time.Time
-}
 
 // isUnique reports a UNIQUE constraint failure.
 func isUnique(err error) bool {
@@ -58,18 +46,18 @@ func (db *DB) event(ctx context.Context, tx *sql.Tx, actor string, p event.Paylo
 }
 
 // CreateUser adds an admin or teacher. actor is who did it ("" for the box).
-func (db *DB) CreateUser(ctx context.Context, actor, role, username, displayName, passwordHash string) (User, error) {
+func (db *DB) CreateUser(ctx context.Context, actor, role, username, displayName, passwordHash string) (school.User, error) {
 	username = strings.TrimSpace(username)
-	if role != RoleAdmin && role != RoleTeacher {
-		return User{}, failure.Errorf(failure.Invalid, "unknown role %q", role)
+	if role != school.RoleAdmin && role != school.RoleTeacher {
+		return school.User{}, failure.Errorf(failure.Invalid, "unknown role %q", role)
 	}
 	if username == "" || len(username) > 64 || strings.ContainsAny(username, " \t/\\:") {
-		return User{}, failure.Errorf(failure.Invalid, "a username is 1–64 characters without spaces, slashes or colons")
+		return school.User{}, failure.Errorf(failure.Invalid, "a username is 1–64 characters without spaces, slashes or colons")
 	}
 	if strings.TrimSpace(displayName) == "" {
 		displayName = username
 	}
-	u := User{ID: db.NewID(), Role: role, Username: username, DisplayName: strings.TrimSpace(displayName), PasswordHash: passwordHash, Created: db.clock.Now().Wall}
+	u := school.User{ID: db.NewID(), Role: role, Username: username, DisplayName: strings.TrimSpace(displayName), PasswordHash: passwordHash, Created: db.clock.Now().Wall}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO users (id, role, username, display_name, password_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?)`,
 			u.ID, u.Role, u.Username, u.DisplayName, u.PasswordHash, u.Created.UnixMilli())
@@ -82,7 +70,7 @@ func (db *DB) CreateUser(ctx context.Context, actor, role, username, displayName
 		return db.event(ctx, tx, actorOr(actor), event.UserCreated{User: u.ID, Role: role})
 	})
 	if err != nil {
-		return User{}, err
+		return school.User{}, err
 	}
 	return u, nil
 }
@@ -96,8 +84,8 @@ func actorOr(actor string) string {
 
 const userColumns = "id, role, username, display_name, password_hash, created_ms"
 
-func scanUser(row interface{ Scan(...any) error }) (User, error) {
-	var u User
+func scanUser(row interface{ Scan(...any) error }) (school.User, error) {
+	var u school.User
 	var created int64
 	err := row.Scan(&u.ID, &u.Role, &u.Username, &u.DisplayName, &u.PasswordHash, &created)
 	u.Created = time.UnixMilli(created)
@@ -105,31 +93,31 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 }
 
 // UserByUsername finds a user by username (case does not matter).
-func (db *DB) UserByUsername(ctx context.Context, username string) (User, error) {
+func (db *DB) UserByUsername(ctx context.Context, username string) (school.User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE username = ? AND disabled = 0", strings.TrimSpace(username)))
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, failure.Errorf(failure.NotFound, "no user %q", username)
+		return school.User{}, failure.Errorf(failure.NotFound, "no user %q", username)
 	}
 	return u, err
 }
 
 // UserByID finds a user.
-func (db *DB) UserByID(ctx context.Context, id string) (User, error) {
+func (db *DB) UserByID(ctx context.Context, id string) (school.User, error) {
 	u, err := scanUser(db.read.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users WHERE id = ? AND disabled = 0", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, failure.Errorf(failure.NotFound, "no user %s", id)
+		return school.User{}, failure.Errorf(failure.NotFound, "no user %s", id)
 	}
 	return u, err
 }
 
 // Users lists the users with a role ("" for all), by name.
-func (db *DB) Users(ctx context.Context, role string) ([]User, error) {
+func (db *DB) Users(ctx context.Context, role string) ([]school.User, error) {
 	rows, err := db.read.QueryContext(ctx, "SELECT "+userColumns+" FROM users WHERE disabled = 0 AND (? = '' OR role = ?) ORDER BY display_name COLLATE NOCASE", role, role)
 	if err != nil {
 		return nil, fmt.Errorf("store: users: %w", err)
 	}
 	defer rows.Close()
-	var out []User
+	var out []school.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {

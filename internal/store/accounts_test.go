@@ -10,7 +10,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
-	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/school"
 )
 
 func TestUsersAndSessions(t *testing.T) {
@@ -19,18 +19,18 @@ func TestUsersAndSessions(t *testing.T) {
 	if has, _ := db.HasAdmin(ctx); has {
 		t.Fatal("a new box has an admin")
 	}
-	admin, err := db.CreateUser(ctx, "", store.RoleAdmin, "Dilnoza", "Dilnoza R.", "hash1")
+	admin, err := db.CreateUser(ctx, "", school.RoleAdmin, "Dilnoza", "Dilnoza R.", "hash1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if has, _ := db.HasAdmin(ctx); !has {
 		t.Error("HasAdmin false after creating one")
 	}
-	if _, err := db.CreateUser(ctx, "", store.RoleTeacher, "dilnoza", "", "hash2"); failure.KindOf(err) != failure.Conflict {
+	if _, err := db.CreateUser(ctx, "", school.RoleTeacher, "dilnoza", "", "hash2"); failure.KindOf(err) != failure.Conflict {
 		t.Errorf("duplicate username (other case): err = %v, want a conflict", err)
 	}
 	for _, bad := range []string{"", "two words", "a/b"} {
-		if _, err := db.CreateUser(ctx, "", store.RoleTeacher, bad, "", "h"); failure.KindOf(err) != failure.Invalid {
+		if _, err := db.CreateUser(ctx, "", school.RoleTeacher, bad, "", "h"); failure.KindOf(err) != failure.Invalid {
 			t.Errorf("username %q: err = %v, want invalid", bad, err)
 		}
 	}
@@ -60,7 +60,7 @@ func TestUsersAndSessions(t *testing.T) {
 func TestClassesStudentsAndAttempts(t *testing.T) {
 	ctx := context.Background()
 	db := MustOpen(t)
-	teacher, _ := db.CreateUser(ctx, "", store.RoleTeacher, "rustam", "Rustam", "h")
+	teacher, _ := db.CreateUser(ctx, "", school.RoleTeacher, "rustam", "Rustam", "h")
 	c, err := db.CreateClass(ctx, "user:"+teacher.ID, "7A", 7, teacher.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -77,12 +77,12 @@ func TestClassesStudentsAndAttempts(t *testing.T) {
 	if _, err := db.CreateClass(ctx, "", "8B", 13, ""); failure.KindOf(err) != failure.Invalid {
 		t.Errorf("grade 13: err = %v", err)
 	}
-	st, err := db.AddStudents(ctx, "user:"+teacher.ID, c.ID, []store.NewStudent{{Name: "Nigina", Gender: "female", BirthYear: 2013}, {Name: "Farrukh", Gender: "male"}})
+	st, err := db.AddStudents(ctx, "user:"+teacher.ID, c.ID, []school.NewStudent{{Name: "Nigina", Gender: "female", BirthYear: 2013}, {Name: "Farrukh", Gender: "male"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	before, _ := db.LastSeq(ctx)
-	_, err = db.AddStudents(ctx, "", c.ID, []store.NewStudent{{Name: "Madina"}, {Name: "Nigina"}})
+	_, err = db.AddStudents(ctx, "", c.ID, []school.NewStudent{{Name: "Madina"}, {Name: "Nigina"}})
 	if failure.KindOf(err) != failure.Conflict {
 		t.Fatalf("adding a duplicate name: err = %v, want a conflict", err)
 	}
@@ -92,7 +92,7 @@ func TestClassesStudentsAndAttempts(t *testing.T) {
 	if after, _ := db.LastSeq(ctx); after != before {
 		t.Errorf("a refused batch wrote events (%d → %d)", before, after)
 	}
-	if err := db.UpdateClass(ctx, "", c.ID, store.SignInPIN, "last:9/5"); failure.KindOf(err) != failure.Invalid {
+	if err := db.UpdateClass(ctx, "", c.ID, school.SignInPIN, "last:9/5"); failure.KindOf(err) != failure.Invalid {
 		t.Errorf("bad mastery rule: err = %v", err)
 	}
 
@@ -103,7 +103,7 @@ func TestClassesStudentsAndAttempts(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	atts, err := db.Attempts(ctx, store.LearnerIDs(st), "p", "s")
+	atts, err := db.Attempts(ctx, school.LearnerIDs(st), "p", "s")
 	if err != nil || len(atts) != 3 {
 		t.Fatalf("attempts = %+v, %v", atts, err)
 	}
@@ -112,7 +112,7 @@ func TestClassesStudentsAndAttempts(t *testing.T) {
 	}
 	db.CompleteLesson(ctx, learner, "p", "1", "l1")
 	db.CompleteLesson(ctx, learner, "p", "1", "l1")
-	done, _ := db.LessonsCompleted(ctx, store.LearnerIDs(st), "p")
+	done, _ := db.LessonsCompleted(ctx, school.LearnerIDs(st), "p")
 	if !done[learner]["l1"] || len(done) != 1 {
 		t.Errorf("lessons completed = %v", done)
 	}

@@ -11,47 +11,19 @@ import (
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/learn"
+	"github.com/mitstem/stembox/internal/school"
 )
-
-// Sign-in modes of a class.
-const (
-	SignInName    = "name"    // tap your name
-	SignInPIN     = "pin"     // and type a 4-digit PIN
-	SignInPicture = "picture" // and pick two pictures
-)
-
-// Class is a class of students.
-type Class struct {
-	ID, Name, Code, SignIn, Mastery string
-	Grade                           int
-	Created                         time.Time
-}
-
-// Student is a learner in a class. Gender is recorded for the programme's
-// gender-disaggregated reports and never shown to other students.
-type Student struct {
-	ID, ClassID, Name, Gender, ExternalID string
-	BirthYear                             int // 0 when unknown
-	HasSecret                             bool
-	SecretHash                            string
-}
-
-// LearnerID is how a student appears as the actor of events.
-func (s Student) LearnerID() string { return "student:" + s.ID }
-
-// DefaultMastery is the rule a new class starts with (learn.DefaultMastery).
-const DefaultMastery = "last:4/5"
 
 // CreateClass adds a class taught by teacherID, with a fresh class code.
-func (db *DB) CreateClass(ctx context.Context, actor, name string, grade int, teacherID string) (Class, error) {
+func (db *DB) CreateClass(ctx context.Context, actor, name string, grade int, teacherID string) (school.Class, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len([]rune(name)) > 60 {
-		return Class{}, failure.Errorf(failure.Invalid, "a class name is 1–60 characters")
+		return school.Class{}, failure.Errorf(failure.Invalid, "a class name is 1–60 characters")
 	}
 	if grade < 1 || grade > 12 {
-		return Class{}, failure.Errorf(failure.Invalid, "grade %d is not between 1 and 12", grade)
+		return school.Class{}, failure.Errorf(failure.Invalid, "grade %d is not between 1 and 12", grade)
 	}
-	c := Class{ID: db.NewID(), Name: name, Grade: grade, SignIn: SignInName, Mastery: DefaultMastery, Created: db.clock.Now().Wall}
+	c := school.Class{ID: db.NewID(), Name: name, Grade: grade, SignIn: school.SignInName, Mastery: school.DefaultMastery, Created: db.clock.Now().Wall}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		for try := 0; ; try++ {
 			c.Code = NewCode(5)
@@ -73,14 +45,14 @@ func (db *DB) CreateClass(ctx context.Context, actor, name string, grade int, te
 		return db.event(ctx, tx, actor, event.ClassCreated{Class: c.ID, Name: c.Name, Grade: c.Grade, Teacher: teacherID})
 	})
 	if err != nil {
-		return Class{}, err
+		return school.Class{}, err
 	}
 	return c, nil
 }
 
 // UpdateClass changes a class's sign-in mode and mastery rule.
 func (db *DB) UpdateClass(ctx context.Context, actor, classID, signIn, mastery string) error {
-	if signIn != SignInName && signIn != SignInPIN && signIn != SignInPicture {
+	if signIn != school.SignInName && signIn != school.SignInPIN && signIn != school.SignInPicture {
 		return failure.Errorf(failure.Invalid, "unknown sign-in mode %q", signIn)
 	}
 	if _, err := learn.ParseMasteryRule(mastery); err != nil {
@@ -100,21 +72,21 @@ func (db *DB) UpdateClass(ctx context.Context, actor, classID, signIn, mastery s
 
 const classColumns = "c.id, c.name, c.grade, c.code, c.sign_in, c.mastery, c.created_ms"
 
-func scanClass(row interface{ Scan(...any) error }) (Class, error) {
-	var c Class
+func scanClass(row interface{ Scan(...any) error }) (school.Class, error) {
+	var c school.Class
 	var created int64
 	err := row.Scan(&c.ID, &c.Name, &c.Grade, &c.Code, &c.SignIn, &c.Mastery, &created)
 	c.Created = time.UnixMilli(created)
 	return c, err
 }
 
-func (db *DB) classes(ctx context.Context, query string, args ...any) ([]Class, error) {
+func (db *DB) classes(ctx context.Context, query string, args ...any) ([]school.Class, error) {
 	rows, err := db.read.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: classes: %w", err)
 	}
 	defer rows.Close()
-	var out []Class
+	var out []school.Class
 	for rows.Next() {
 		c, err := scanClass(rows)
 		if err != nil {
@@ -126,29 +98,29 @@ func (db *DB) classes(ctx context.Context, query string, args ...any) ([]Class, 
 }
 
 // Classes lists every class, by grade and name.
-func (db *DB) Classes(ctx context.Context) ([]Class, error) {
+func (db *DB) Classes(ctx context.Context) ([]school.Class, error) {
 	return db.classes(ctx, "SELECT "+classColumns+" FROM classes c ORDER BY c.grade, c.name COLLATE NOCASE")
 }
 
 // ClassesOf lists the classes a teacher teaches.
-func (db *DB) ClassesOf(ctx context.Context, teacherID string) ([]Class, error) {
+func (db *DB) ClassesOf(ctx context.Context, teacherID string) ([]school.Class, error) {
 	return db.classes(ctx, "SELECT "+classColumns+" FROM classes c JOIN class_teachers t ON t.class_id = c.id WHERE t.user_id = ? ORDER BY c.grade, c.name COLLATE NOCASE", teacherID)
 }
 
 // Class returns a class by id.
-func (db *DB) Class(ctx context.Context, id string) (Class, error) {
+func (db *DB) Class(ctx context.Context, id string) (school.Class, error) {
 	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Class{}, failure.Errorf(failure.NotFound, "no class %s", id)
+		return school.Class{}, failure.Errorf(failure.NotFound, "no class %s", id)
 	}
 	return c, err
 }
 
 // ClassByCode returns a class by its code (case does not matter).
-func (db *DB) ClassByCode(ctx context.Context, code string) (Class, error) {
+func (db *DB) ClassByCode(ctx context.Context, code string) (school.Class, error) {
 	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.code = ?", strings.ToUpper(strings.TrimSpace(code))))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Class{}, failure.Errorf(failure.NotFound, "no class has the code %q", code)
+		return school.Class{}, failure.Errorf(failure.NotFound, "no class has the code %q", code)
 	}
 	return c, err
 }
@@ -160,21 +132,14 @@ func (db *DB) Teaches(ctx context.Context, teacherID, classID string) (bool, err
 	return n > 0, err
 }
 
-// NewStudent is a student to add to a class.
-type NewStudent struct {
-	Name, Gender, ExternalID string
-	BirthYear                int
-	SecretHash               string // "" for none
-}
-
 // AddStudents adds students to a class, all or none: a name already in the
 // class refuses the whole batch. Each is a student.created event.
-func (db *DB) AddStudents(ctx context.Context, actor, classID string, students []NewStudent) ([]Student, error) {
-	var out []Student
+func (db *DB) AddStudents(ctx context.Context, actor, classID string, students []school.NewStudent) ([]school.Student, error) {
+	var out []school.Student
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.clock.Now().Wall.UnixMilli()
 		for _, ns := range students {
-			st := Student{ID: db.NewID(), ClassID: classID, Name: strings.TrimSpace(ns.Name), Gender: ns.Gender, ExternalID: ns.ExternalID, BirthYear: ns.BirthYear, HasSecret: ns.SecretHash != ""}
+			st := school.Student{ID: db.NewID(), ClassID: classID, Name: strings.TrimSpace(ns.Name), Gender: ns.Gender, ExternalID: ns.ExternalID, BirthYear: ns.BirthYear, HasSecret: ns.SecretHash != ""}
 			if st.Gender == "" {
 				st.Gender = "unspecified"
 			}
@@ -213,21 +178,21 @@ func (db *DB) AddStudents(ctx context.Context, actor, classID string, students [
 
 const studentColumns = "id, class_id, name, gender, coalesce(birth_year, 0), coalesce(external_id, ''), coalesce(secret_hash, '')"
 
-func scanStudent(row interface{ Scan(...any) error }) (Student, error) {
-	var s Student
+func scanStudent(row interface{ Scan(...any) error }) (school.Student, error) {
+	var s school.Student
 	err := row.Scan(&s.ID, &s.ClassID, &s.Name, &s.Gender, &s.BirthYear, &s.ExternalID, &s.SecretHash)
 	s.HasSecret = s.SecretHash != ""
 	return s, err
 }
 
 // Students lists a class's students by name.
-func (db *DB) Students(ctx context.Context, classID string) ([]Student, error) {
+func (db *DB) Students(ctx context.Context, classID string) ([]school.Student, error) {
 	rows, err := db.read.QueryContext(ctx, "SELECT "+studentColumns+" FROM students WHERE class_id = ? ORDER BY name COLLATE NOCASE", classID)
 	if err != nil {
 		return nil, fmt.Errorf("store: students: %w", err)
 	}
 	defer rows.Close()
-	var out []Student
+	var out []school.Student
 	for rows.Next() {
 		s, err := scanStudent(rows)
 		if err != nil {
@@ -239,10 +204,10 @@ func (db *DB) Students(ctx context.Context, classID string) ([]Student, error) {
 }
 
 // Student returns a student by id.
-func (db *DB) Student(ctx context.Context, id string) (Student, error) {
+func (db *DB) Student(ctx context.Context, id string) (school.Student, error) {
 	s, err := scanStudent(db.read.QueryRowContext(ctx, "SELECT "+studentColumns+" FROM students WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return Student{}, failure.Errorf(failure.NotFound, "no student %s", id)
+		return school.Student{}, failure.Errorf(failure.NotFound, "no student %s", id)
 	}
 	return s, err
 }

@@ -147,12 +147,3 @@ func (db *DB) LessonsCompleted(ctx context.Context, learners []string, pack stri
 	}
 	return out, rows.Err()
 }
-
-// LearnerIDs turns students into event actors.
-func LearnerIDs(students []Student) []string {
-	out := make([]string, len(students))
-	for i, s := range students {
-		out[i] = s.LearnerID()
-	}
-	return out
-}

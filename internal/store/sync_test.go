@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
 
@@ -88,7 +89,7 @@ func TestChangesFireAfterCommits(t *testing.T) {
 		t.Fatal("Changes did not fire after an answer was stored")
 	}
 	ch = db.Changes()
-	if _, err := db.CreateUser(ctx, "", store.RoleTeacher, "t1", "T", "x"); err != nil {
+	if _, err := db.CreateUser(ctx, "", school.RoleTeacher, "t1", "T", "x"); err != nil {
 		t.Fatal(err)
 	}
 	select {

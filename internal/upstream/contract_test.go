@@ -12,6 +12,7 @@ import (
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream"
 	"github.com/mitstem/stembox/internal/upstream/wire"
@@ -35,7 +36,7 @@ type kindCase struct {
 // earlier ones made.
 var kindCases = []kindCase{
 	{event.KindUserCreated, func(ctx context.Context, db *store.DB, r *roster) error {
-		u, err := db.CreateUser(ctx, "", store.RoleTeacher, "rustam", "Rustam", "hash")
+		u, err := db.CreateUser(ctx, "", school.RoleTeacher, "rustam", "Rustam", "hash")
 		r.teacher = u.ID
 		return err
 	}, nil},
@@ -47,10 +48,10 @@ var kindCases = []kindCase{
 		q.want(t, []string{"7"}, "SELECT grade FROM classes WHERE box_id = ? AND class_id = ?", q.box, r.class)
 	}},
 	{event.KindClassUpdated, func(ctx context.Context, db *store.DB, r *roster) error {
-		return db.UpdateClass(ctx, "user:"+r.teacher, r.class, store.SignInPIN, "streak:3")
+		return db.UpdateClass(ctx, "user:"+r.teacher, r.class, school.SignInPIN, "streak:3")
 	}, nil},
 	{event.KindStudentCreated, func(ctx context.Context, db *store.DB, r *roster) error {
-		st, err := db.AddStudents(ctx, "user:"+r.teacher, r.class, []store.NewStudent{{Name: "Nigina", Gender: "female", BirthYear: 2012}})
+		st, err := db.AddStudents(ctx, "user:"+r.teacher, r.class, []school.NewStudent{{Name: "Nigina", Gender: "female", BirthYear: 2012}})
 		if err == nil {
 			r.student = st[0].ID
 		}

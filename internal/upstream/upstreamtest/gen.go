@@ -12,6 +12,7 @@ import (
 	"github.com/oklog/ulid/v2"
 
 	"github.com/mitstem/stembox/internal/event"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -195,9 +196,9 @@ func NewBox(ctx context.Context, db *store.DB, classes, size int, seed uint64) (
 		if err != nil {
 			return nil, err
 		}
-		var ns []store.NewStudent
+		var ns []school.NewStudent
 		for s := 0; s < size; s++ {
-			ns = append(ns, store.NewStudent{Name: fmt.Sprintf("Student %d-%d", c, s), Gender: genders[b.r.IntN(len(genders))]})
+			ns = append(ns, school.NewStudent{Name: fmt.Sprintf("Student %d-%d", c, s), Gender: genders[b.r.IntN(len(genders))]})
 		}
 		sts, err := db.AddStudents(ctx, "user:teacher", cl.ID, ns)
 		if err != nil {
