@@ -21,9 +21,11 @@ const packUsage = `Usage:
                                               sign built packs anew (after a review, say)
   stembox pack verify --trust FILE.pub… PACK… check signatures, every file's hash and that a box can load the pack
   stembox pack inspect PACK…                  show what a pack holds
-  stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…
+  stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--rollback] PACK…
                                               install packs on this box (a running box picks them up);
-                                              --trust makes the box trust that key from now on
+                                              --trust makes the box trust that key from now on;
+                                              an older version, or another build of the version
+                                              installed, is refused unless --rollback is given
 `
 
 func runPack(args []string, stdout, stderr io.Writer) error {
@@ -176,7 +178,9 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 		dataDir := fs.String("data-dir", box.DefaultDataDir, "the box's data directory")
 		var trusted listFlag
 		fs.Var(&trusted, "trust", "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
-		downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
+		var rollback bool
+		fs.BoolVar(&rollback, "rollback", false, "install even an older version than the installed one, or another build of it")
+		fs.BoolVar(&rollback, "allow-downgrade", false, "the old name of --rollback")
 		if err := parseWithEnv(fs, args); err != nil {
 			return err
 		}
@@ -185,7 +189,7 @@ func runPack(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		for _, p := range fs.Args() {
-			res, err := lib.InstallFile(p, content.InstallOptions{AllowDowngrade: *downgrade})
+			res, err := lib.InstallFile(p, content.InstallOptions{Rollback: rollback})
 			if err != nil {
 				return fmt.Errorf("%s: %w", p, err)
 			}

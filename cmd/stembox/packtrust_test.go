@@ -88,3 +88,31 @@ func TestPackVerifyRefusesWhatABoxCannotLoad(t *testing.T) {
 		}
 	}
 }
+
+// `pack install` never takes a box back unless told to with --rollback.
+func TestPackInstallRefusesADowngradeUnlessRollback(t *testing.T) {
+	dir := t.TempDir()
+	data, key := filepath.Join(dir, "data"), filepath.Join(dir, "key")
+	if out, err := runCLI(t, "pack", "keygen", "--out", key); err != nil {
+		t.Fatalf("keygen: %v\n%s", err, out)
+	}
+	v1, v2 := packAt(t, dir, key, "1.0.0"), packAt(t, dir, key, "1.1.0")
+	if out, err := runCLI(t, "pack", "install", "--data-dir", data, "--trust", key+".pub", v2); err != nil {
+		t.Fatalf("install 1.1.0: %v\n%s", err, out)
+	}
+	if _, err := runCLI(t, "pack", "install", "--data-dir", data, v1); err == nil || !strings.Contains(err.Error(), "older than the installed 1.1.0") {
+		t.Fatalf("install 1.0.0 over 1.1.0: err = %v, want refused as older", err)
+	}
+	lib, _ := box.OpenLibrary(data, nil)
+	if p, _ := lib.Pack("mini"); p == nil || p.Manifest.Version != "1.1.0" {
+		t.Fatalf("after a refused downgrade the box serves %v, want 1.1.0", p)
+	}
+	out, err := runCLI(t, "pack", "install", "--data-dir", data, "--rollback", v1)
+	if err != nil || !strings.Contains(out, "installed mini 1.0.0 (replacing 1.1.0)") {
+		t.Fatalf("install --rollback: %v\n%s", err, out)
+	}
+	lib.Reload()
+	if p, _ := lib.Pack("mini"); p == nil || p.Manifest.Version != "1.0.0" {
+		t.Errorf("after --rollback the box serves %v, want 1.0.0", p)
+	}
+}

@@ -145,6 +145,9 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			for _, p := range res.Unchanged {
 				fmt.Fprintln(stdout, "already installed", p)
 			}
+			for _, p := range res.Kept {
+				fmt.Fprintln(stdout, "not installed:", p)
+			}
 		}
 		return nil
 	}
