@@ -45,49 +45,44 @@ type Progress struct {
 
 func (s *Syncer) pull(ctx context.Context, c *hubClient) error {
 	s.mu.Lock()
-	due := time.Since(s.lastCatalogue) >= s.cfg.CatalogueEvery
+	due := !time.Now().Before(s.pulls.next)
 	s.mu.Unlock()
 	if !due {
 		return nil
 	}
+	keys := s.trustedKeys()
 	var cat wire.Catalogue
 	if err := c.json(ctx, http.MethodGet, wire.PathCatalogue, nil, nil, &cat); err != nil {
+		s.pulled(true, nil)
 		return err
 	}
 	var errs []error
+	var problems []PackError
+	transient := false
 	for _, p := range cat.Packs {
 		if !s.wants(p) {
 			continue
 		}
-		s.mu.Lock()
-		refused := s.refused[p.ManifestSHA256]
-		s.mu.Unlock()
-		if refused != nil {
-			// Refused already: say so again, but do not download it again.
-			errs = append(errs, refused)
-			continue
-		}
-		if err := s.fetchPack(ctx, c, p); err != nil {
-			err = fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err)
-			if failure.KindOf(err) == failure.Invalid {
-				// This box will never install these bytes; the version it
-				// serves stays (and the library notes why on the status page).
-				s.mu.Lock()
-				s.refused[p.ManifestSHA256] = err
-				s.mu.Unlock()
+		err := s.refusedBefore(p.ManifestSHA256, keys)
+		if err == nil {
+			if err = s.fetchPack(ctx, c, p); err == nil {
+				s.log.Info("installed a pack from the hub", "pack", p.ID, "version", p.Version)
+				continue
 			}
-			errs = append(errs, err)
-			continue
+			err = fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err)
+			if k := failure.KindOf(err); k == failure.Invalid || k == failure.Conflict {
+				// This box will never install these bytes (while it trusts
+				// the keys it trusts now); the version it serves stays.
+				s.refuse(p.ManifestSHA256, err, keys)
+			} else {
+				transient = ctx.Err() == nil
+			}
 		}
-		s.log.Info("installed a pack from the hub", "pack", p.ID, "version", p.Version)
+		errs = append(errs, err)
+		problems = append(problems, PackError{Pack: p.ID, Version: p.Version, Error: err.Error()})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.lastCatalogue = time.Now()
-	s.mu.Unlock()
-	return nil
+	s.pulled(transient, problems)
+	return errors.Join(errs...)
 }
 
 // wants says whether the box should fetch a pack of the catalogue: one its
@@ -146,7 +141,7 @@ func (s *Syncer) fetchPack(ctx context.Context, c *hubClient, p wire.CataloguePa
 	// Refuse a pack this box would not install before downloading it.
 	if s.cfg.Keys != nil {
 		if _, err := s.cfg.Keys.Verify(manifest, sig); err != nil {
-			return err
+			return failure.Wrap(failure.Invalid, err, err.Error())
 		}
 	}
 	var m content.Manifest
@@ -154,10 +149,10 @@ func (s *Syncer) fetchPack(ctx context.Context, c *hubClient, p wire.CataloguePa
 		return fmt.Errorf("manifest: %w", err)
 	}
 	if err := m.Validate(); err != nil {
-		return err
+		return failure.Wrap(failure.Invalid, err, err.Error())
 	}
 	if m.ID != p.ID || m.Version != p.Version {
-		return fmt.Errorf("the manifest is of %s %s", m.ID, m.Version)
+		return failure.Errorf(failure.Invalid, "the manifest is of %s %s", m.ID, m.Version)
 	}
 	if err := os.MkdirAll(s.cfg.CacheDir, 0o750); err != nil {
 		return err
