@@ -116,3 +116,39 @@ func TestPackInstallRefusesADowngradeUnlessRollback(t *testing.T) {
 		t.Errorf("after --rollback the box serves %v, want 1.0.0", p)
 	}
 }
+
+// `sync import --trust` trusts the key as `pack install --trust` does: a
+// running box serves the pack it installed, and never loses one it served.
+func TestSyncImportTrustsLikePackInstall(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	first, other := filepath.Join(dir, "first"), filepath.Join(dir, "other")
+	for _, k := range []string{first, other} {
+		if out, err := runCLI(t, "pack", "keygen", "--out", k); err != nil {
+			t.Fatalf("keygen: %v\n%s", err, out)
+		}
+	}
+	if out, err := runCLI(t, "pack", "install", "--data-dir", data, "--trust", first+".pub", packAt(t, dir, first, "1.0.0")); err != nil {
+		t.Fatalf("install 1.0.0: %v\n%s", err, out)
+	}
+	running, err := box.OpenLibrary(data, nil) // a box started with no --trust
+	if err != nil {
+		t.Fatal(err)
+	}
+	stick := filepath.Join(dir, "stick")
+	os.MkdirAll(stick, 0o755)
+	v2 := packAt(t, dir, other, "1.1.0")
+	os.Rename(v2, filepath.Join(stick, filepath.Base(v2)))
+	out, err := runCLI(t, "sync", "import", "--data-dir", data, "--trust", other+".pub", stick)
+	if err != nil || !strings.Contains(out, "now trusts") || !strings.Contains(out, "installed mini 1.1.0") {
+		t.Fatalf("sync import --trust: %v\n%s", err, out)
+	}
+	for i := 0; i < 2; i++ { // the box reloads every few seconds
+		if err := running.Reload(); err != nil {
+			t.Fatal(err)
+		}
+		if p, _ := running.Pack("mini"); p == nil || p.Manifest.Version != "1.1.0" {
+			t.Fatalf("the running box serves %v after sync import --trust, want 1.1.0 (problems %v)", p, running.Problems())
+		}
+	}
+}

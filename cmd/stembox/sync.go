@@ -28,7 +28,9 @@ const syncUsage = `stembox sync — the box's link to the hub
       DIR (a USB stick), for stembox hub import.
   stembox sync import [--data-dir DIR] [--trust KEY.pub …] FILE|DIR …
       Apply what came back from the hub: acknowledgements (.stemack) move
-      the cursor, packs (.stempack) are installed. Twice changes nothing.
+      the cursor, packs (.stempack) are installed (never an older version).
+      --trust makes the box trust KEY from now on, as pack install --trust.
+      Twice changes nothing.
 
 They work beside a running box.
 `
@@ -58,7 +60,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	file := fs.String("file", "", "enroll: a credential file made by stembox hub enroll-file")
 	out := fs.String("out", "", "export: the folder to write the bundle to (a USB stick)")
 	var trusted listFlag
-	fs.Var(&trusted, "trust", "import: public key file of a trusted pack signer (repeatable)")
+	fs.Var(&trusted, "trust", "import: public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
 	fs.Usage = func() { fmt.Fprint(stderr, syncUsage) }
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
@@ -123,7 +125,7 @@ func runSync(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if fs.NArg() == 0 {
 			return usageError{"import: give the acknowledgement or pack files, or the folder holding them"}
 		}
-		lib, err := box.OpenLibrary(*dataDir, trusted)
+		lib, err := openTrusting(*dataDir, trusted, stdout) // as pack install: the running box trusts them too
 		if err != nil {
 			return err
 		}
