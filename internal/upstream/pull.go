@@ -29,10 +29,6 @@ import (
 // WriteArchive) and installs it through the library, which verifies the
 // signature and every hash and swaps it in atomically.
 
-// stallTimeout ends a download that has received nothing for this long,
-// so it can resume on the next try instead of hanging.
-const stallTimeout = 90 * time.Second
-
 // Progress is a pack download under way.
 type Progress struct {
 	Pack      string `json:"pack"`
@@ -264,10 +260,24 @@ func (s *Syncer) fetchFile(ctx context.Context, c *hubClient, f content.File, pr
 	return os.Rename(part, final)
 }
 
-// downloadRange appends the bytes of f from offset have to out.
+// downloadRange appends the bytes of f from offset have to out. A
+// watchdog ends it when nothing arrives for StallTimeout — the answer's
+// headers included — so a stalled hub is left, and the next try resumes;
+// a slow download that keeps receiving goes on as long as it takes.
 func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File, out *os.File, have int64, prog *Progress) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.watchStall(&last, stop, cancel)
+	stalled := func(err error) error {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			return cause
+		}
+		return err
+	}
 	hdr := map[string]string{}
 	if have > 0 {
 		hdr["Range"] = "bytes=" + strconv.FormatInt(have, 10) + "-"
@@ -283,7 +293,7 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 			out.Truncate(0)
 			s.addDone(prog, -have)
 		}
-		return err
+		return stalled(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -302,26 +312,6 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 	default:
 		return fmt.Errorf("the hub answered %d for %s", resp.StatusCode, f.Path)
 	}
-	// A watchdog ends a download that stalls.
-	var last atomic.Int64
-	last.Store(time.Now().UnixNano())
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(stallTimeout / 6)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if time.Since(time.Unix(0, last.Load())) > stallTimeout {
-					cancel(fmt.Errorf("the download stalled for %s", stallTimeout))
-					return
-				}
-			}
-		}
-	}()
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := resp.Body.Read(buf)
@@ -337,10 +327,26 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 			return nil
 		}
 		if rerr != nil {
-			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-				return cause
+			return stalled(fmt.Errorf("downloading %s: %w", f.Path, rerr))
+		}
+	}
+}
+
+// watchStall cancels a download when nothing arrived (last) for
+// StallTimeout, until stop is closed.
+func (s *Syncer) watchStall(last *atomic.Int64, stop <-chan struct{}, cancel context.CancelCauseFunc) {
+	limit := s.cfg.StallTimeout
+	t := time.NewTicker(max(limit/6, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if time.Since(time.Unix(0, last.Load())) > limit {
+				cancel(fmt.Errorf("the download stalled: nothing arrived for %s; it resumes on the next try", limit))
+				return
 			}
-			return fmt.Errorf("downloading %s: %w", f.Path, rerr)
 		}
 	}
 }

@@ -30,7 +30,16 @@ const (
 	DefaultMaxBackoff     = 15 * time.Minute // the longest wait after failures
 	DefaultBatchSize      = 2000             // events a batch
 	DefaultCatalogueEvery = time.Hour        // pull the catalogue this often
-	minBatchSize          = 50
+	// DefaultRequestTimeout bounds the whole of a request with a small
+	// body and answer (a batch, the catalogue, enrollment), from sending
+	// to the last byte of the answer, plus a second per KiB sent: enough
+	// for 2G, short enough that a hub that stalls does not hold the loop.
+	DefaultRequestTimeout = time.Minute
+	// DefaultStallTimeout ends a download that receives nothing for this
+	// long, headers included, so it resumes on the next try instead of
+	// hanging; a slow download that keeps receiving goes on.
+	DefaultStallTimeout = 90 * time.Second
+	minBatchSize        = 50
 )
 
 // Config says how a box syncs.
@@ -41,6 +50,8 @@ type Config struct {
 	MaxBackoff     time.Duration // 0: DefaultMaxBackoff
 	BatchSize      int           // 0: DefaultBatchSize
 	CatalogueEvery time.Duration // 0: DefaultCatalogueEvery
+	RequestTimeout time.Duration // 0: DefaultRequestTimeout
+	StallTimeout   time.Duration // 0: DefaultStallTimeout
 
 	// HubURL and EnrollToken enroll the box at start if it is not enrolled
 	// yet (stembox serve --hub URL --enroll-token TOKEN).
@@ -71,6 +82,12 @@ func (c *Config) defaults() {
 	}
 	if c.CatalogueEvery <= 0 {
 		c.CatalogueEvery = DefaultCatalogueEvery
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = DefaultStallTimeout
 	}
 	if c.CacheDir == "" {
 		c.CacheDir = filepath.Join(os.TempDir(), "stembox-downloads")
