@@ -22,9 +22,11 @@ const packUsage = `Usage:
                                               sign built packs anew (after a review, say)
   stembox pack verify --trust FILE.pub… PACK… check signatures, every file's hash and that a box can load the pack
   stembox pack inspect PACK…                  show what a pack holds
-  stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…
+  stembox pack install [--data-dir DIR] [--trust FILE.pub…] [--rollback] PACK…
                                               install packs on this box (a running box picks them up);
-                                              --trust makes the box trust that key from now on
+                                              --trust makes the box trust that key from now on;
+                                              an older version, or another build of the version
+                                              installed, is refused unless --rollback is given
 `
 
 var packCommands = commands{
@@ -188,10 +190,12 @@ func packInspect(_ context.Context, args []string, stdout, stderr io.Writer) err
 }
 
 func packInstall(_ context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newCommand("stembox pack install", "[--data-dir DIR] [--trust FILE.pub…] [--allow-downgrade] PACK…", stderr)
+	fs := newCommand("stembox pack install", "[--data-dir DIR] [--trust FILE.pub…] [--rollback] PACK…", stderr)
 	dataDir := dataDirFlag(fs)
 	trusted := trustFlag(fs, "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
-	downgrade := fs.Bool("allow-downgrade", false, "allow installing an older version (a roll-back)")
+	var rollback bool
+	fs.BoolVar(&rollback, "rollback", false, "install even an older version than the installed one, or another build of it")
+	fs.BoolVar(&rollback, "allow-downgrade", false, "the old name of --rollback")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
@@ -200,7 +204,7 @@ func packInstall(_ context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	for _, p := range fs.Args() {
-		res, err := lib.InstallFile(p, content.InstallOptions{AllowDowngrade: *downgrade})
+		res, err := lib.InstallFile(p, content.InstallOptions{Rollback: rollback})
 		if err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}

@@ -29,7 +29,9 @@ const syncUsage = `stembox sync — the box's link to the hub
       DIR (a USB stick), for stembox hub import.
   stembox sync import [--data-dir DIR] [--trust KEY.pub …] FILE|DIR …
       Apply what came back from the hub: acknowledgements (.stemack) move
-      the cursor, packs (.stempack) are installed. Twice changes nothing.
+      the cursor, packs (.stempack) are installed (never an older version).
+      --trust makes the box trust KEY from now on, as pack install --trust.
+      Twice changes nothing.
 
 They work beside a running box.
 `
@@ -130,18 +132,22 @@ func syncExport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 func syncImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newCommand("stembox sync import", "[--data-dir DIR] [--trust KEY.pub …] FILE|DIR …", stderr)
 	dataDir := dataDirFlag(fs)
-	trusted := trustFlag(fs, "public key file of a trusted pack signer (repeatable)")
+	trusted := trustFlag(fs, "public key file of a signer this box is to trust from now on (copied into DATA/trusted-keys; repeatable)")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return usageError{"import: give the acknowledgement or pack files, or the folder holding them"}
 	}
-	db, lib, err := openBoxAndLibrary(ctx, *dataDir, *trusted)
+	db, err := openBox(ctx, *dataDir)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	lib, err := openTrusting(*dataDir, *trusted, stdout) // as pack install: the running box trusts them too
+	if err != nil {
+		return err
+	}
 	for _, path := range fs.Args() {
 		res, err := upstream.Import(ctx, db, lib, path)
 		if err != nil {
@@ -179,6 +185,9 @@ func printImported(w io.Writer, res upstream.ImportResult) {
 	}
 	for _, p := range res.Unchanged {
 		fmt.Fprintln(w, "already installed", p)
+	}
+	for _, p := range res.Kept {
+		fmt.Fprintln(w, "not installed:", p)
 	}
 }
 

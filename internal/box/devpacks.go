@@ -41,6 +41,13 @@ func NewBuilder() (*content.Builder, error) {
 // since it was installed, signs it with the box's development key and
 // installs it. A pack that fails to build is logged and skipped: the box
 // still serves the others.
+//
+// It never builds over a pack that came from elsewhere: a pack of the same
+// id installed from a publisher (a hub, a peer, `stembox pack install`, a
+// USB stick: signed by another key than the box's own) is kept whatever
+// its version, and so is a newer version of the box's own build. Only an
+// absent pack, or the box's own build of an older or the same version (a
+// source edited without a new version number), is built and installed.
 func (b *Box) installDevPacks(dir string) error {
 	srcs, err := PackSources(dir)
 	if err != nil {
@@ -61,7 +68,7 @@ func (b *Box) installDevPacks(dir string) error {
 			b.log.Error("pack source", "dir", src, "err", err)
 			continue
 		}
-		if installedFrom(b.lib, hash) {
+		if installedFrom(b.lib, hash) || !b.devPackWanted(src, signer) {
 			continue
 		}
 		if builder == nil {
@@ -78,7 +85,7 @@ func (b *Box) installDevPacks(dir string) error {
 		if err != nil {
 			return err
 		}
-		res, err := b.lib.InstallFile(out, content.InstallOptions{AllowDowngrade: true})
+		res, err := b.lib.InstallFile(out, content.InstallOptions{Rebuild: true})
 		if err != nil {
 			b.log.Error("pack does not install", "file", out, "err", err)
 			continue
@@ -86,6 +93,29 @@ func (b *Box) installDevPacks(dir string) error {
 		b.log.Info("pack built from source and installed", "pack", built.Manifest.ID, "version", built.Manifest.Version, "replaced", res.Replaced)
 	}
 	return nil
+}
+
+// devPackWanted says whether the pack source in src may be built over what
+// the library holds (see installDevPacks), logging why not.
+func (b *Box) devPackWanted(src string, own *content.Signer) bool {
+	id, version, err := content.SourceVersion(src)
+	if err != nil {
+		return true // the build says what is wrong
+	}
+	cur, ok := b.lib.Pack(id)
+	switch {
+	case !ok:
+		return true
+	case cur.KeyID != own.Public().ID:
+		b.log.Info("pack from a publisher installed; not building the sample pack over it",
+			"pack", id, "installed", cur.Manifest.Version, "signed_by", cur.KeyID, "source", version)
+		return false
+	case content.CompareVersions(version, cur.Manifest.Version) < 0:
+		b.log.Info("kept newer "+cur.Manifest.Version+"; not building the older sample pack over it",
+			"pack", id, "installed", cur.Manifest.Version, "source", version)
+		return false
+	}
+	return true
 }
 
 // PackSources lists the folders under dir that hold a pack.yaml.

@@ -125,7 +125,7 @@ func TestReloadWhileInstalling(t *testing.T) {
 		if _, err := install(t, lib, broken, content.InstallOptions{}); err == nil {
 			t.Fatal("the broken pack installed")
 		}
-		if _, err := install(t, lib, versions[i%2], content.InstallOptions{AllowDowngrade: true}); err != nil {
+		if _, err := install(t, lib, versions[i%2], content.InstallOptions{Rollback: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

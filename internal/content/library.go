@@ -295,9 +295,23 @@ func (l *Library) Problems() map[string]error {
 	return out
 }
 
-// InstallOptions change how Install treats an older version.
+// InstallOptions change how Install treats a pack that is not newer than
+// the version served. By default a box never goes back: an older version
+// is refused, and so is another build of the version served (a peer's or a
+// hub's copy whose manifest differs: two packs under one version is a
+// conflict a person must sort out). Every way in — `stembox pack install`,
+// a hub's pull, a peer's copy, a USB stick, the dev packs built at start —
+// goes through this one rule.
 type InstallOptions struct {
-	AllowDowngrade bool
+	// Rollback installs the pack even if it is older than the version
+	// served, or another build of it: an admin's explicit choice
+	// (`stembox pack install --rollback`).
+	Rollback bool
+	// Rebuild lets another build of the version served replace it when
+	// both are signed by the same key: a pack rebuilt from edited source
+	// without a new version number (the dev packs of `--dev-packs`). An
+	// older version is still refused.
+	Rebuild bool
 }
 
 // InstallResult says what an install did.
@@ -345,9 +359,8 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 		if cur.Name == name {
 			return InstallResult{Pack: cur, Unchanged: true}, nil
 		}
-		if CompareVersions(m.Version, cur.Manifest.Version) < 0 && !opt.AllowDowngrade {
-			return InstallResult{}, failure.Errorf(failure.Conflict,
-				"pack: %s %s is older than the installed %s; refusing to downgrade (allow it explicitly to roll back)", m.ID, m.Version, cur.Manifest.Version)
+		if err := notNewer(m, a.KeyID, cur, opt); err != nil {
+			return InstallResult{}, err
 		}
 		res.Replaced = cur.Manifest.Version
 		previous = cur.Name
@@ -383,6 +396,24 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 	l.prune(packDir, name, previous)
 	res.Pack = p
 	return res, nil
+}
+
+// notNewer refuses a pack m (signed by keyID) that would take the box
+// back: older than cur, or another build of cur's version; see
+// InstallOptions.
+func notNewer(m *Manifest, keyID string, cur *Pack, opt InstallOptions) error {
+	if opt.Rollback {
+		return nil
+	}
+	switch c := CompareVersions(m.Version, cur.Manifest.Version); {
+	case c < 0:
+		return failure.Errorf(failure.Conflict,
+			"pack: %s %s is older than the installed %s; kept the newer version (to roll back, install it with --rollback)", m.ID, m.Version, cur.Manifest.Version)
+	case c == 0 && !(opt.Rebuild && keyID == cur.KeyID):
+		return failure.Errorf(failure.Conflict,
+			"pack: another build of %s %s is installed (its manifest differs); kept the installed one (a new build needs a new version number, or install it with --rollback)", m.ID, m.Version)
+	}
+	return nil
 }
 
 // extract writes every file of a into a staging directory, checking each

@@ -87,7 +87,7 @@ func TestInstallUpgradeAndPrune(t *testing.T) {
 	if !strings.Contains(lessonText(t, lib), "third") {
 		t.Error("a refused downgrade changed what is served")
 	}
-	if _, err := install(t, lib, v2, content.InstallOptions{AllowDowngrade: true}); err != nil {
+	if _, err := install(t, lib, v2, content.InstallOptions{Rollback: true}); err != nil {
 		t.Errorf("explicit roll-back: %v", err)
 	}
 
@@ -190,5 +190,53 @@ func TestLibraryDropsPacksOfUntrustedKeys(t *testing.T) {
 	}
 	if p := lib2.Problems()["mini"]; p == nil || !strings.Contains(p.Error(), "does not trust") {
 		t.Errorf("problem reported = %v, want the untrusted key", p)
+	}
+}
+
+// Another build of the version served is a conflict — two packs under one
+// version — unless it is the same signer's rebuild (dev packs) or an
+// explicit rollback; an older version stays refused for a rebuild.
+func TestInstallRefusesAnotherBuildOfTheSameVersion(t *testing.T) {
+	s, other := mustSigner(t), mustSigner(t)
+	lib, err := content.OpenLibrary(t.TempDir(), content.NewKeyring(s.Public(), other.Public()), content.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := buildPack(t, version(t, "1.1.0", "first"), s)
+	if _, err := install(t, lib, first, content.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rebuilt := buildPack(t, version(t, "1.1.0", "rebuilt"), s)
+	byOther := buildPack(t, version(t, "1.1.0", "other"), other)
+	older := buildPack(t, version(t, "1.0.0", "older"), s)
+	for _, c := range []struct {
+		name    string
+		archive []byte
+		opt     content.InstallOptions
+		want    string
+	}{
+		{"same version, another build", rebuilt, content.InstallOptions{}, "another build of mini 1.1.0"},
+		{"same version, another signer's rebuild", byOther, content.InstallOptions{Rebuild: true}, "another build of mini 1.1.0"},
+		{"older version, as a rebuild", older, content.InstallOptions{Rebuild: true}, "older than the installed 1.1.0"},
+	} {
+		_, err := install(t, lib, c.archive, c.opt)
+		if failure.KindOf(err) != failure.Conflict || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: err = %v, want a conflict saying %q", c.name, err, c.want)
+		}
+		if !strings.Contains(lessonText(t, lib), "first") {
+			t.Fatalf("%s: a refused install changed what is served", c.name)
+		}
+	}
+	if res, err := install(t, lib, rebuilt, content.InstallOptions{Rebuild: true}); err != nil || res.Replaced != "1.1.0" {
+		t.Fatalf("the same signer's rebuild: %+v, %v", res, err)
+	}
+	if !strings.Contains(lessonText(t, lib), "rebuilt") {
+		t.Error("the rebuild is not served")
+	}
+	if _, err := install(t, lib, byOther, content.InstallOptions{Rollback: true}); err != nil {
+		t.Fatalf("an explicit rollback to another build: %v", err)
+	}
+	if !strings.Contains(lessonText(t, lib), "other") {
+		t.Error("the rolled-back build is not served")
 	}
 }

@@ -203,3 +203,13 @@ func readSourcePack(dir string) (*sourcePack, error) {
 	}
 	return &sp, nil
 }
+
+// SourceVersion reads the id and version a pack source declares, without
+// building it.
+func SourceVersion(dir string) (id, version string, err error) {
+	sp, err := readSourcePack(dir)
+	if err != nil {
+		return "", "", err
+	}
+	return sp.ID, sp.Version, nil
+}

@@ -6,10 +6,13 @@
 package httplog
 
 import (
+	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"syscall"
 	"time"
 )
 
@@ -119,4 +122,31 @@ func (w *Recorder) ReadFrom(r io.Reader) (int64, error) {
 		return rf.ReadFrom(r)
 	}
 	return io.Copy(w.ResponseWriter, r)
+}
+
+// StatusClientClosed is the status logged for a request whose client went
+// away before it was answered (nginx's 499): no answer reaches anyone, and
+// it is no fault of the server, so it is never logged as a 500.
+const StatusClientClosed = 499
+
+// ClientGone reports whether err, met while serving r, means that the
+// client went away: it cut the request's body short, or closed the
+// connection (a phone that left the Wi-Fi, a box whose request timed out).
+func ClientGone(r *http.Request, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET), errors.Is(err, syscall.EPIPE):
+		return true
+	}
+	return r.Context().Err() != nil && errors.Is(err, context.Canceled)
+}
+
+// ClientWentAway logs a request whose client went away (see ClientGone) at
+// info level, as what it is, and answers StatusClientClosed, which the
+// request log records (should anyone still be listening, they get a
+// failure, never an empty success).
+func ClientWentAway(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	log.Info("client went away before the answer", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.WriteHeader(StatusClientClosed)
 }

@@ -104,6 +104,10 @@ func message(err error) (string, string) {
 
 // failJSON answers an API request with {"error": …, "code": …}.
 func (h *Hub) failJSON(w http.ResponseWriter, r *http.Request, err error) {
+	if failure.KindOf(err) == failure.Internal && httplog.ClientGone(r, err) {
+		httplog.ClientWentAway(w, r, h.log, err)
+		return
+	}
 	status := statusOf(err)
 	msg, code := message(err)
 	if status >= 500 {

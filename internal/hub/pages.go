@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/httplog"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/redirect"
 	"github.com/mitstem/stembox/web"
@@ -87,6 +88,10 @@ func (h *Hub) render(w http.ResponseWriter, r *http.Request, status int, name, t
 
 // failPage shows an error page, logging internal errors.
 func (h *Hub) failPage(w http.ResponseWriter, r *http.Request, s *Session, err error) {
+	if failure.KindOf(err) == failure.Internal && httplog.ClientGone(r, err) {
+		httplog.ClientWentAway(w, r, h.log, err)
+		return
+	}
 	status := statusOf(err)
 	msg, _ := message(err)
 	if status >= 500 {

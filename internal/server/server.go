@@ -270,6 +270,10 @@ func tooMany(w http.ResponseWriter, wait time.Duration) int {
 
 // fail answers a page request with an error page, logging internal errors.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if failure.KindOf(err) == failure.Internal && httplog.ClientGone(r, err) {
+		httplog.ClientWentAway(w, r, s.log, err)
+		return
+	}
 	status := statusOf(err)
 	lang := s.lang(r)
 	msg := failure.Message(err)
@@ -290,6 +294,10 @@ type errorPage struct{ Heading, Message string }
 
 // failJSON answers an API request with {"error": …, "code": …}.
 func (s *Server) failJSON(w http.ResponseWriter, r *http.Request, err error) {
+	if failure.KindOf(err) == failure.Internal && httplog.ClientGone(r, err) {
+		httplog.ClientWentAway(w, r, s.log, err)
+		return
+	}
 	status := statusOf(err)
 	kind := failure.KindOf(err)
 	msg := failure.Message(err)

@@ -101,6 +101,9 @@ func (s *Server) renderSync(w http.ResponseWriter, r *http.Request, sc SyncContr
 	if st.LastError != "" {
 		p.Rows = append(p.Rows, check{Name: i18n.T(lang, "sync.last_error"), Detail: when(st.LastErrorAt) + ": " + st.LastError})
 	}
+	for _, pe := range st.Packs {
+		p.Rows = append(p.Rows, check{Name: pe.Pack + " " + pe.Version, Detail: pe.Error})
+	}
 	if d := st.Download; d != nil {
 		p.Download = i18n.T(lang, "sync.download", d.Pack, d.Version, syncBytes(lang, d.Done), syncBytes(lang, d.Total))
 	}

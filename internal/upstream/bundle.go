@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -130,6 +131,7 @@ type ImportResult struct {
 	Moved     bool  // the cursor moved
 	Installed []string
 	Unchanged []string // packs already installed
+	Kept      []string // packs not installed because the box holds a newer version (or another build of it): why
 }
 
 // Import applies a file from the hub, or every such file in a folder: a
@@ -168,6 +170,13 @@ func Import(ctx context.Context, db *store.DB, lib *content.Library, path string
 				return res, fmt.Errorf("upstream: no pack library to install %s into", f)
 			}
 			r, err := lib.InstallFile(f, content.InstallOptions{})
+			if failure.KindOf(err) == failure.Conflict {
+				// The box holds a newer version (from a peer, say) or
+				// another build of this one: it keeps it, and the rest of
+				// the stick still applies.
+				res.Kept = append(res.Kept, filepath.Base(f)+": "+err.Error())
+				continue
+			}
 			if err != nil {
 				return res, fmt.Errorf("upstream: %s: %w", filepath.Base(f), err)
 			}

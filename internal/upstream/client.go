@@ -22,8 +22,9 @@ type hubClient struct {
 	base       string
 	credential string
 	userAgent  string
-	sent       int64 // request bodies
-	received   int64 // response bodies
+	timeout    time.Duration // bounds each small request whole; 0: DefaultRequestTimeout
+	sent       int64         // request bodies
+	received   int64         // response bodies
 }
 
 // hubError is an error answer from the hub.
@@ -49,7 +50,7 @@ func (s *Syncer) client(link store.UpstreamLink) (*hubClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &hubClient{http: s.cfg.Client, base: base, credential: link.Credential, userAgent: "stembox/" + s.cfg.Version}, nil
+	return &hubClient{http: s.cfg.Client, base: base, credential: link.Credential, userAgent: "stembox/" + s.cfg.Version, timeout: s.cfg.RequestTimeout}, nil
 }
 
 // hubBase checks a hub URL and returns it without a trailing slash.
@@ -105,14 +106,20 @@ func (c *hubClient) do(req *http.Request) (*http.Response, error) {
 	return nil, he
 }
 
-// requestTimeout bounds a request with a small body and answer (a batch,
-// the catalogue): long enough for 2G, short enough that a link that hangs
-// does not hold the loop. Downloads have their own stall watchdog instead.
-const requestTimeout = 5 * time.Minute
+// bounded bounds a request with a small answer that sends body:
+// c.timeout, plus a second for each KiB sent (see DefaultRequestTimeout).
+// Downloads have their own stall watchdog instead.
+func (c *hubClient) bounded(ctx context.Context, body []byte) (context.Context, context.CancelFunc) {
+	d := c.timeout
+	if d <= 0 {
+		d = DefaultRequestTimeout
+	}
+	return context.WithTimeout(ctx, d+time.Duration(len(body)>>10)*time.Second)
+}
 
 // json sends a request and decodes a JSON answer into out.
 func (c *hubClient) json(ctx context.Context, method, path string, body []byte, header map[string]string, out any) error {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	ctx, cancel := c.bounded(ctx, body)
 	defer cancel()
 	req, err := c.request(ctx, method, path, body, header)
 	if err != nil {
@@ -137,7 +144,7 @@ func (c *hubClient) json(ctx context.Context, method, path string, body []byte, 
 
 // bytes fetches a small body (a manifest, a signature).
 func (c *hubClient) bytes(ctx context.Context, path string, max int64) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	ctx, cancel := c.bounded(ctx, nil)
 	defer cancel()
 	req, err := c.request(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {

@@ -225,6 +225,7 @@ func TestPackDownloadResumes(t *testing.T) {
 	ctx := t.Context()
 	var err error
 	for try := 0; try < 100; try++ {
+		s.Poke() // pull now, not on the pull's backoff
 		if err = s.Sync(ctx); err == nil {
 			break
 		}

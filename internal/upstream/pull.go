@@ -29,10 +29,6 @@ import (
 // WriteArchive) and installs it through the library, which verifies the
 // signature and every hash and swaps it in atomically.
 
-// stallTimeout ends a download that has received nothing for this long,
-// so it can resume on the next try instead of hanging.
-const stallTimeout = 90 * time.Second
-
 // Progress is a pack download under way.
 type Progress struct {
 	Pack      string `json:"pack"`
@@ -45,49 +41,44 @@ type Progress struct {
 
 func (s *Syncer) pull(ctx context.Context, c *hubClient) error {
 	s.mu.Lock()
-	due := time.Since(s.lastCatalogue) >= s.cfg.CatalogueEvery
+	due := !time.Now().Before(s.pulls.next)
 	s.mu.Unlock()
 	if !due {
 		return nil
 	}
+	keys := s.trustedKeys()
 	var cat wire.Catalogue
 	if err := c.json(ctx, http.MethodGet, wire.PathCatalogue, nil, nil, &cat); err != nil {
+		s.pulled(true, nil)
 		return err
 	}
 	var errs []error
+	var problems []PackError
+	transient := false
 	for _, p := range cat.Packs {
 		if !s.wants(p) {
 			continue
 		}
-		s.mu.Lock()
-		refused := s.refused[p.ManifestSHA256]
-		s.mu.Unlock()
-		if refused != nil {
-			// Refused already: say so again, but do not download it again.
-			errs = append(errs, refused)
-			continue
-		}
-		if err := s.fetchPack(ctx, c, p); err != nil {
-			err = fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err)
-			if failure.KindOf(err) == failure.Invalid {
-				// This box will never install these bytes; the version it
-				// serves stays (and the library notes why on the status page).
-				s.mu.Lock()
-				s.refused[p.ManifestSHA256] = err
-				s.mu.Unlock()
+		err := s.refusedBefore(p.ManifestSHA256, keys)
+		if err == nil {
+			if err = s.fetchPack(ctx, c, p); err == nil {
+				s.log.Info("installed a pack from the hub", "pack", p.ID, "version", p.Version)
+				continue
 			}
-			errs = append(errs, err)
-			continue
+			err = fmt.Errorf("pack %s %s: %w", p.ID, p.Version, err)
+			if k := failure.KindOf(err); k == failure.Invalid || k == failure.Conflict {
+				// This box will never install these bytes (while it trusts
+				// the keys it trusts now); the version it serves stays.
+				s.refuse(p.ManifestSHA256, err, keys)
+			} else {
+				transient = ctx.Err() == nil
+			}
 		}
-		s.log.Info("installed a pack from the hub", "pack", p.ID, "version", p.Version)
+		errs = append(errs, err)
+		problems = append(problems, PackError{Pack: p.ID, Version: p.Version, Error: err.Error()})
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	s.mu.Lock()
-	s.lastCatalogue = time.Now()
-	s.mu.Unlock()
-	return nil
+	s.pulled(transient, problems)
+	return errors.Join(errs...)
 }
 
 // wants says whether the box should fetch a pack of the catalogue: one its
@@ -146,7 +137,7 @@ func (s *Syncer) fetchPack(ctx context.Context, c *hubClient, p wire.CataloguePa
 	// Refuse a pack this box would not install before downloading it.
 	if s.cfg.Keys != nil {
 		if _, err := s.cfg.Keys.Verify(manifest, sig); err != nil {
-			return err
+			return failure.Wrap(failure.Invalid, err, err.Error())
 		}
 	}
 	var m content.Manifest
@@ -154,10 +145,10 @@ func (s *Syncer) fetchPack(ctx context.Context, c *hubClient, p wire.CataloguePa
 		return fmt.Errorf("manifest: %w", err)
 	}
 	if err := m.Validate(); err != nil {
-		return err
+		return failure.Wrap(failure.Invalid, err, err.Error())
 	}
 	if m.ID != p.ID || m.Version != p.Version {
-		return fmt.Errorf("the manifest is of %s %s", m.ID, m.Version)
+		return failure.Errorf(failure.Invalid, "the manifest is of %s %s", m.ID, m.Version)
 	}
 	if err := os.MkdirAll(s.cfg.CacheDir, 0o750); err != nil {
 		return err
@@ -269,10 +260,24 @@ func (s *Syncer) fetchFile(ctx context.Context, c *hubClient, f content.File, pr
 	return os.Rename(part, final)
 }
 
-// downloadRange appends the bytes of f from offset have to out.
+// downloadRange appends the bytes of f from offset have to out. A
+// watchdog ends it when nothing arrives for StallTimeout — the answer's
+// headers included — so a stalled hub is left, and the next try resumes;
+// a slow download that keeps receiving goes on as long as it takes.
 func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File, out *os.File, have int64, prog *Progress) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	stop := make(chan struct{})
+	defer close(stop)
+	go s.watchStall(&last, stop, cancel)
+	stalled := func(err error) error {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			return cause
+		}
+		return err
+	}
 	hdr := map[string]string{}
 	if have > 0 {
 		hdr["Range"] = "bytes=" + strconv.FormatInt(have, 10) + "-"
@@ -288,7 +293,7 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 			out.Truncate(0)
 			s.addDone(prog, -have)
 		}
-		return err
+		return stalled(err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
@@ -307,26 +312,6 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 	default:
 		return fmt.Errorf("the hub answered %d for %s", resp.StatusCode, f.Path)
 	}
-	// A watchdog ends a download that stalls.
-	var last atomic.Int64
-	last.Store(time.Now().UnixNano())
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		t := time.NewTicker(stallTimeout / 6)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				if time.Since(time.Unix(0, last.Load())) > stallTimeout {
-					cancel(fmt.Errorf("the download stalled for %s", stallTimeout))
-					return
-				}
-			}
-		}
-	}()
 	buf := make([]byte, 64<<10)
 	for {
 		n, rerr := resp.Body.Read(buf)
@@ -342,10 +327,26 @@ func (s *Syncer) downloadRange(ctx context.Context, c *hubClient, f content.File
 			return nil
 		}
 		if rerr != nil {
-			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-				return cause
+			return stalled(fmt.Errorf("downloading %s: %w", f.Path, rerr))
+		}
+	}
+}
+
+// watchStall cancels a download when nothing arrived (last) for
+// StallTimeout, until stop is closed.
+func (s *Syncer) watchStall(last *atomic.Int64, stop <-chan struct{}, cancel context.CancelCauseFunc) {
+	limit := s.cfg.StallTimeout
+	t := time.NewTicker(max(limit/6, time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+			if time.Since(time.Unix(0, last.Load())) > limit {
+				cancel(fmt.Errorf("the download stalled: nothing arrived for %s; it resumes on the next try", limit))
+				return
 			}
-			return fmt.Errorf("downloading %s: %w", f.Path, rerr)
 		}
 	}
 }

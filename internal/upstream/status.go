@@ -29,8 +29,9 @@ type Status struct {
 	BytesSent    int64
 	BytesRecv    int64
 	EventsSent   int64
-	Download     *Progress // a pack download under way
-	Running      bool      // a sync is under way (known in the serving process only)
+	Download     *Progress   // a pack download under way
+	Running      bool        // a sync is under way (known in the serving process only)
+	Packs        []PackError // packs of the hub not installed at the last pull, and why (serving process only)
 }
 
 // ReadStatus reads where sync stands from the box's database (it works
@@ -80,6 +81,7 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st.Running = s.running
+	st.Packs = append([]PackError(nil), s.pulls.problems...)
 	if s.download != nil {
 		p := *s.download
 		st.Download = &p

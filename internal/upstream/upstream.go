@@ -30,7 +30,16 @@ const (
 	DefaultMaxBackoff     = 15 * time.Minute // the longest wait after failures
 	DefaultBatchSize      = 2000             // events a batch
 	DefaultCatalogueEvery = time.Hour        // pull the catalogue this often
-	minBatchSize          = 50
+	// DefaultRequestTimeout bounds the whole of a request with a small
+	// body and answer (a batch, the catalogue, enrollment), from sending
+	// to the last byte of the answer, plus a second per KiB sent: enough
+	// for 2G, short enough that a hub that stalls does not hold the loop.
+	DefaultRequestTimeout = time.Minute
+	// DefaultStallTimeout ends a download that receives nothing for this
+	// long, headers included, so it resumes on the next try instead of
+	// hanging; a slow download that keeps receiving goes on.
+	DefaultStallTimeout = 90 * time.Second
+	minBatchSize        = 50
 )
 
 // Config says how a box syncs.
@@ -41,6 +50,8 @@ type Config struct {
 	MaxBackoff     time.Duration // 0: DefaultMaxBackoff
 	BatchSize      int           // 0: DefaultBatchSize
 	CatalogueEvery time.Duration // 0: DefaultCatalogueEvery
+	RequestTimeout time.Duration // 0: DefaultRequestTimeout
+	StallTimeout   time.Duration // 0: DefaultStallTimeout
 
 	// HubURL and EnrollToken enroll the box at start if it is not enrolled
 	// yet (stembox serve --hub URL --enroll-token TOKEN).
@@ -72,6 +83,12 @@ func (c *Config) defaults() {
 	if c.CatalogueEvery <= 0 {
 		c.CatalogueEvery = DefaultCatalogueEvery
 	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = DefaultRequestTimeout
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
 	if c.CacheDir == "" {
 		c.CacheDir = filepath.Join(os.TempDir(), "stembox-downloads")
 	}
@@ -96,29 +113,26 @@ type Syncer struct {
 	syncMu sync.Mutex // one sync at a time
 	poke   chan struct{}
 
-	mu            sync.Mutex
-	running       bool
-	download      *Progress // the pack download under way
-	lastCatalogue time.Time
-	batchSize     int // shrinks when the hub says a batch is too large
-	lastLogged    string
-	lastLoggedAt  time.Time
-	// refused holds, by manifest hash, why a pack of the catalogue was
-	// refused by the library: it is not downloaded again (until restart).
-	refused map[string]error
+	mu           sync.Mutex
+	running      bool
+	download     *Progress // the pack download under way
+	batchSize    int       // shrinks when the hub says a batch is too large
+	lastLogged   string
+	lastLoggedAt time.Time
+	pulls        pullState // the pull's own schedule and problems (pullstate.go)
 }
 
 // New returns a syncer for the box's database and library.
 func New(db *store.DB, lib *content.Library, cfg Config, logger *slog.Logger) *Syncer {
 	cfg.defaults()
-	return &Syncer{cfg: cfg, db: db, lib: lib, log: logger, poke: make(chan struct{}, 1), batchSize: cfg.BatchSize, refused: map[string]error{}}
+	return &Syncer{cfg: cfg, db: db, lib: lib, log: logger, poke: make(chan struct{}, 1), batchSize: cfg.BatchSize, pulls: pullState{refused: map[string]refusal{}}}
 }
 
 // Poke asks the loop to sync now, catalogue included (the admin page's
 // "sync now").
 func (s *Syncer) Poke() {
 	s.mu.Lock()
-	s.lastCatalogue = time.Time{}
+	s.pulls.next = time.Time{}
 	s.mu.Unlock()
 	select {
 	case s.poke <- struct{}{}:
@@ -138,8 +152,11 @@ func (s *Syncer) Run(ctx context.Context) error {
 			return nil
 		}
 		var wait time.Duration
+		var pe *PullError
 		switch {
-		case err == nil:
+		case err == nil, errors.As(err, &pe):
+			// A pack that did not come is reported, and retried on the
+			// pull's own schedule: it never slows the push.
 			failures = 0
 			wait = s.cfg.Every
 		case errors.Is(err, errIdle):
@@ -202,8 +219,10 @@ func (s *Syncer) backoff(n int, err error) time.Duration {
 var errIdle = errors.New("upstream: not enrolled with a hub")
 
 // Sync runs one sync now: enroll if asked and not enrolled, push every
-// event after the cursor, then pull the catalogue and the packs the box
-// should have. It waits for a sync already running.
+// event after the cursor, then, when due, pull the catalogue and the packs
+// the box should have. It waits for a sync already running. A push that
+// failed is its error; when only the pull failed (a pack untrusted, broken
+// or cut off) the error is a *PullError: the events went up.
 func (s *Syncer) Sync(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -235,12 +254,13 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		s.failed(ctx, err, c.sent, c.received)
 		return err
 	}
-	if err := s.pull(ctx, c); err != nil {
-		s.failed(ctx, err, c.sent, c.received)
-		return err
-	}
+	pullErr := s.pull(ctx, c)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {
 		return err
+	}
+	if pullErr != nil {
+		s.failed(ctx, pullErr, 0, 0)
+		return &PullError{Err: pullErr}
 	}
 	s.logged("")
 	return nil

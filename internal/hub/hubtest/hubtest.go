@@ -94,13 +94,19 @@ type Hub struct {
 // loopback interface. Stop it with Stop (a test's cleanup does too).
 func Start(tb testing.TB, dataDir, target string, cfg hub.Config) *Hub {
 	tb.Helper()
-	cfg.DataDir, cfg.DB = dataDir, target
-	if cfg.Addr == "" {
-		cfg.Addr = "127.0.0.1:0"
-	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("STEMBOX_TEST_LOG") != "" {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return StartLogging(tb, dataDir, target, cfg, logger)
+}
+
+// StartLogging is Start with the hub logging to logger.
+func StartLogging(tb testing.TB, dataDir, target string, cfg hub.Config, logger *slog.Logger) *Hub {
+	tb.Helper()
+	cfg.DataDir, cfg.DB = dataDir, target
+	if cfg.Addr == "" {
+		cfg.Addr = "127.0.0.1:0"
 	}
 	h, err := hub.Open(context.Background(), cfg, logger)
 	if err != nil {
