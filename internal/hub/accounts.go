@@ -419,6 +419,9 @@ type BoxInfo struct {
 	OffsetMS                               *int64
 	LastSeen                               time.Time
 	Credentials                            []CredentialInfo
+	Status                                 *wire.BoxStatus // what the box last told of itself; nil if never
+	StatusAt                               time.Time       // when that arrived, in the hub's time
+	Attention                              []string        // what needs the operator: refused packs, the last error
 }
 
 // CredentialInfo is a credential as the operator sees it.
@@ -428,9 +431,10 @@ type CredentialInfo struct {
 	Revoked bool
 }
 
-// Boxes lists the boxes with their credentials, by region, school and name.
+// Boxes lists the boxes with their credentials and latest status: those
+// that need attention first, then by region, school and name.
 func (h *Store) Boxes(ctx context.Context) ([]BoxInfo, error) {
-	rows, err := h.db.query(ctx, `SELECT b.id, b.name, s.id, s.name, s.region, b.acked_seq, b.events, b.bytes_received, b.offset_ms, b.last_seen_ms
+	rows, err := h.db.query(ctx, `SELECT b.id, b.name, s.id, s.name, s.region, b.acked_seq, b.events, b.bytes_received, b.offset_ms, b.last_seen_ms, b.status, b.status_ms
 		FROM boxes b JOIN schools s ON s.id = b.school_id ORDER BY s.region, s.name, b.name, b.id`)
 	if err != nil {
 		return nil, fmt.Errorf("hub: boxes: %w", err)
@@ -440,11 +444,13 @@ func (h *Store) Boxes(ctx context.Context) ([]BoxInfo, error) {
 	for rows.Next() {
 		var b BoxInfo
 		var offset sql.NullInt64
-		var seen int64
-		if err := rows.Scan(&b.ID, &b.Name, &b.SchoolID, &b.SchoolName, &b.Region, &b.AckedSeq, &b.Events, &b.BytesReceived, &offset, &seen); err != nil {
+		var seen, statusMS int64
+		var status string
+		if err := rows.Scan(&b.ID, &b.Name, &b.SchoolID, &b.SchoolName, &b.Region, &b.AckedSeq, &b.Events, &b.BytesReceived, &offset, &seen, &status, &statusMS); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		b.readStatus(status, statusMS)
 		if offset.Valid {
 			b.OffsetMS = &offset.Int64
 		}
@@ -475,5 +481,9 @@ func (h *Store) Boxes(ctx context.Context) ([]BoxInfo, error) {
 			out[i].Credentials = append(out[i].Credentials, c)
 		}
 	}
-	return out, crows.Err()
+	if err := crows.Err(); err != nil {
+		return nil, err
+	}
+	attentionFirst(out)
+	return out, nil
 }

@@ -28,6 +28,7 @@ func (h *Hub) routes() http.Handler {
 	// Boxes.
 	mux.HandleFunc("POST /api/v1/enroll", h.handleEnroll)
 	mux.HandleFunc("POST /api/v1/events", h.boxOnly(h.handleEvents))
+	mux.HandleFunc("POST /api/v1/status", h.boxOnly(h.handleStatus))
 	mux.HandleFunc("GET /api/v1/catalogue", h.boxOnly(h.handleCatalogue))
 	mux.HandleFunc("GET /api/v1/packs/{id}/{version}/{part}", h.boxOrOperator(h.handlePackPart))
 	mux.HandleFunc("GET /api/v1/files/{sha}", h.boxOrOperator(h.handleFile))
@@ -224,4 +225,6 @@ const hubCSS = `main.wide{max-width:90rem}
 .top nav a{color:#fff}
 .card{margin:.75rem 0}
 td,th{vertical-align:top}
+.attention{color:#9a3412}
+.attention ul{margin:.25rem 0 0 1rem;padding:0}
 `

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -204,7 +205,8 @@ type homeData struct {
 
 type boxRow struct {
 	BoxInfo
-	LastSeen, Offset string
+	LastSeen, Offset           string
+	Version, Backlog, DiskFree string // from the box's latest status; "—" if it sent none
 }
 
 func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -221,7 +223,13 @@ func (h *Hub) handleHome(w http.ResponseWriter, r *http.Request, s *Session) {
 	lang := h.lang(r)
 	d := homeData{Schools: schools}
 	for _, b := range boxes {
-		row := boxRow{BoxInfo: b, LastSeen: i18n.T(lang, "hub.boxes.never"), Offset: "—"}
+		row := boxRow{BoxInfo: b, LastSeen: i18n.T(lang, "hub.boxes.never"), Offset: "—", Version: "—", Backlog: "—", DiskFree: "—"}
+		if st := b.Status; st != nil {
+			row.Version, row.Backlog = st.Version, strconv.FormatInt(st.Backlog, 10)
+			if st.DiskFree >= 0 {
+				row.DiskFree = i18n.Bytes(lang, uint64(st.DiskFree))
+			}
+		}
 		if !b.LastSeen.IsZero() {
 			row.LastSeen = b.LastSeen.UTC().Format("2006-01-02 15:04")
 		}

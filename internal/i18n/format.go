@@ -43,3 +43,17 @@ func Decimal(lang string, v float64, digits int) string {
 	}
 	return s
 }
+
+// Bytes writes n in MB or GB with one decimal, with the decimal separator
+// of lang: "812.4 MB", "3,1 ГБ".
+func Bytes(lang string, n uint64) string {
+	key, v := "status.mb", float64(n)/(1<<20)
+	if n >= 1<<30 {
+		key, v = "status.gb", float64(n)/(1<<30)
+	}
+	num := strconv.FormatFloat(v, 'f', 1, 64)
+	if lang != "en" {
+		num = strings.Replace(num, ".", ",", 1)
+	}
+	return T(lang, key, num)
+}

@@ -178,9 +178,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, _ *viewer)
 	row("status.version", s.ops.version, false)
 	row("status.uptime", formatUptime(lang, time.Since(s.ops.started)), false)
 	if d, err := ops.DiskUsage(s.dataDir()); err == nil {
-		row("status.disk", i18n.T(lang, "status.disk_value", formatBytes(lang, d.Avail), formatBytes(lang, d.Total)), d.Avail < minFreeBytes)
+		row("status.disk", i18n.T(lang, "status.disk_value", i18n.Bytes(lang, d.Avail), i18n.Bytes(lang, d.Total)), d.Avail < minFreeBytes)
 	}
-	row("status.database", formatBytes(lang, uint64(s.dbSize())), false)
+	row("status.database", i18n.Bytes(lang, uint64(s.dbSize())), false)
 	if st := s.db.WriteStats(); !st.LastFailure.IsZero() {
 		row("status.write_failure", st.LastFailure.Format("2006-01-02 15:04:05")+" — "+st.LastFailureError, true)
 	}
@@ -192,7 +192,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, _ *viewer)
 	row("status.snapshot", snap, false)
 	rss, _ := ops.ProcessRSS()
 	if m, err := ops.SystemMemory(); err == nil {
-		row("status.memory", i18n.T(lang, "status.memory_value", formatBytes(lang, rss), formatBytes(lang, m.Available), formatBytes(lang, m.Total)), false)
+		row("status.memory", i18n.T(lang, "status.memory_value", i18n.Bytes(lang, rss), i18n.Bytes(lang, m.Available), i18n.Bytes(lang, m.Total)), false)
 	}
 	row("status.devices", strconv.Itoa(s.ops.devices.Count(time.Now().Add(-devicesWindow).Unix())), false)
 	live, _ := s.ops.metrics.Value(MetricLiveSessions)
@@ -246,18 +246,4 @@ func unavailableMessage(lang string, err error) string {
 func formatUptime(lang string, d time.Duration) string {
 	mins := int(d / time.Minute)
 	return i18n.T(lang, "status.uptime_value", mins/(24*60), mins/60%24, mins%60)
-}
-
-// formatBytes writes n in MB or GB with one decimal, with the language's
-// decimal separator.
-func formatBytes(lang string, n uint64) string {
-	key, v := "status.mb", float64(n)/(1<<20)
-	if n >= 1<<30 {
-		key, v = "status.gb", float64(n)/(1<<30)
-	}
-	num := strconv.FormatFloat(v, 'f', 1, 64)
-	if lang != "en" {
-		num = strings.Replace(num, ".", ",", 1)
-	}
-	return i18n.T(lang, key, num)
 }

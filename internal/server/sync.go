@@ -122,5 +122,5 @@ func syncBytes(lang string, n int64) string {
 	case n < 1<<20:
 		return i18n.T(lang, "sync.kb", i18n.Decimal(lang, float64(n)/(1<<10), 1))
 	}
-	return formatBytes(lang, uint64(n))
+	return i18n.Bytes(lang, uint64(n))
 }

@@ -117,19 +117,32 @@ func (c *hubClient) bounded(ctx context.Context, body []byte) (context.Context, 
 	return context.WithTimeout(ctx, d+time.Duration(len(body)>>10)*time.Second)
 }
 
-// json sends a request and decodes a JSON answer into out.
-func (c *hubClient) json(ctx context.Context, method, path string, body []byte, header map[string]string, out any) error {
+// send sends a request with a small answer, bounded whole (see bounded),
+// and returns the successful answer; the caller closes its body, then
+// calls cancel.
+func (c *hubClient) send(ctx context.Context, method, path string, body []byte, header map[string]string) (*http.Response, context.CancelFunc, error) {
 	ctx, cancel := c.bounded(ctx, body)
-	defer cancel()
 	req, err := c.request(ctx, method, path, body, header)
 	if err != nil {
-		return err
+		cancel()
+		return nil, nil, err
 	}
 	c.sent += int64(len(body))
 	resp, err := c.do(req)
 	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return resp, cancel, nil
+}
+
+// json sends a request and decodes a JSON answer into out.
+func (c *hubClient) json(ctx context.Context, method, path string, body []byte, header map[string]string, out any) error {
+	resp, cancel, err := c.send(ctx, method, path, body, header)
+	if err != nil {
 		return err
 	}
+	defer cancel()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
 	c.received += int64(len(b))

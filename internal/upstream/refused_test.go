@@ -18,12 +18,7 @@ import (
 // before serving, is reported at every sync, and is not downloaded again.
 func TestRefusedPackFromTheHubKeepsTheOldVersion(t *testing.T) {
 	archive, key := miniPack(t)
-	other := contenttest.Signer(t)
-	m := contenttest.Members(t, archive)
-	contenttest.SetVersion(t, m, "1.1.0")
-	m["media/new.bin"] = make([]byte, 200<<10) // a file the box lacks
-	rand.Read(m["media/new.bin"])
-	newer := contenttest.Repack(t, m, other)
+	newer, other := otherSigned(t, archive, 200<<10)
 	backend := hubtest.Backends()[0]
 	ctx := t.Context()
 	h := hubtest.Start(t, t.TempDir(), backend.Target(t), hub.Config{})
@@ -57,4 +52,16 @@ func TestRefusedPackFromTheHubKeepsTheOldVersion(t *testing.T) {
 	if again := received[1] - received[0]; again > 100<<10 {
 		t.Errorf("the second sync received %d bytes: the refused pack was downloaded again", again)
 	}
+}
+
+// otherSigned is mini 1.1.0 with a new random file of size bytes (one the
+// box lacks), signed by a new key, and that key.
+func otherSigned(tb testing.TB, archive []byte, size int) ([]byte, *content.Signer) {
+	tb.Helper()
+	other := contenttest.Signer(tb)
+	m := contenttest.Members(tb, archive)
+	contenttest.SetVersion(tb, m, "1.1.0")
+	m["media/new.bin"] = make([]byte, size)
+	rand.Read(m["media/new.bin"])
+	return contenttest.Repack(tb, m, other), other
 }

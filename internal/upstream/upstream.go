@@ -255,6 +255,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		return err
 	}
 	pullErr := s.pull(ctx, c)
+	s.report(ctx, c, pullErr)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ package wire
 //	GET  /api/v1/catalogue       → Catalogue
 //	GET  /api/v1/packs/{id}/{version}/manifest, …/signature   the pack's manifest.json and manifest.sig
 //	GET  /api/v1/files/{sha256}  a pack file by content (Range requests honoured)
+//	POST /api/v1/status          BoxStatus → 204 (after each push; the last one wins)
 //
 // Every request but enroll carries "Authorization: Bearer CREDENTIAL".
 // Errors are {"error": message, "code": kind} with an HTTP status.
@@ -18,6 +19,7 @@ const (
 	PathCatalogue = "/api/v1/catalogue"
 	PathFiles     = "/api/v1/files/"
 	PathPacks     = "/api/v1/packs/"
+	PathStatus    = "/api/v1/status"
 )
 
 // EnrollRequest turns a one-time enrollment token into a credential.
@@ -69,4 +71,25 @@ type CataloguePack struct {
 	ManifestSHA256 string `json:"manifest_sha256"`
 	Size           int64  `json:"size"`     // bytes of all its files
 	Required       bool   `json:"required"` // the box's school must have it
+}
+
+// MaxStatusBytes bounds a BoxStatus body; a box trims its lists to fit.
+const MaxStatusBytes = 64 << 10
+
+// BoxStatus is what a box tells the hub of itself after each push, for the
+// operator's view of the fleet. The hub keeps the latest one per box.
+type BoxStatus struct {
+	Version   string            `json:"version"`              // the box's binary
+	Packs     map[string]string `json:"packs"`                // installed packs: id → version served
+	Problems  []PackProblem     `json:"problems,omitempty"`   // packs not installed or not served, and why
+	Backlog   int64             `json:"backlog"`              // events not yet acknowledged by the hub
+	LastError string            `json:"last_error,omitempty"` // the sync's error, if any (a pack that did not come)
+	DiskFree  int64             `json:"disk_free"`            // bytes free for the box's data; -1 unknown
+}
+
+// PackProblem is a pack the box did not install, or does not serve, and why.
+type PackProblem struct {
+	Pack    string `json:"pack"`
+	Version string `json:"version,omitempty"` // the version refused, when known
+	Error   string `json:"error"`
 }

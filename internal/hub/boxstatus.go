@@ -1,0 +1,122 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/upstream/wire"
+)
+
+// What boxes tell of themselves after each push (POST /api/v1/status): the
+// hub keeps the latest per box, with the time it arrived, and shows it to
+// the operator — boxes that need attention first.
+
+// handleStatus stores a box's status; the last one wins.
+func (h *Hub) handleStatus(w http.ResponseWriter, r *http.Request) {
+	id := boxOf(r)
+	if err := h.ingest.check("status:"+id.Credential, "status reports"); err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, wire.MaxStatusBytes))
+	if err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	if !utf8.Valid(body) { // json.Unmarshal would quietly replace the bytes
+		h.failJSON(w, r, failure.Errorf(failure.Invalid, "the status is not UTF-8"))
+		return
+	}
+	var st wire.BoxStatus
+	if err := json.Unmarshal(body, &st); err != nil {
+		h.failJSON(w, r, failure.Errorf(failure.Invalid, "the status is not the JSON expected: %v", err))
+		return
+	}
+	if err := h.store.SetBoxStatus(r.Context(), id, st); err != nil {
+		h.failJSON(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// SetBoxStatus keeps st as the latest status of the credential's box.
+func (h *Store) SetBoxStatus(ctx context.Context, id BoxIdentity, st wire.BoxStatus) error {
+	if id.BoxID == "" {
+		return failure.Errorf(failure.Conflict, "this credential belongs to no box yet: push events first")
+	}
+	if err := checkStatus(st); err != nil {
+		return err
+	}
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("hub: box status: %w", err)
+	}
+	res, err := h.db.exec(ctx, "UPDATE boxes SET status = ?, status_ms = ? WHERE id = ?", string(b), h.now().UnixMilli(), id.BoxID)
+	if err != nil {
+		return fmt.Errorf("hub: box status: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
+	}
+	return nil
+}
+
+// checkStatus refuses counts below zero.
+func checkStatus(st wire.BoxStatus) error {
+	if st.Backlog < 0 || st.DiskFree < -1 {
+		return failure.Errorf(failure.Invalid, "the status's backlog or disk_free is negative")
+	}
+	return nil
+}
+
+// readStatus decodes a stored status into b and says what needs the
+// operator's attention: packs the box did not install or does not serve,
+// and its last sync error.
+func (b *BoxInfo) readStatus(raw string, ms int64) {
+	if raw == "" {
+		return
+	}
+	var st wire.BoxStatus
+	if err := json.Unmarshal([]byte(raw), &st); err != nil {
+		b.Attention = append(b.Attention, fmt.Sprintf("the status stored for this box does not decode: %v", err))
+		return
+	}
+	b.Status, b.StatusAt = &st, time.UnixMilli(ms)
+	for _, p := range st.Problems {
+		name := p.Pack
+		if p.Version != "" {
+			name += " " + p.Version
+		}
+		b.Attention = append(b.Attention, name+": "+p.Error)
+	}
+	if st.LastError != "" && !mentioned(b.Attention, st.LastError) {
+		b.Attention = append(b.Attention, st.LastError)
+	}
+}
+
+// mentioned reports whether msg is already part of one of the lines.
+func mentioned(lines []string, msg string) bool {
+	for _, l := range lines {
+		if strings.Contains(l, msg) {
+			return true
+		}
+	}
+	return false
+}
+
+// attentionFirst orders boxes that need attention before the others,
+// keeping the order within each group.
+func attentionFirst(boxes []BoxInfo) {
+	sort.SliceStable(boxes, func(i, j int) bool {
+		return len(boxes[i].Attention) > 0 && len(boxes[j].Attention) == 0
+	})
+}
