@@ -3,6 +3,7 @@ package upstream_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"html"
 	"io"
 	"net/http"
@@ -162,5 +163,55 @@ func TestOldHubWithoutStatusEndpoint(t *testing.T) {
 	}
 	if n := asked.Load(); n != 2 {
 		t.Errorf("the box offered its status %d times, want once a sync", n)
+	}
+}
+
+// A sync runs after every burst of answers, on links where every byte
+// counts: a status the hub already has is not sent again, a changed one
+// is sent at the next sync.
+func TestStatusIsSentWhenItChanges(t *testing.T) {
+	ctx := t.Context()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	target, _ := url.Parse(h.URL)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var sent atomic.Int32
+	var catalogueDown atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == wire.PathStatus:
+			sent.Add(1)
+		case r.URL.Path == wire.PathCatalogue && catalogueDown.Load():
+			http.Error(w, "down for maintenance", http.StatusInternalServerError)
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	box := newBox(t, content.NewKeyring())
+	w, err := upstreamtest.NewBox(ctx, box.db, 1, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := box.syncer(upstream.Config{HubURL: front.URL, EnrollToken: newToken(t, h, "School 6", "Sughd")})
+	for try := 1; try <= 3; try++ {
+		if err := w.Write(ctx, 20, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Sync(ctx); err != nil {
+			t.Fatalf("sync %d: %v", try, err)
+		}
+	}
+	if n := sent.Load(); n != 1 {
+		t.Errorf("three syncs with nothing new to say sent the status %d times, want once", n)
+	}
+	// The catalogue fails: the box has a new last error to tell.
+	catalogueDown.Store(true)
+	s.Poke()
+	var pe *upstream.PullError
+	if err := s.Sync(ctx); !errors.As(err, &pe) {
+		t.Fatalf("sync with the catalogue down: %v, want a PullError", err)
+	}
+	if n := sent.Load(); n != 2 {
+		t.Errorf("a changed status was sent %d times in all, want a second time", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"time"
 
 	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/upstream/wire"
@@ -18,7 +19,18 @@ const (
 	maxReportedProblems = 50
 	maxReportedPacks    = 200
 	maxReportedText     = 500 // bytes of an error message
+	// statusEvery is how often a status the hub already has is sent again
+	// (for its disk free and backlog); a changed one goes at the next sync.
+	statusEvery = time.Hour
 )
+
+// sentStatus is what the hub last took: a status that says the same (its
+// disk free and backlog aside) is not sent again before statusEvery, since
+// a sync runs after every burst of answers and the uplink may be 2G.
+type sentStatus struct {
+	same string // the status with DiskFree and Backlog zeroed
+	at   time.Time
+}
 
 // report tells the hub how the box stands (wire.BoxStatus), after a push
 // that went through. It never fails the sync: a hub older than the
@@ -34,10 +46,22 @@ func (s *Syncer) report(ctx context.Context, c *hubClient, pullErr error) {
 		s.log.Warn("encode the box's status for the hub", "err", err)
 		return
 	}
+	st.DiskFree, st.Backlog = 0, 0
+	same, _ := json.Marshal(st)
+	now := time.Now()
+	s.mu.Lock()
+	last := s.sentStatus
+	s.mu.Unlock()
+	if last.same == string(same) && now.Sub(last.at) < statusEvery {
+		return
+	}
 	err = c.post(ctx, wire.PathStatus, body, "application/json")
 	var he *hubError
 	switch {
 	case err == nil:
+		s.mu.Lock()
+		s.sentStatus = sentStatus{same: string(same), at: now}
+		s.mu.Unlock()
 	case errors.As(err, &he) && he.status == http.StatusNotFound:
 		s.log.Debug("the hub takes no status from boxes (an older hub)")
 	default:

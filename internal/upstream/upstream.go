@@ -119,7 +119,8 @@ type Syncer struct {
 	batchSize    int       // shrinks when the hub says a batch is too large
 	lastLogged   string
 	lastLoggedAt time.Time
-	pulls        pullState // the pull's own schedule and problems (pullstate.go)
+	pulls        pullState  // the pull's own schedule and problems (pullstate.go)
+	sentStatus   sentStatus // what the hub last took of the box's status (report.go)
 }
 
 // New returns a syncer for the box's database and library.
