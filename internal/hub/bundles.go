@@ -82,12 +82,17 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		id.BoxID = batch.BoxID // bound now, if it was not
 		stored += out.Stored
 	}
+	streams, err := h.StreamAcks(ctx, b.Header.BoxID)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	st, err := h.BoxState(ctx, b.Header.BoxID)
 	if err != nil {
 		return ImportResult{}, err
 	}
 	now := h.now()
-	res.Ack = wire.Ack{BoxID: b.Header.BoxID, Credential: id.Credential, Bundle: b.SHA256(), AckedSeq: st.AckedSeq, Stored: stored, HubMS: now.UnixMilli()}
+	res.Ack = wire.Ack{BoxID: b.Header.BoxID, Credential: id.Credential, Bundle: b.SHA256(), AckedSeq: st.AckedSeq, Stored: stored, HubMS: now.UnixMilli(),
+		Streams: streams}
 	if _, err := h.db.exec(ctx, "INSERT INTO imports (bundle, box_id, acked_seq, stored, imported_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bundle) DO NOTHING",
 		res.Ack.Bundle, res.Ack.BoxID, res.Ack.AckedSeq, stored, now.UnixMilli()); err != nil {
 		return ImportResult{}, fmt.Errorf("hub: import: %w", err)
@@ -141,6 +146,9 @@ func (h *Store) AckFor(ctx context.Context, bundle string) (wire.Ack, []byte, er
 		return wire.Ack{}, nil, failure.Errorf(failure.NotFound, "box %s has no credential in use", a.BoxID)
 	}
 	a.Bundle, a.AckedSeq, a.Stored, a.HubMS = bundle, st.AckedSeq, stored, h.now().UnixMilli()
+	if a.Streams, err = h.StreamAcks(ctx, a.BoxID); err != nil {
+		return wire.Ack{}, nil, err
+	}
 	var buf bytes.Buffer
 	if err := wire.WriteAck(&buf, a, h.ackKey); err != nil {
 		return wire.Ack{}, nil, err

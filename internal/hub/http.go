@@ -119,6 +119,11 @@ func (h *Hub) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusUnauthorized
 		w.Header().Set("WWW-Authenticate", `Bearer realm="stembox hub"`)
 	}
+	var de *DivergedError
+	if errors.As(err, &de) {
+		writeJSON(w, status, wire.ErrorBody{Error: msg, Code: code, DivergedAt: de.Seq})
+		return
+	}
 	writeJSONError(w, status, msg, failure.Kind(code))
 }
 

@@ -20,12 +20,15 @@ import (
 // two copies of one batch arriving at once — a retry, or two hub processes
 // — are stored once.
 //
-// Events already held (same seq, same id, same content) are skipped; an
-// event that contradicts one held (another id at that seq, or that id at
-// another seq) refuses the whole batch: the box's history diverged, as
-// after a box was restored from an old backup. The answer is the highest
-// seq the hub holds contiguously from 1 for the box, which the box takes as
-// its new cursor.
+// A batch is of one epoch of the box (wire.Stream; epochs.go): events are
+// held per (box, epoch, seq). Events already held (same epoch and seq, same
+// id, same content) are skipped; an event that contradicts one held
+// (another id at that seq of the epoch, or that id at another place) refuses
+// the whole batch: the box's history diverged, as after a box was restored
+// from an old backup, and the error (a *DivergedError) says where, so the
+// box goes on under a new epoch. The answer is the highest seq the hub holds
+// contiguously from 1 along the epoch's line, which the box takes as its
+// new cursor.
 //
 // online says the batch came over the network just now, so its clock
 // reading can be compared with the hub's (clock.go); a bundle's cannot.
@@ -45,13 +48,17 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 				return err
 			}
 		}
-		var acked int64
-		err := tx.queryRow(ctx, "SELECT acked_seq FROM boxes WHERE id = ?"+h.db.forUpdate(), b.BoxID).Scan(&acked)
+		var locked int64
+		err := tx.queryRow(ctx, "SELECT acked_seq FROM boxes WHERE id = ?"+h.db.forUpdate(), b.BoxID).Scan(&locked)
 		if errors.Is(err, sql.ErrNoRows) {
 			return failure.Errorf(failure.Unauthorized, "box %s is not enrolled", b.BoxID)
 		}
 		if err != nil {
 			return fmt.Errorf("hub: ingest: lock box: %w", err)
+		}
+		ep, err := h.epoch(ctx, tx, b.BoxID, b.Stream, now)
+		if err != nil {
+			return err
 		}
 		clk, err := h.observeClock(ctx, tx, b, online, now)
 		if err != nil {
@@ -62,18 +69,22 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 			return err
 		}
 		if len(fresh) > 0 {
-			if err := h.insertEvents(ctx, tx, b.BoxID, b.Events, payloads, fresh, clk, now); err != nil {
+			if err := h.insertEvents(ctx, tx, b.BoxID, b.Epoch, b.Events, payloads, fresh, clk, now); err != nil {
 				return err
 			}
 		}
-		if acked, err = h.contiguous(ctx, tx, b.BoxID, acked); err != nil {
+		if ep.acked, err = h.contiguous(ctx, tx, b.BoxID, b.Epoch, ep.acked); err != nil {
+			return err
+		}
+		line, ackedID, err := h.settleEpoch(ctx, tx, b.BoxID, ep, len(fresh), now)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.exec(ctx, `UPDATE boxes SET acked_seq = ?, events = events + ?, last_seen_ms = ?, bytes_received = bytes_received + ?, batches = batches + 1
-			WHERE id = ?`, acked, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
+			WHERE id = ?`, line, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
 			return fmt.Errorf("hub: ingest: %w", err)
 		}
-		resp = wire.IngestResponse{AckedSeq: acked, Stored: len(fresh), Duplicates: dups}
+		resp = wire.IngestResponse{AckedSeq: line, Stored: len(fresh), Duplicates: dups, AckedID: ackedID}
 		return nil
 	})
 	return resp, err
@@ -111,8 +122,8 @@ func (h *Store) newEvents(ctx context.Context, tx *Tx, b wire.Batch) (fresh []in
 		return nil, 0, nil
 	}
 	first, last := b.Events[0].Seq, b.Events[len(b.Events)-1].Seq
-	rows, err := tx.query(ctx, "SELECT seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload FROM events WHERE box_id = ? AND seq >= ? AND seq <= ?",
-		b.BoxID, first, last)
+	rows, err := tx.query(ctx, "SELECT seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload FROM events WHERE box_id = ? AND epoch = ? AND seq >= ? AND seq <= ?",
+		b.BoxID, b.Epoch, first, last)
 	if err != nil {
 		return nil, 0, fmt.Errorf("hub: ingest: %w", err)
 	}
@@ -140,8 +151,8 @@ func (h *Store) newEvents(ctx context.Context, tx *Tx, b wire.Batch) (fresh []in
 		}
 		if old.ID != ev.ID || old.Kind != ev.Kind || old.Actor != ev.Actor || old.WallMS != ev.WallMS ||
 			old.BootID != ev.BootID || old.MonoMS != ev.MonoMS || !bytes.Equal(old.Payload, ev.Payload) {
-			return nil, 0, failure.Errorf(failure.Conflict,
-				"event %d of box %s differs from the one the hub holds (was the box restored from an old backup?); nothing of this batch was stored", ev.Seq, b.BoxID)
+			return nil, 0, &DivergedError{Seq: ev.Seq, Err: failure.Errorf(failure.Conflict,
+				"event %d of box %s%s differs from the one the hub holds (was the box restored from an old backup?); nothing of this batch was stored", ev.Seq, b.BoxID, epochName(b.Epoch))}
 		}
 		dups++
 	}
@@ -161,27 +172,27 @@ func derivable(ev wire.Event) event.Payload {
 
 // insertEvents stores the events at the indexes fresh and the report rows
 // derived from them.
-func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire.Event, payloads []event.Payload, fresh []int, clk clockFix, now time.Time) error {
+func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs []wire.Event, payloads []event.Payload, fresh []int, clk clockFix, now time.Time) error {
 	rows := make([][]any, 0, len(fresh))
 	var answers, lessons, learners, classes [][]any
 	for _, i := range fresh {
 		ev := evs[i]
 		t, basis := clk.correct(ev)
-		rows = append(rows, []any{box, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
+		rows = append(rows, []any{box, epoch, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
 		if a, ok := event.AttemptOf(payloads[i]); ok {
-			answers = append(answers, []any{box, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
+			answers = append(answers, []any{box, epoch, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
 		}
 		switch p := payloads[i].(type) {
 		case event.LessonCompleted:
-			lessons = append(lessons, []any{box, ev.Seq, ev.Actor, p.Pack, p.Lesson, t})
+			lessons = append(lessons, []any{box, epoch, ev.Seq, ev.Actor, p.Pack, p.Lesson, t})
 		case event.StudentCreated:
 			learners = append(learners, []any{box, "student:" + p.Student, p.Class, genderOf(p.Gender)})
 		case event.ClassCreated:
 			classes = append(classes, []any{box, p.Class, p.Grade})
 		}
 	}
-	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, received_ms)",
-		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint")
+	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, epoch, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, received_ms)",
+		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint")
 	if err != nil {
 		if isUnique(err) {
 			return failure.Errorf(failure.Conflict, "a sequence number of box %s already holds another event; nothing of this batch was stored", box)
@@ -189,14 +200,14 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 		return fmt.Errorf("hub: ingest: insert events: %w", err)
 	}
 	if n != int64(len(rows)) {
-		return failure.Errorf(failure.Conflict, "an event id of box %s is already held at another sequence number; nothing of this batch was stored", box)
+		return failure.Errorf(failure.Conflict, "an event id of box %s is already held at another sequence number or in another epoch; nothing of this batch was stored", box)
 	}
-	if _, err := tx.insertRows(ctx, "INSERT INTO answers (box_id, seq, learner, pack, set_id, item, correct, time_ms)", answers, "",
-		"text", "bigint", "text", "text", "text", "text", "bigint", "bigint"); err != nil {
+	if _, err := tx.insertRows(ctx, "INSERT INTO answers (box_id, epoch, seq, learner, pack, set_id, item, correct, time_ms)", answers, "",
+		"text", "text", "bigint", "text", "text", "text", "text", "bigint", "bigint"); err != nil {
 		return fmt.Errorf("hub: ingest: answers: %w", err)
 	}
-	if _, err := tx.insertRows(ctx, "INSERT INTO lessons_done (box_id, seq, learner, pack, lesson, time_ms)", lessons, "",
-		"text", "bigint", "text", "text", "text", "bigint"); err != nil {
+	if _, err := tx.insertRows(ctx, "INSERT INTO lessons_done (box_id, epoch, seq, learner, pack, lesson, time_ms)", lessons, "",
+		"text", "text", "bigint", "text", "text", "text", "bigint"); err != nil {
 		return fmt.Errorf("hub: ingest: lessons: %w", err)
 	}
 	if _, err := tx.insertRows(ctx, "INSERT INTO learners (box_id, learner, class_id, gender)", dedupe(learners, 2),
@@ -331,11 +342,12 @@ func (t *Tx) insertUnnest(ctx context.Context, head string, rows [][]any, suffix
 	return res.RowsAffected()
 }
 
-// contiguous returns the highest seq held for box with every seq from 1 up
-// to it held, given that acked is such a seq.
-func (h *Store) contiguous(ctx context.Context, tx *Tx, box string, acked int64) (int64, error) {
+// contiguous returns the highest seq held in an epoch of box with every
+// seq from the epoch's base + 1 up to it held, given that acked is such a
+// seq (or the base).
+func (h *Store) contiguous(ctx context.Context, tx *Tx, box, epoch string, acked int64) (int64, error) {
 	var one int
-	err := tx.queryRow(ctx, "SELECT 1 FROM events WHERE box_id = ? AND seq = ?", box, acked+1).Scan(&one)
+	err := tx.queryRow(ctx, "SELECT 1 FROM events WHERE box_id = ? AND epoch = ? AND seq = ?", box, epoch, acked+1).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return acked, nil
 	}
@@ -343,9 +355,9 @@ func (h *Store) contiguous(ctx context.Context, tx *Tx, box string, acked int64)
 		return 0, fmt.Errorf("hub: ingest: %w", err)
 	}
 	var end int64
-	err = tx.queryRow(ctx, `SELECT e.seq FROM events e WHERE e.box_id = ? AND e.seq > ?
-		AND NOT EXISTS (SELECT 1 FROM events n WHERE n.box_id = e.box_id AND n.seq = e.seq + 1)
-		ORDER BY e.seq LIMIT 1`, box, acked).Scan(&end)
+	err = tx.queryRow(ctx, `SELECT e.seq FROM events e WHERE e.box_id = ? AND e.epoch = ? AND e.seq > ?
+		AND NOT EXISTS (SELECT 1 FROM events n WHERE n.box_id = e.box_id AND n.epoch = e.epoch AND n.seq = e.seq + 1)
+		ORDER BY e.seq LIMIT 1`, box, epoch, acked).Scan(&end)
 	if err != nil {
 		return 0, fmt.Errorf("hub: ingest: contiguous: %w", err)
 	}
@@ -356,22 +368,72 @@ func (h *Store) contiguous(ctx context.Context, tx *Tx, box string, acked int64)
 type BoxState struct {
 	AckedSeq, Events int64
 	SchoolID         string
+	// Epoch is the epoch of the box's latest batch, whose line AckedSeq
+	// acknowledges; AckedID is the id of the event held there.
+	Epoch, AckedID string
 }
 
 // BoxState returns where a box's events stand.
 func (h *Store) BoxState(ctx context.Context, boxID string) (BoxState, error) {
 	var s BoxState
-	err := h.db.queryRow(ctx, "SELECT acked_seq, events, school_id FROM boxes WHERE id = ?", boxID).Scan(&s.AckedSeq, &s.Events, &s.SchoolID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return BoxState{}, failure.Errorf(failure.NotFound, "no box %s", boxID)
-	}
+	err := h.db.inTx(ctx, func(tx *Tx) error {
+		err := tx.queryRow(ctx, "SELECT acked_seq, events, school_id FROM boxes WHERE id = ?", boxID).Scan(&s.AckedSeq, &s.Events, &s.SchoolID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return failure.Errorf(failure.NotFound, "no box %s", boxID)
+		}
+		if err != nil {
+			return err
+		}
+		err = tx.queryRow(ctx, "SELECT epoch FROM box_epochs WHERE box_id = ? ORDER BY updated_ms DESC, created_ms DESC LIMIT 1", boxID).Scan(&s.Epoch)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("hub: box state: %w", err)
+		}
+		epochs, err := h.boxEpochs(ctx, tx, boxID)
+		if err != nil {
+			return err
+		}
+		var at string
+		s.AckedSeq, at = lineAck(epochs, s.Epoch)
+		if s.AckedSeq > 0 {
+			if err := tx.queryRow(ctx, "SELECT id FROM events WHERE box_id = ? AND epoch = ? AND seq = ?", boxID, at, s.AckedSeq).Scan(&s.AckedID); err != nil {
+				return fmt.Errorf("hub: box state: %w", err)
+			}
+		}
+		return nil
+	})
 	return s, err
 }
 
+// EachStreamEvent calls f with every event of a box and its epoch, by
+// epoch (as the box started them) and seq.
+func (h *Store) EachStreamEvent(ctx context.Context, boxID string, f func(epoch string, ev wire.Event) error) error {
+	rows, err := h.db.query(ctx, `SELECT e.epoch, e.seq, e.id, e.kind, e.actor, e.wall_ms, e.boot_id, e.mono_ms, e.payload
+		FROM events e JOIN box_epochs b ON b.box_id = e.box_id AND b.epoch = e.epoch WHERE e.box_id = ? ORDER BY b.created_ms, e.epoch, e.seq`, boxID)
+	if err != nil {
+		return fmt.Errorf("hub: events: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var ev wire.Event
+		var epoch, payload string
+		if err := rows.Scan(&epoch, &ev.Seq, &ev.ID, &ev.Kind, &ev.Actor, &ev.WallMS, &ev.BootID, &ev.MonoMS, &payload); err != nil {
+			return err
+		}
+		ev.Payload = []byte(payload)
+		if err := f(epoch, ev); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // EachEvent calls f with every event of a box in seq order, for checks and
-// exports.
+// exports (a box of one epoch; EachStreamEvent names each event's epoch).
 func (h *Store) EachEvent(ctx context.Context, boxID string, f func(ev wire.Event, timeMS int64, basis string) error) error {
-	rows, err := h.db.query(ctx, "SELECT seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis FROM events WHERE box_id = ? ORDER BY seq", boxID)
+	rows, err := h.db.query(ctx, "SELECT seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis FROM events WHERE box_id = ? ORDER BY seq, epoch", boxID)
 	if err != nil {
 		return fmt.Errorf("hub: events: %w", err)
 	}

@@ -122,12 +122,23 @@ type RestoreResult struct {
 	// Aside is where the database that was replaced now is (with its -wal
 	// file, if it had one); "" if there was none.
 	Aside string
+	// Replaced is what the replaced database held (zero if there was none).
+	Replaced Replaced
+	// AckedSeq is the restored database's cursor: the hub holds its events
+	// up to here, as far as the box knows.
+	AckedSeq int64
+	// Epoch is the epoch the box's new events go up in (restore.go); its
+	// Name is "" when the backup holds every event of the database it
+	// replaced and no new epoch was needed.
+	Epoch Epoch
 }
 
 // Restore replaces the database at path by the backup file from. It refuses
 // while a box holds the database's lock, and refuses a backup that fails
 // VerifyBackup. The database it replaces is kept aside, renamed with the
-// time of the restore, never deleted.
+// time of the restore, never deleted; its events the hub never
+// acknowledged are kept in the restored database and offered for sync, and
+// the box's new events go up under a new epoch (restore.go).
 func Restore(ctx context.Context, path, from string) (RestoreResult, error) {
 	lock, err := Acquire(path)
 	if err != nil {
@@ -143,9 +154,35 @@ func Restore(ctx context.Context, path, from string) (RestoreResult, error) {
 		os.Remove(next)
 		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)
 	}
-	matchOwner(filepath.Dir(path), next)
 	var res RestoreResult
 	res.Restored = info
+	var old *replacedDB
+	if _, err := os.Stat(path); err == nil {
+		old, res.Replaced, err = openReplaced(ctx, path)
+		if err != nil {
+			res.Replaced.Err = err
+		} else {
+			defer old.db.Close()
+		}
+	}
+	err = reconcile(ctx, next, old, &res)
+	if err != nil && old != nil {
+		// The replaced database is damaged past reading (why it is being
+		// replaced, often): restore all the same; it stays aside.
+		res.Replaced.Err, res.Replaced.Salvaged, res.Replaced.InBackup = err, 0, 0
+		err = reconcile(ctx, next, nil, &res)
+	}
+	if err != nil {
+		os.Remove(next)
+		os.Remove(next + "-wal")
+		os.Remove(next + "-shm")
+		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)
+	}
+	if old != nil {
+		old.db.Close() // before it is moved aside
+	}
+	os.Remove(next + "-shm")
+	matchOwner(filepath.Dir(path), next, next+"-wal")
 	if _, err := os.Stat(path); err == nil {
 		res.Aside = path + ".before-restore-" + time.Now().UTC().Format("20060102T150405Z")
 		if err := os.Rename(path, res.Aside); err != nil {
@@ -158,6 +195,9 @@ func Restore(ctx context.Context, path, from string) (RestoreResult, error) {
 			return RestoreResult{}, fmt.Errorf("store: restore: keep the old database's WAL: %w", err)
 		}
 		os.Remove(path + "-shm")
+	}
+	if err := os.Rename(next+"-wal", path+"-wal"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)
 	}
 	if err := os.Rename(next, path); err != nil {
 		return RestoreResult{}, fmt.Errorf("store: restore: %w", err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
@@ -32,6 +33,7 @@ type ExportResult struct {
 	Batches           int
 	Bytes             int64
 	After             int64             // the acknowledged cursor the bundle starts after
+	Salvaged          int               // of Events, kept from a database a restore replaced
 	Packs             map[string]string // installed packs, id → version, named in the bundle
 }
 
@@ -59,26 +61,44 @@ func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string)
 	}
 	res := ExportResult{After: st.AckedSeq, Packs: map[string]string{}}
 	var batches [][]byte
+	add := func(ep store.Epoch, evs []event.Event) error {
+		b, err := wire.Marshal(wire.Batch{BoxID: boxID, Stream: streamOf(ep), Clock: stamp(), Events: toWire(evs)})
+		if err != nil {
+			return err
+		}
+		batches = append(batches, b)
+		res.Events += len(evs)
+		return nil
+	}
+	// The box's own events after the cursor, a batch per epoch at least.
 	after := st.AckedSeq
 	for {
-		evs, err := db.EventsAfter(ctx, after, bundleBatch)
+		ep, err := db.EpochOf(ctx, after+1)
+		if err != nil {
+			return ExportResult{}, err
+		}
+		evs, err := db.EventsIn(ctx, ep, after, bundleBatch)
 		if err != nil {
 			return ExportResult{}, err
 		}
 		if len(evs) == 0 {
 			break
 		}
-		b, err := wire.Marshal(wire.Batch{BoxID: boxID, Clock: stamp(), Events: toWire(evs)})
-		if err != nil {
+		if err := add(ep, evs); err != nil {
 			return ExportResult{}, err
 		}
-		batches = append(batches, b)
 		if res.FirstSeq == 0 {
 			res.FirstSeq = evs[0].Seq
 		}
 		res.LastSeq = evs[len(evs)-1].Seq
-		res.Events += len(evs)
 		after = res.LastSeq
+	}
+	// Then the events a restore kept from the database it replaced.
+	if err := db.EachSalvaged(ctx, bundleBatch, func(run store.Salvaged) error {
+		res.Salvaged += len(run.Events)
+		return add(run.Epoch, run.Events)
+	}); err != nil {
+		return ExportResult{}, err
 	}
 	if lib != nil {
 		for _, p := range lib.Packs() {
@@ -228,6 +248,9 @@ func applyAck(ctx context.Context, db *store.DB, path string) (bool, int64, erro
 	if ack.BoxID != boxID || ack.Credential != cred.ID {
 		return false, 0, fmt.Errorf("upstream: %s acknowledges box %s, not this box %s", filepath.Base(path), ack.BoxID, boxID)
 	}
+	if len(ack.Streams) > 0 {
+		return applyStreams(ctx, db, path, ack)
+	}
 	last, err := db.LastSeq(ctx)
 	if err != nil {
 		return false, 0, err
@@ -238,6 +261,55 @@ func applyAck(ctx context.Context, db *store.DB, path string) (bool, int64, erro
 	moved, err := db.AdvanceUpstream(ctx, ack.AckedSeq, time.UnixMilli(ack.HubMS))
 	if err != nil {
 		return false, 0, err
+	}
+	st, err := db.UpstreamState(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	return moved, st.AckedSeq, nil
+}
+
+// applyStreams applies an acknowledgement that speaks of each epoch
+// (wire.StreamAck): the cursor moves forward along the box's own line
+// where the hub holds the box's own events, and the salvaged events the
+// hub now holds are marked so.
+func applyStreams(ctx context.Context, db *store.DB, path string, ack wire.Ack) (bool, int64, error) {
+	list, err := db.Epochs(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	last, err := db.LastSeq(ctx)
+	if err != nil {
+		return false, 0, err
+	}
+	at := time.UnixMilli(ack.HubMS)
+	moved := false
+	for _, sa := range ack.Streams {
+		if err := db.AckSalvaged(ctx, sa.Epoch, 0, sa.AckedSeq, store.UpstreamTraffic{}, at); err != nil {
+			return false, 0, err
+		}
+		for _, ep := range list {
+			if ep.Name != sa.Epoch {
+				continue
+			}
+			target := sa.AckedSeq
+			switch {
+			case ep.End != 0 && target > ep.End:
+				target = ep.End // the hub holds more of that line: the box's part of it is held
+			case target > last:
+				return false, 0, fmt.Errorf("upstream: %s acknowledges events up to %d, but this box has only %d (was it restored from a backup without stembox admin restore? sync online once, or see docs/sync-protocol.md)",
+					filepath.Base(path), sa.AckedSeq, last)
+			case target > 0 && sa.AckedID != "":
+				if ev, err := db.Event(ctx, sa.AckedID); err != nil || ev.Seq != target {
+					return false, 0, fmt.Errorf("upstream: %s acknowledges another event than this box's at seq %d (was it restored from a backup without stembox admin restore?)", filepath.Base(path), target)
+				}
+			}
+			m, err := db.AdvanceUpstream(ctx, target, at)
+			if err != nil {
+				return false, 0, err
+			}
+			moved = moved || m
+		}
 	}
 	st, err := db.UpstreamState(ctx)
 	if err != nil {

@@ -33,6 +33,7 @@ type hubError struct {
 	code       string
 	msg        string
 	retryAfter time.Duration
+	divergedAt int64 // a batch's: the first seq at which the hub holds another event (wire.ErrorBody)
 }
 
 func (e *hubError) Error() string {
@@ -98,7 +99,7 @@ func (c *hubClient) do(req *http.Request) (*http.Response, error) {
 	he := &hubError{status: resp.StatusCode}
 	var eb wire.ErrorBody
 	if json.Unmarshal(b, &eb) == nil {
-		he.code, he.msg = eb.Code, eb.Error
+		he.code, he.msg, he.divergedAt = eb.Code, eb.Error, eb.DivergedAt
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
 		he.retryAfter = time.Duration(ra) * time.Second

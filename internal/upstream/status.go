@@ -21,7 +21,9 @@ type Status struct {
 	CredentialID string // never the secret
 	LastSeq      int64  // the box's newest event
 	AckedSeq     int64  // the hub holds every event up to here
-	Backlog      int64  // events not yet acknowledged
+	Backlog      int64  // events not yet acknowledged (salvaged ones included)
+	Salvaged     int64  // of Backlog, events kept from a database a restore replaced
+	Epoch        string // the epoch the box's new events go up in ("" until a restore or a divergence)
 	LastAttempt  time.Time
 	LastSuccess  time.Time
 	LastError    string
@@ -60,7 +62,13 @@ func ReadStatus(ctx context.Context, db *store.DB) (Status, error) {
 		return Status{}, err
 	}
 	s.AckedSeq = st.AckedSeq
-	s.Backlog = max(0, s.LastSeq-st.AckedSeq)
+	if s.Salvaged, err = db.SalvagePending(ctx); err != nil {
+		return Status{}, err
+	}
+	s.Backlog = max(0, s.LastSeq-st.AckedSeq) + s.Salvaged
+	if s.Epoch, err = currentEpoch(ctx, db); err != nil {
+		return Status{}, err
+	}
 	s.LastAttempt, s.LastSuccess, s.LastError, s.LastErrorAt = st.LastAttempt, st.LastSuccess, st.LastError, st.LastErrorAt
 	s.BytesSent, s.BytesRecv, s.EventsSent = st.BytesSent, st.BytesReceived, st.EventsSent
 	if st.Download != "" {
@@ -89,4 +97,12 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 		st.Download = nil
 	}
 	return st, nil
+}
+
+func currentEpoch(ctx context.Context, db *store.DB) (string, error) {
+	list, err := db.Epochs(ctx)
+	if err != nil {
+		return "", err
+	}
+	return list[len(list)-1].Name, nil
 }

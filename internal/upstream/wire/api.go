@@ -46,15 +46,26 @@ type EnrollResponse struct {
 
 // IngestResponse answers a batch.
 type IngestResponse struct {
-	AckedSeq   int64 `json:"acked_seq"`  // highest seq the hub holds contiguously for the box
+	// AckedSeq is the highest seq the hub holds contiguously from 1 along
+	// the line of the batch's epoch (its parents' events up to its base,
+	// then its own).
+	AckedSeq   int64 `json:"acked_seq"`
 	Stored     int   `json:"stored"`     // events of this batch that were new
 	Duplicates int   `json:"duplicates"` // events the hub already had
+	// AckedID is the id of the event the hub holds at AckedSeq on that
+	// line ("" when AckedSeq is 0): a box that has another event there has
+	// diverged from what the hub holds (it was restored from a backup).
+	AckedID string `json:"acked_id,omitempty"`
 }
 
 // ErrorBody is every error's body.
 type ErrorBody struct {
 	Error string `json:"error"`
 	Code  string `json:"code"`
+	// DivergedAt, with code "conflict" for a batch, is the first seq of the
+	// batch at which the hub holds another event in the batch's epoch: the
+	// box goes on under a new epoch from the seq before it.
+	DivergedAt int64 `json:"diverged_at,omitempty"`
 }
 
 // Catalogue lists the packs the hub distributes to a box.

@@ -23,8 +23,13 @@ import (
 // Content-Encoding: gzip).
 const MediaType = "application/vnd.stembox.events"
 
-// magic starts every decoded batch: "SBE" and the format version.
-var magic = []byte{'S', 'B', 'E', 1}
+// magic starts every decoded batch: "SBE" and the format version: 1 for a
+// batch of epoch "" (every box before epochs), 2 for a batch that names its
+// epoch (see Stream).
+var (
+	magic   = []byte{'S', 'B', 'E', 1}
+	magicV2 = []byte{'S', 'B', 'E', 2}
+)
 
 // Event is an event as it travels: the fields of a box's events table.
 type Event struct {
@@ -46,9 +51,41 @@ type Clock struct {
 	MonoMS int64  `json:"mono_ms"`
 }
 
-// Batch is a run of a box's events in sequence order.
+// Stream names the line of history a batch's events belong to. A box's
+// events form one stream, epoch "", until the box finds that the hub holds
+// other events than its own at the sequence numbers it is about to use (it
+// was restored from a backup): it then goes on under a new epoch, whose
+// first event follows Base (its events before that are those of the Parent
+// epoch's line up to Base). The hub keeps every epoch of a box apart, so the
+// old and the new stream are both kept, each event once.
+type Stream struct {
+	Epoch  string // "" for a box's first stream; else a random id (a ULID)
+	Base   int64  // the epoch's events have seq > Base; 0 for epoch ""
+	Parent string // the epoch whose line the epoch goes on from, after Base
+}
+
+// MaxEpochLen bounds an epoch's name.
+const MaxEpochLen = 64
+
+// Check reports whether the stream is well formed.
+func (s Stream) Check() error {
+	switch {
+	case s.Epoch == "" && (s.Base != 0 || s.Parent != ""):
+		return fmt.Errorf("epoch \"\" starts at 0 and has no parent")
+	case len(s.Epoch) > MaxEpochLen || len(s.Parent) > MaxEpochLen:
+		return fmt.Errorf("an epoch is longer than %d bytes", MaxEpochLen)
+	case s.Base < 0:
+		return fmt.Errorf("epoch base %d is negative", s.Base)
+	case s.Epoch != "" && s.Parent == s.Epoch:
+		return fmt.Errorf("epoch %s is its own parent", s.Epoch)
+	}
+	return nil
+}
+
+// Batch is a run of a box's events of one stream, in sequence order.
 type Batch struct {
-	BoxID  string
+	BoxID string
+	Stream
 	Clock  Clock // when the batch was made
 	Events []Event
 }
@@ -178,6 +215,9 @@ func encode(b Batch) ([]byte, error) {
 	if len(b.BoxID) == 0 || len(b.BoxID) > maxBoxLen || len(b.Clock.BootID) > maxBootLen {
 		return nil, fmt.Errorf("wire: box id or boot id is empty or too long")
 	}
+	if err := b.Stream.Check(); err != nil {
+		return nil, fmt.Errorf("wire: %w", err)
+	}
 	var c columns
 	c.values = map[int][]*valueColumn{}
 	var kinds, actors, boots, shapes strTable
@@ -186,6 +226,9 @@ func encode(b Batch) ([]byte, error) {
 	for i, ev := range b.Events {
 		if err := checkEvent(ev); err != nil {
 			return nil, fmt.Errorf("wire: event %d: %w", ev.Seq, err)
+		}
+		if ev.Seq <= b.Base {
+			return nil, fmt.Errorf("wire: event %d is not after the base %d of epoch %s", ev.Seq, b.Base, b.Epoch)
 		}
 		if i == 0 {
 			putVarint(&c.seq, ev.Seq)
@@ -240,8 +283,16 @@ func encode(b Batch) ([]byte, error) {
 	}
 
 	var out bytes.Buffer
-	out.Write(magic)
-	putString(&out, b.BoxID)
+	if b.Epoch == "" {
+		out.Write(magic) // as every box wrote before epochs: older hubs read it
+		putString(&out, b.BoxID)
+	} else {
+		out.Write(magicV2)
+		putString(&out, b.BoxID)
+		putString(&out, b.Epoch)
+		putUvarint(&out, uint64(b.Base))
+		putString(&out, b.Parent)
+	}
 	putVarint(&out, b.Clock.WallMS)
 	putString(&out, b.Clock.BootID)
 	putVarint(&out, b.Clock.MonoMS)

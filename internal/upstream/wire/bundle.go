@@ -173,9 +173,21 @@ type Ack struct {
 	BoxID      string `json:"box_id"`
 	Credential string `json:"credential"`
 	Bundle     string `json:"bundle"`    // the bundle's SHA256()
-	AckedSeq   int64  `json:"acked_seq"` // the highest seq the hub now holds contiguously for the box
+	AckedSeq   int64  `json:"acked_seq"` // the highest seq the hub now holds contiguously along the line of the box's latest epoch
 	Stored     int    `json:"stored"`    // events of the bundle that were new
 	HubMS      int64  `json:"hub_ms"`    // when the hub imported it
+	// Streams acknowledges each epoch the bundle held events of, as an
+	// online push of its last batch would have been answered (omitted by
+	// hubs before epochs).
+	Streams []StreamAck `json:"streams,omitempty"`
+}
+
+// StreamAck is the hub's word on one epoch of a box: it holds the line of
+// Epoch contiguously up to AckedSeq, where it holds the event AckedID.
+type StreamAck struct {
+	Epoch    string `json:"epoch"`
+	AckedSeq int64  `json:"acked_seq"`
+	AckedID  string `json:"acked_id,omitempty"`
 }
 
 // WriteAck writes an acknowledgement signed with the hub's key.

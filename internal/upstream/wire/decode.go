@@ -118,12 +118,28 @@ func pick(list []string, i int) string {
 }
 
 func decode(raw []byte, lim Limits) (Batch, error) {
-	if !bytes.HasPrefix(raw, magic) {
+	v2 := bytes.HasPrefix(raw, magicV2)
+	if !v2 && !bytes.HasPrefix(raw, magic) {
 		return Batch{}, fmt.Errorf("%w: not a stembox event batch (or a newer format)", ErrMalformed)
 	}
 	r := &reader{b: raw[len(magic):]}
 	var b Batch
 	b.BoxID = r.string(maxBoxLen)
+	if v2 {
+		b.Epoch = r.string(MaxEpochLen)
+		base := r.uvarint()
+		if base > 1<<62 {
+			r.fail("epoch base out of range")
+		}
+		b.Base = int64(base)
+		b.Parent = r.string(MaxEpochLen)
+		if r.err == nil && b.Epoch == "" {
+			r.fail("a version 2 batch names its epoch")
+		}
+		if err := b.Stream.Check(); r.err == nil && err != nil {
+			r.fail("%v", err)
+		}
+	}
 	b.Clock.WallMS = r.varint()
 	b.Clock.BootID = r.string(maxBootLen)
 	b.Clock.MonoMS = r.varint()
@@ -269,6 +285,9 @@ func decode(raw []byte, lim Limits) (Batch, error) {
 	for i := range evs {
 		if err := checkEvent(evs[i]); err != nil {
 			return Batch{}, fmt.Errorf("%w: event %d: %v", ErrMalformed, evs[i].Seq, err)
+		}
+		if evs[i].Seq <= b.Base {
+			return Batch{}, fmt.Errorf("%w: event %d is not after the base %d of epoch %s", ErrMalformed, evs[i].Seq, b.Base, b.Epoch)
 		}
 		if len(evs[i].Payload) > lim.MaxPayload {
 			return Batch{}, fmt.Errorf("%w: event %d's payload is more than %d bytes", ErrTooLarge, evs[i].Seq, lim.MaxPayload)

@@ -292,12 +292,13 @@ func TestBundleAndAck(t *testing.T) {
 	_, hubKey, _ := ed25519.GenerateKey(nil)
 	hubPub := hubKey.Public().(ed25519.PublicKey)
 	buf.Reset()
-	ack := wire.Ack{BoxID: "box", Credential: cred.ID, Bundle: b.SHA256(), AckedSeq: 50, Stored: 50, HubMS: 7}
+	ack := wire.Ack{BoxID: "box", Credential: cred.ID, Bundle: b.SHA256(), AckedSeq: 50, Stored: 50, HubMS: 7,
+		Streams: []wire.StreamAck{{Epoch: "", AckedSeq: 50, AckedID: "x"}}}
 	if err := wire.WriteAck(&buf, ack, hubKey); err != nil {
 		t.Fatal(err)
 	}
 	got, err := wire.ReadAck(bytes.NewReader(buf.Bytes()), hubPub)
-	if err != nil || got != ack {
+	if err != nil || !reflect.DeepEqual(got, ack) {
 		t.Fatalf("ReadAck = %+v, %v; want %+v", got, err, ack)
 	}
 	bad := bytes.Replace(buf.Bytes(), []byte(`"acked_seq":50`), []byte(`"acked_seq":90`), 1)
