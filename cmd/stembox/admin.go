@@ -18,8 +18,12 @@ const adminUsage = `Usage:
       FILE: stembox-backup-TIME.db here). Copy it off the box, to a USB stick.
   stembox admin restore [--data-dir DIR] FILE
       Replace the database by a backup, after checking it. Stop the box first
-      (systemctl stop stembox). The replaced database is kept beside it as
-      stembox.db.before-restore-TIME.
+      (systemctl stop stembox). It says what it replaces: the events of the
+      replaced database, how many the hub had acknowledged, and how many never
+      reached it — those the backup lacks are kept and sent with the next
+      sync. The box's new events go up under a new epoch, so they never
+      contradict what the hub holds. The replaced database is kept beside it
+      as stembox.db.before-restore-TIME.
   stembox admin snapshots [--data-dir DIR]
       List the automatic daily snapshots (restore one like any backup).
 `
@@ -72,10 +76,35 @@ func runRestore(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	fmt.Fprintf(stdout, "restored %s: %d events (last seq %d)\n", fs.Arg(0), res.Restored.Events, res.Restored.LastSeq)
 	if res.Aside != "" {
+		printReplaced(stdout, res)
 		fmt.Fprintf(stdout, "the database it replaced is kept as %s\n", res.Aside)
+	}
+	if res.Epoch.Name != "" {
+		fmt.Fprintf(stdout, "the box's new events go up to the hub under a new epoch, %s, after seq %d; the hub keeps both\n", res.Epoch.Name, res.Epoch.Base)
 	}
 	fmt.Fprintln(stdout, "start the box again (systemctl start stembox)")
 	return nil
+}
+
+// printReplaced says what a restore replaced, so the admin knows what the
+// backup lacks and what becomes of it.
+func printReplaced(w io.Writer, res store.RestoreResult) {
+	r := res.Replaced
+	if r.Err != nil {
+		fmt.Fprintf(w, "WARNING: the database it replaces could not be read (%v): its events are only in the copy kept aside\n", r.Err)
+		return
+	}
+	fmt.Fprintf(w, "it replaces a database of %d events (last seq %d): the hub had acknowledged them up to seq %d; %d never reached the hub\n",
+		r.Events, r.LastSeq, r.Acked, r.Unsynced)
+	switch {
+	case r.OtherBox != "":
+		fmt.Fprintf(w, "WARNING: that database is of another box (%s): none of its events are sent from this one; they are only in the copy kept aside\n", r.OtherBox)
+	case r.Unsynced > 0:
+		fmt.Fprintf(w, "  %d of those are in the backup; %d are not, and are kept to be sent to the hub with the next sync\n", r.InBackup, r.Salvaged)
+	}
+	if r.Acked > res.Restored.LastSeq {
+		fmt.Fprintf(w, "  the hub holds %d events the backup lacks; they stay on the hub and are counted once\n", r.Acked-res.Restored.LastSeq)
+	}
 }
 
 func runSnapshots(_ context.Context, args []string, stdout, stderr io.Writer) error {

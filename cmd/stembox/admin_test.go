@@ -49,6 +49,13 @@ func TestAdminBackupRestore(t *testing.T) {
 	if err != nil || !strings.Contains(out, "restored "+backup+": 1 events") || !strings.Contains(out, "before-restore-") {
 		t.Fatalf("restore: %v\n%s", err, out)
 	}
+	// It says what it replaced, and keeps the answer the backup lacks.
+	for _, want := range []string{"replaces a database of 2 events (last seq 2): the hub had acknowledged them up to seq 0; 2 never reached the hub",
+		"1 of those are in the backup; 1 are not, and are kept to be sent", "under a new epoch"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("restore said\n%s\nwithout %q", out, want)
+		}
+	}
 	db, err := store.Open(ctx, box.DBPath(data), nil)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +66,9 @@ func TestAdminBackupRestore(t *testing.T) {
 	}
 	if _, err := db.Event(ctx, later.ID); err == nil {
 		t.Error("an answer newer than the backup survived the restore")
+	}
+	if n, err := db.SalvagePending(ctx); err != nil || n != 1 {
+		t.Errorf("%d events kept for the hub (%v), want the answer newer than the backup", n, err)
 	}
 	entries, _ := os.ReadDir(data)
 	var aside bool
