@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -213,5 +214,41 @@ func TestStatusIsSentWhenItChanges(t *testing.T) {
 	}
 	if n := sent.Load(); n != 2 {
 		t.Errorf("a changed status was sent %d times in all, want a second time", n)
+	}
+}
+
+// TestHubSeesARefusedPush: a push the hub refuses for good (an event whose
+// id the hub holds elsewhere) keeps the events on the box; the box still
+// tells the hub, so its operator sees why, not only "last seen".
+func TestHubSeesARefusedPush(t *testing.T) {
+	ctx := t.Context()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	box := newBox(t, content.NewKeyring())
+	s := box.syncer(upstream.Config{HubURL: h.URL, EnrollToken: newToken(t, h, "School", "R")})
+	if err := s.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := box.db.RecordAnswer(ctx, event.Answer{ID: "01J00000000000000000PHONE1", Learner: "guest:a", Pack: "p", Set: "s", Item: "q1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := box.db.UpstreamLink(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := h.Store().AuthBox(ctx, link.Credential)
+	if err != nil {
+		t.Fatal(err)
+	}
+	odd := wire.Event{Seq: 101, ID: ev.ID, Kind: ev.Kind, Actor: ev.Actor, WallMS: 1, Payload: ev.Payload}
+	if _, err := h.Store().Ingest(ctx, id, wire.Batch{BoxID: box.boxID(t), Stream: wire.Stream{Epoch: "ODD", Base: 100}, Events: []wire.Event{odd}}, false, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sync(ctx); err == nil {
+		t.Fatal("the push of an event held elsewhere succeeded")
+	}
+	boxes, err := h.Store().Boxes(ctx)
+	if err != nil || len(boxes) != 1 || boxes[0].Status == nil || !strings.Contains(boxes[0].Status.LastError, "already held") || boxes[0].Status.Backlog == 0 {
+		t.Fatalf("the hub's view of the box: %+v, %v; want the refusal and the backlog", boxes, err)
 	}
 }

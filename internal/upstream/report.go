@@ -33,10 +33,11 @@ type sentStatus struct {
 }
 
 // report tells the hub how the box stands (wire.BoxStatus), after a push
-// that went through. It never fails the sync: a hub older than the
+// that went through, or one the hub refused (syncErr is then the push's
+// error, else the pull's). It never fails the sync: a hub older than the
 // endpoint answers 404, which is ignored; any other failure is logged.
-func (s *Syncer) report(ctx context.Context, c *hubClient, pullErr error) {
-	st, err := s.boxStatus(ctx, pullErr)
+func (s *Syncer) report(ctx context.Context, c *hubClient, syncErr error) {
+	st, err := s.boxStatus(ctx, syncErr)
 	if err != nil {
 		s.log.Warn("read the box's status for the hub", "err", err)
 		return
@@ -83,15 +84,15 @@ func (c *hubClient) post(ctx context.Context, path string, body []byte, contentT
 }
 
 // boxStatus gathers what the box tells the hub.
-func (s *Syncer) boxStatus(ctx context.Context, pullErr error) (wire.BoxStatus, error) {
+func (s *Syncer) boxStatus(ctx context.Context, syncErr error) (wire.BoxStatus, error) {
 	st := wire.BoxStatus{Version: s.cfg.Version, Packs: map[string]string{}, DiskFree: -1}
 	read, err := ReadStatus(ctx, s.db)
 	if err != nil {
 		return st, err
 	}
 	st.Backlog = read.Backlog
-	if pullErr != nil {
-		st.LastError = clip(pullErr.Error())
+	if syncErr != nil {
+		st.LastError = clip(syncErr.Error())
 	}
 	s.mu.Lock()
 	for _, p := range s.pulls.problems {

@@ -215,6 +215,21 @@ func (s *Syncer) backoff(n int, err error) time.Duration {
 	return d
 }
 
+// refusedData reports whether the hub took the box's credential but
+// refused its events (a 400, 409 or 413 that did not resolve), which
+// keeps them on the box until a person acts.
+func refusedData(err error) bool {
+	var he *hubError
+	if !errors.As(err, &he) {
+		return false
+	}
+	switch he.status {
+	case http.StatusBadRequest, http.StatusConflict, http.StatusRequestEntityTooLarge:
+		return true
+	}
+	return false
+}
+
 // errIdle means there is nothing to sync with: the box is not enrolled,
 // or enrolled by file for bundles only.
 var errIdle = errors.New("upstream: not enrolled with a hub")
@@ -253,6 +268,11 @@ func (s *Syncer) Sync(ctx context.Context) error {
 	}
 	if err := s.push(ctx, c); err != nil {
 		s.failed(ctx, err, c.sent, c.received)
+		if refusedData(err) {
+			// The hub answers and knows the box, but refuses its events:
+			// tell its operator, or they see only "last seen".
+			s.report(ctx, c, err)
+		}
 		return err
 	}
 	pullErr := s.pull(ctx, c)
