@@ -208,6 +208,12 @@ func printSyncStatus(w io.Writer, st upstream.Status) {
 		fmt.Fprintf(w, "hub:            %s, for %s (%s), credential %s\n", st.HubURL, st.SchoolName, st.Region, st.CredentialID)
 	}
 	fmt.Fprintf(w, "events:         %d on the box, %d acknowledged, %d waiting\n", st.LastSeq, st.AckedSeq, st.Backlog)
+	if st.Salvaged > 0 {
+		fmt.Fprintf(w, "kept:           %d events of a database a restore replaced, waiting for the hub\n", st.Salvaged)
+	}
+	if st.Epoch != "" {
+		fmt.Fprintf(w, "epoch:          %s (the box was restored from a backup; docs/sync-protocol.md)\n", st.Epoch)
+	}
 	fmt.Fprintf(w, "last success:   %s\n", when(st.LastSuccess))
 	fmt.Fprintf(w, "last attempt:   %s\n", when(st.LastAttempt))
 	if st.LastError != "" {
