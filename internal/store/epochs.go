@@ -136,21 +136,12 @@ func (db *DB) EventsIn(ctx context.Context, e Epoch, after int64, limit int) ([]
 	if end == 0 {
 		end = 1<<63 - 1
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+	evs, err := db.queryEvents(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
 		after, e.Base, end, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
 	}
-	defer rows.Close()
-	var evs []event.Event
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return nil, fmt.Errorf("store: events after %d: %w", after, err)
-		}
-		evs = append(evs, ev)
-	}
-	return evs, rows.Err()
+	return evs, nil
 }
 
 // Salvaged is a run of events of a database a restore replaced, not yet
@@ -172,19 +163,11 @@ func (db *DB) SalvagedEvents(ctx context.Context, limit int) (Salvaged, error) {
 	if err != nil {
 		return Salvaged{}, fmt.Errorf("store: salvaged events: %w", err)
 	}
-	rows, err := db.read.QueryContext(ctx, "SELECT "+eventColumns+" FROM upstream_salvage WHERE acked = 0 AND epoch = ? ORDER BY seq LIMIT ?", s.Epoch.Name, limit)
+	s.Events, err = db.queryEvents(ctx, "SELECT "+eventColumns+" FROM upstream_salvage WHERE acked = 0 AND epoch = ? ORDER BY seq LIMIT ?", s.Epoch.Name, limit)
 	if err != nil {
 		return Salvaged{}, fmt.Errorf("store: salvaged events: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		ev, err := scanEvent(rows)
-		if err != nil {
-			return Salvaged{}, fmt.Errorf("store: salvaged events: %w", err)
-		}
-		s.Events = append(s.Events, ev)
-	}
-	return s, rows.Err()
+	return s, nil
 }
 
 // SalvagePending counts the salvaged events the hub has not acknowledged.

@@ -62,16 +62,25 @@ func scanEvent(row interface{ Scan(...any) error }) (event.Event, error) {
 
 // EventsAfter returns up to limit events with seq > after, in order.
 func (db *DB) EventsAfter(ctx context.Context, after int64, limit int) ([]event.Event, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
+	evs, err := db.queryEvents(ctx, "SELECT "+eventColumns+" FROM events WHERE seq > ? ORDER BY seq LIMIT ?", after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: events after %d: %w", after, err)
+	}
+	return evs, nil
+}
+
+// queryEvents returns the events a query of eventColumns reads.
+func (db *DB) queryEvents(ctx context.Context, query string, args ...any) ([]event.Event, error) {
+	rows, err := db.read.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer rows.Close()
 	var evs []event.Event
 	for rows.Next() {
 		ev, err := scanEvent(rows)
 		if err != nil {
-			return nil, fmt.Errorf("store: events after %d: %w", after, err)
+			return nil, err
 		}
 		evs = append(evs, ev)
 	}

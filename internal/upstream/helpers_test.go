@@ -18,6 +18,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/store"
@@ -110,6 +111,18 @@ func (d *digest) sum() string { return hex.EncodeToString(d.h.Sum(nil)) }
 func boxDigest(tb testing.TB, db *store.DB) (int, string) {
 	tb.Helper()
 	d := newDigest()
+	eachBoxEvent(tb, db, func(ev event.Event) {
+		w := wire.Event{Seq: ev.Seq, ID: ev.ID, Kind: ev.Kind, Actor: ev.Actor, WallMS: ev.Wall.UnixMilli(), BootID: ev.BootID, MonoMS: ev.Uptime.Milliseconds(), Payload: ev.Payload}
+		if err := d.add(w); err != nil {
+			tb.Fatalf("box: %v", err)
+		}
+	})
+	return d.n, d.sum()
+}
+
+// eachBoxEvent calls f with every event of the box, in seq order.
+func eachBoxEvent(tb testing.TB, db *store.DB, f func(event.Event)) {
+	tb.Helper()
 	var after int64
 	for {
 		evs, err := db.EventsAfter(context.Background(), after, 5000)
@@ -117,13 +130,10 @@ func boxDigest(tb testing.TB, db *store.DB) (int, string) {
 			tb.Fatal(err)
 		}
 		if len(evs) == 0 {
-			return d.n, d.sum()
+			return
 		}
 		for _, ev := range evs {
-			w := wire.Event{Seq: ev.Seq, ID: ev.ID, Kind: ev.Kind, Actor: ev.Actor, WallMS: ev.Wall.UnixMilli(), BootID: ev.BootID, MonoMS: ev.Uptime.Milliseconds(), Payload: ev.Payload}
-			if err := d.add(w); err != nil {
-				tb.Fatalf("box: %v", err)
-			}
+			f(ev)
 		}
 		after = evs[len(evs)-1].Seq
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/store"
@@ -47,20 +48,8 @@ func (b *testBox) restore(tb testing.TB, backup string) store.RestoreResult {
 func events(tb testing.TB, db *store.DB) map[string]string {
 	tb.Helper()
 	out := map[string]string{}
-	var after int64
-	for {
-		evs, err := db.EventsAfter(context.Background(), after, 5000)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if len(evs) == 0 {
-			return out
-		}
-		for _, ev := range evs {
-			out[ev.ID] = ev.Kind
-		}
-		after = evs[len(evs)-1].Seq
-	}
+	eachBoxEvent(tb, db, func(ev event.Event) { out[ev.ID] = ev.Kind })
+	return out
 }
 
 // union returns every event of the given sets.
