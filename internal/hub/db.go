@@ -247,10 +247,17 @@ func isUnique(err error) bool {
 // they migrate, so that two starting at once do not both apply a step.
 const migrationLock int64 = 0x5354454d424f58 // "STEMBOX"
 
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context) error { return db.migrateTo(ctx, 0) }
+
+// migrateTo applies the first n steps (0: all), for tests of a step over
+// the data of the steps before it.
+func (db *DB) migrateTo(ctx context.Context, n int) error {
 	steps, err := migrate.Load(migrationFS, "migrations/"+string(db.kind))
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
+	}
+	if n > 0 && n < len(steps) {
+		steps = steps[:n]
 	}
 	conn, err := db.write.Conn(ctx)
 	if err != nil {
