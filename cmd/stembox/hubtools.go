@@ -314,6 +314,9 @@ func hubImport(ctx context.Context, st *hub.Store, out string, files []string, s
 			note = " (imported before: nothing changed)"
 		}
 		fmt.Fprintf(stdout, "%s: box %s, %d new events; the hub holds its events up to %d%s\n", filepath.Base(path), res.Ack.BoxID, res.Ack.Stored, res.Ack.AckedSeq, note)
+		if res.Diverged != nil {
+			fmt.Fprintf(stdout, "  stored in part: %v\n  carry the acknowledgement back: the box goes on under a new epoch, and its next bundle carries the rest\n", res.Diverged)
+		}
 		fmt.Fprintf(stdout, "  acknowledgement: %s\n", res.AckPath)
 		for _, pp := range res.PackPaths {
 			fmt.Fprintf(stdout, "  pack for the box: %s\n", pp)

@@ -180,6 +180,9 @@ func printImported(w io.Writer, res upstream.ImportResult) {
 			fmt.Fprintf(w, "acknowledgement applied before: nothing changed (the hub holds events up to %d)\n", res.AckedSeq)
 		}
 	}
+	if res.Epoch != "" {
+		fmt.Fprintf(w, "the hub holds other events than this box's (it was restored from a backup): its newer events go up under a new epoch, %s; export again to carry them\n", res.Epoch)
+	}
 	for _, p := range res.Installed {
 		fmt.Fprintln(w, "installed", p)
 	}

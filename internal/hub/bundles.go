@@ -27,9 +27,12 @@ const MaxBundle = 512 << 20
 // ImportResult says what importing a bundle did.
 type ImportResult struct {
 	Ack     wire.Ack
-	AckFile []byte               // the signed acknowledgement, for the stick
-	Repeat  bool                 // this bundle was imported before
-	Packs   []wire.CataloguePack // packs to carry back to the box
+	AckFile []byte // the signed acknowledgement, for the stick
+	Repeat  bool   // this bundle was imported before
+	// Diverged says why the bundle was stored only in part: the box's
+	// history parted from what the hub holds (Ack.DivergedAt says where).
+	Diverged error
+	Packs    []wire.CataloguePack // packs to carry back to the box
 }
 
 // ImportBundle verifies a bundle — signed by the key of a credential that
@@ -74,8 +77,19 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 	}
 	res.Repeat = prior > 0
 	stored := 0
+	var diverged DivergedError
+	var divergedEpoch string
 	for i, batch := range batches {
 		out, err := h.Ingest(ctx, id, batch, false, len(b.Batches[i]))
+		var de *DivergedError
+		if errors.As(err, &de) {
+			// The box's history parted from the hub's (restored from a
+			// backup by hand): what came before is stored, and the
+			// acknowledgement says where, so the box goes on under a new
+			// epoch and its next bundle carries the rest.
+			diverged, divergedEpoch = *de, batch.Epoch
+			break
+		}
 		if err != nil {
 			return ImportResult{}, err
 		}
@@ -92,9 +106,11 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 	}
 	now := h.now()
 	res.Ack = wire.Ack{BoxID: b.Header.BoxID, Credential: id.Credential, Bundle: b.SHA256(), AckedSeq: st.AckedSeq, Stored: stored, HubMS: now.UnixMilli(),
-		Streams: streams}
-	if _, err := h.db.exec(ctx, "INSERT INTO imports (bundle, box_id, acked_seq, stored, imported_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT (bundle) DO NOTHING",
-		res.Ack.Bundle, res.Ack.BoxID, res.Ack.AckedSeq, stored, now.UnixMilli()); err != nil {
+		Streams: streams, DivergedAt: diverged.Seq, DivergedEpoch: divergedEpoch}
+	res.Diverged = diverged.Err
+	if _, err := h.db.exec(ctx, `INSERT INTO imports (bundle, box_id, acked_seq, stored, imported_ms, diverged_epoch, diverged_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (bundle) DO NOTHING`,
+		res.Ack.Bundle, res.Ack.BoxID, res.Ack.AckedSeq, stored, now.UnixMilli(), res.Ack.DivergedEpoch, res.Ack.DivergedAt); err != nil {
 		return ImportResult{}, fmt.Errorf("hub: import: %w", err)
 	}
 	var buf bytes.Buffer
@@ -131,7 +147,7 @@ func bundleError(err error) error {
 func (h *Store) AckFor(ctx context.Context, bundle string) (wire.Ack, []byte, error) {
 	var a wire.Ack
 	var stored int
-	err := h.db.queryRow(ctx, "SELECT box_id, stored FROM imports WHERE bundle = ?", bundle).Scan(&a.BoxID, &stored)
+	err := h.db.queryRow(ctx, "SELECT box_id, stored, diverged_epoch, diverged_at FROM imports WHERE bundle = ?", bundle).Scan(&a.BoxID, &stored, &a.DivergedEpoch, &a.DivergedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return wire.Ack{}, nil, failure.Errorf(failure.NotFound, "no bundle %s was imported", bundle)
 	}

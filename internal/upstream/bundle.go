@@ -2,13 +2,11 @@ package upstream
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/event"
@@ -152,6 +150,9 @@ type ImportResult struct {
 	Installed []string
 	Unchanged []string // packs already installed
 	Kept      []string // packs not installed because the box holds a newer version (or another build of it): why
+	// Epoch is the epoch the box started because an acknowledgement said
+	// its history parted from the hub's ("" if none): export again.
+	Epoch string
 }
 
 // Import applies a file from the hub, or every such file in a folder: a
@@ -208,112 +209,16 @@ func Import(ctx context.Context, db *store.DB, lib *content.Library, path string
 			}
 			continue
 		}
-		moved, acked, err := applyAck(ctx, db, f)
+		moved, acked, epoch, err := applyAck(ctx, db, f)
 		if err != nil {
 			return res, err
+		}
+		if epoch != "" {
+			res.Epoch = epoch
 		}
 		res.Acks++
 		res.Moved = res.Moved || moved
 		res.AckedSeq = acked
 	}
 	return res, nil
-}
-
-func applyAck(ctx context.Context, db *store.DB, path string) (bool, int64, error) {
-	link, err := db.UpstreamLink(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	hubKey, err := wire.DecodeKey(link.HubKey)
-	if err != nil {
-		return false, 0, fmt.Errorf("upstream: the stored hub key is damaged; enroll the box again")
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return false, 0, fmt.Errorf("upstream: %w", err)
-	}
-	defer f.Close()
-	ack, err := wire.ReadAck(f, hubKey)
-	if errors.Is(err, wire.ErrBadSignature) {
-		return false, 0, fmt.Errorf("upstream: %s is not signed by this box's hub (altered, or from another hub)", filepath.Base(path))
-	}
-	if err != nil {
-		return false, 0, fmt.Errorf("upstream: %s: %w", filepath.Base(path), err)
-	}
-	boxID, err := db.BoxID(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	cred, _ := wire.ParseCredential(link.Credential)
-	if ack.BoxID != boxID || ack.Credential != cred.ID {
-		return false, 0, fmt.Errorf("upstream: %s acknowledges box %s, not this box %s", filepath.Base(path), ack.BoxID, boxID)
-	}
-	if len(ack.Streams) > 0 {
-		return applyStreams(ctx, db, path, ack)
-	}
-	last, err := db.LastSeq(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	if ack.AckedSeq > last {
-		return false, 0, fmt.Errorf("upstream: %s acknowledges events up to %d, but this box has only %d (was it restored from a backup?)", filepath.Base(path), ack.AckedSeq, last)
-	}
-	moved, err := db.AdvanceUpstream(ctx, ack.AckedSeq, time.UnixMilli(ack.HubMS))
-	if err != nil {
-		return false, 0, err
-	}
-	st, err := db.UpstreamState(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	return moved, st.AckedSeq, nil
-}
-
-// applyStreams applies an acknowledgement that speaks of each epoch
-// (wire.StreamAck): the cursor moves forward along the box's own line
-// where the hub holds the box's own events, and the salvaged events the
-// hub now holds are marked so.
-func applyStreams(ctx context.Context, db *store.DB, path string, ack wire.Ack) (bool, int64, error) {
-	list, err := db.Epochs(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	last, err := db.LastSeq(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	at := time.UnixMilli(ack.HubMS)
-	moved := false
-	for _, sa := range ack.Streams {
-		if err := db.AckSalvaged(ctx, sa.Epoch, 0, sa.AckedSeq, store.UpstreamTraffic{}, at); err != nil {
-			return false, 0, err
-		}
-		for _, ep := range list {
-			if ep.Name != sa.Epoch {
-				continue
-			}
-			target := sa.AckedSeq
-			switch {
-			case ep.End != 0 && target > ep.End:
-				target = ep.End // the hub holds more of that line: the box's part of it is held
-			case target > last:
-				return false, 0, fmt.Errorf("upstream: %s acknowledges events up to %d, but this box has only %d (was it restored from a backup without stembox admin restore? sync online once, or see docs/sync-protocol.md)",
-					filepath.Base(path), sa.AckedSeq, last)
-			case target > 0 && sa.AckedID != "":
-				if ev, err := db.Event(ctx, sa.AckedID); err != nil || ev.Seq != target {
-					return false, 0, fmt.Errorf("upstream: %s acknowledges another event than this box's at seq %d (was it restored from a backup without stembox admin restore?)", filepath.Base(path), target)
-				}
-			}
-			m, err := db.AdvanceUpstream(ctx, target, at)
-			if err != nil {
-				return false, 0, err
-			}
-			moved = moved || m
-		}
-	}
-	st, err := db.UpstreamState(ctx)
-	if err != nil {
-		return false, 0, err
-	}
-	return moved, st.AckedSeq, nil
 }

@@ -44,6 +44,24 @@ func (b *testBox) restore(tb testing.TB, backup string) store.RestoreResult {
 	return res
 }
 
+// restoreByHand stops the box's database and copies the backup over it,
+// as someone might without stembox admin restore.
+func (b *testBox) restoreByHand(tb testing.TB, backup string) {
+	tb.Helper()
+	path := b.db.Path()
+	b.db.Close()
+	os.Remove(path + "-wal")
+	os.Remove(path + "-shm")
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	b.open(tb)
+}
+
 // events returns the id and kind of every event of db.
 func events(tb testing.TB, db *store.DB) map[string]string {
 	tb.Helper()
@@ -244,18 +262,7 @@ func TestBoxRestoredByHandSyncs(t *testing.T) {
 		t.Fatal(err)
 	}
 	old := events(t, box.db)
-	path := box.db.Path()
-	box.db.Close()
-	os.Remove(path + "-wal")
-	os.Remove(path + "-shm")
-	data, err := os.ReadFile(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	box.open(t)
+	box.restoreByHand(t, backup)
 	w.DB = box.db
 	if err := w.Write(ctx, 50, 1); err != nil {
 		t.Fatal(err)
@@ -267,13 +274,7 @@ func TestBoxRestoredByHandSyncs(t *testing.T) {
 	checkSynced(t, box.db)
 	// The hub's answer reaching past the box's last event starts an epoch
 	// too: a box put back by hand that has written nothing new yet.
-	box.db.Close()
-	os.Remove(path + "-wal")
-	os.Remove(path + "-shm")
-	if err := os.WriteFile(path, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	box.open(t)
+	box.restoreByHand(t, backup)
 	if err := box.syncer(cfg).Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -395,4 +396,60 @@ func TestRestoredBoxSyncsByUSB(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBoxRestoredByHandSyncsByUSB: a box that syncs only by USB, whose
+// database was put back by hand: the hub stores its bundle up to where the
+// histories part and says so in the acknowledgement; the box starts a new
+// epoch, and its next bundle carries the rest.
+func TestBoxRestoredByHandSyncsByUSB(t *testing.T) {
+	ctx := t.Context()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	box := newBox(t, content.NewKeyring())
+	enrollByFile(t, h, box, "Far school", "Pamir")
+	w, err := upstreamtest.NewBox(ctx, box.db, 1, 10, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stick := func() upstream.ImportResult {
+		t.Helper()
+		dir := t.TempDir()
+		exp, err := upstream.Export(ctx, box.db, box.lib, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := h.Store().ImportBundleFile(ctx, exp.Path, dir)
+		if err != nil {
+			t.Fatalf("the hub refuses the bundle: %v", err)
+		}
+		imp, err := upstream.Import(ctx, box.db, box.lib, res.AckPath)
+		if err != nil {
+			t.Fatalf("the box refuses the acknowledgement: %v", err)
+		}
+		if again, err := upstream.Import(ctx, box.db, box.lib, res.AckPath); err != nil || again.Epoch != "" || again.Moved {
+			t.Errorf("the acknowledgement applied again: %+v, %v; want nothing changed", again, err)
+		}
+		return imp
+	}
+	if err := w.Write(ctx, 100, 1); err != nil {
+		t.Fatal(err)
+	}
+	stick()
+	backup := box.backup(t)
+	if err := w.Write(ctx, 100, 1); err != nil {
+		t.Fatal(err)
+	}
+	stick()
+	old := events(t, box.db)
+	box.restoreByHand(t, backup)
+	w.DB = box.db
+	if err := w.Write(ctx, 40, 1); err != nil {
+		t.Fatal(err)
+	}
+	if imp := stick(); imp.Epoch == "" {
+		t.Fatalf("the acknowledgement of a diverged bundle started no epoch: %+v", imp)
+	}
+	stick()
+	checkHubHolds(t, h.Store(), box.boxID(t), union(old, events(t, box.db)))
+	checkSynced(t, box.db)
 }

@@ -180,6 +180,12 @@ type Ack struct {
 	// online push of its last batch would have been answered (omitted by
 	// hubs before epochs).
 	Streams []StreamAck `json:"streams,omitempty"`
+	// DivergedAt, when not 0, says the hub holds another event than the
+	// bundle's at that seq of epoch DivergedEpoch: the bundle was stored up
+	// to the batch before, and the box goes on under a new epoch from
+	// DivergedAt − 1, as after an online batch refused as diverged.
+	DivergedAt    int64  `json:"diverged_at,omitempty"`
+	DivergedEpoch string `json:"diverged_epoch,omitempty"`
 }
 
 // StreamAck is the hub's word on one epoch of a box: it holds the line of

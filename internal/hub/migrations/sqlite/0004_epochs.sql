@@ -78,3 +78,9 @@ CREATE TABLE box_epochs (
 ) STRICT;
 INSERT INTO box_epochs (box_id, epoch, base_seq, parent, acked_seq, events, created_ms, updated_ms)
     SELECT id, '', 0, '', acked_seq, events, created_ms, last_seen_ms FROM boxes;
+
+-- A bundle whose box's history diverged from what the hub holds is stored
+-- up to the batch before, and its acknowledgement says where (the box goes
+-- on under a new epoch).
+ALTER TABLE imports ADD COLUMN diverged_epoch TEXT NOT NULL DEFAULT '';
+ALTER TABLE imports ADD COLUMN diverged_at INTEGER NOT NULL DEFAULT 0;
