@@ -91,3 +91,48 @@ func TestEpochs(t *testing.T) {
 		}
 	})
 }
+
+// TestEpochsConcurrently: copies of a new epoch's first batch (the epoch
+// not known yet) and of the old stream arrive at once, as from a retry
+// crossing the original or two hub processes: each event is stored once
+// and every copy is answered alike.
+func TestEpochsConcurrently(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *hub.Store) {
+		ctx := t.Context()
+		id, _ := enrolled(t, st, "School C", "Sughd", "BOXC")
+		var list []any
+		for i := range 20 {
+			list = append(list, "answer.submitted", "student:S1", answer("q"+string(rune('a'+i)), true))
+		}
+		first := events(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC), list...)
+		if _, err := st.Ingest(ctx, id, wire.Batch{BoxID: "BOXC", Events: first[:10]}, false, 1); err != nil {
+			t.Fatal(err)
+		}
+		e1 := wire.Batch{BoxID: "BOXC", Stream: wire.Stream{Epoch: "E1", Base: 10}, Events: restamp(first[:5], 10, "E1")}
+		old := wire.Batch{BoxID: "BOXC", Events: first[10:]}
+		errs := make(chan error, 16)
+		for i := range 16 {
+			b := e1
+			if i%2 == 1 {
+				b = old
+			}
+			go func() {
+				_, err := st.Ingest(ctx, id, b, true, 1)
+				errs <- err
+			}()
+		}
+		for range 16 {
+			if err := <-errs; err != nil {
+				t.Errorf("a copy was refused: %v", err)
+			}
+		}
+		bs, err := st.BoxState(ctx, "BOXC")
+		if err != nil || bs.Events != 25 {
+			t.Errorf("the hub counts %d events (%v), want 25: each once", bs.Events, err)
+		}
+		eps, err := st.Epochs(ctx, "BOXC")
+		if err != nil || len(eps) != 2 || eps[0].Own != 20 || eps[1].Line != 15 {
+			t.Errorf("epochs = %+v, %v; want the old stream up to 20 and E1's line up to 15", eps, err)
+		}
+	})
+}
