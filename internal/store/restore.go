@@ -212,6 +212,14 @@ func reconcile(ctx context.Context, next string, old *replacedDB, res *RestoreRe
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(seq), 0) FROM events").Scan(&last); err != nil {
 		return err
 	}
+	if old != nil {
+		if err := old.takeLink(ctx, tx); err != nil {
+			return err
+		}
+		if err := old.takeEpochs(ctx, tx, last); err != nil {
+			return err
+		}
+	}
 	if err := tx.QueryRowContext(ctx, "SELECT acked_seq FROM upstream_state WHERE id = 1").Scan(&acked); err != nil {
 		return err
 	}
@@ -223,9 +231,6 @@ func reconcile(ctx context.Context, next string, old *replacedDB, res *RestoreRe
 	if old != nil {
 		if err := old.salvage(ctx, tx, &res.Replaced); err != nil {
 			return fmt.Errorf("salvage the replaced database's events: %w", describe(err))
-		}
-		if err := old.takeLink(ctx, tx); err != nil {
-			return err
 		}
 		// The hub holds the replaced database's events up to its cursor:
 		// those the backup holds too are known to be there.
@@ -263,6 +268,28 @@ func reconcile(ctx context.Context, next string, old *replacedDB, res *RestoreRe
 		res.Epoch = e
 	}
 	return tx.Commit()
+}
+
+// takeEpochs gives the restored database the epochs the replaced one
+// started among the events both hold (the backup was taken before the
+// replaced database learned it had to start them): those events went up
+// in those epochs, and must be known so.
+func (r *replacedDB) takeEpochs(ctx context.Context, tx *sql.Tx, last int64) error {
+	mine, err1 := idAt(ctx, tx, last)
+	theirs, err2 := idAt(ctx, r.db, last)
+	if err := errors.Join(err1, err2); err != nil || last == 0 || mine != theirs {
+		return err // not a prefix of the replaced database's events
+	}
+	for _, e := range r.epochs[1:] {
+		if e.Base >= last {
+			break
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO upstream_epochs (epoch, base_seq, parent, started_ms, reason) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (epoch) DO NOTHING`, e.Name, e.Base, e.Parent, e.Started.UnixMilli(), e.Reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // takeLink keeps the replaced database's link to the hub when it is newer

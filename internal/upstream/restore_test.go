@@ -453,3 +453,57 @@ func TestBoxRestoredByHandSyncsByUSB(t *testing.T) {
 	checkHubHolds(t, h.Store(), box.boxID(t), union(old, events(t, box.db)))
 	checkSynced(t, box.db)
 }
+
+// TestRestoreOfBackupTakenBeforeAFork: a backup holds events that went up
+// under an epoch the box started only after the backup was taken; restoring
+// it, the box knows that epoch still, so those events are not sent again
+// as the old stream's.
+func TestRestoreOfBackupTakenBeforeAFork(t *testing.T) {
+	ctx := t.Context()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	box := newBox(t, content.NewKeyring())
+	cfg := upstream.Config{HubURL: h.URL, EnrollToken: newToken(t, h, "School", "R"), BatchSize: 30}
+	w, err := upstreamtest.NewBox(ctx, box.db, 1, 10, 13)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Write(ctx, 60, 1); err != nil {
+		t.Fatal(err)
+	}
+	sync := func() {
+		t.Helper()
+		if err := box.syncer(cfg).Sync(ctx); err != nil {
+			t.Fatalf("sync: %v", err)
+		}
+	}
+	sync()
+	early := box.backup(t)
+	if err := w.Write(ctx, 40, 1); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	old := events(t, box.db)
+	box.restoreByHand(t, early) // no epoch yet: the box does not know
+	w.DB = box.db
+	if err := w.Write(ctx, 10, 1); err != nil {
+		t.Fatal(err)
+	}
+	beforeFork := box.backup(t) // its new events, not yet an epoch of their own
+	sync()                      // the hub says the histories part: an epoch starts
+	if err := w.Write(ctx, 5, 1); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	first := events(t, box.db)
+	res := box.restore(t, beforeFork)
+	if res.Epoch.Name == "" || res.Epoch.Parent == "" || res.AckedSeq != res.Restored.LastSeq {
+		t.Errorf("restore = %+v; want a new epoch after the one the replaced database started, and its cursor at the backup's end", res)
+	}
+	w.DB = box.db
+	if err := w.Write(ctx, 7, 1); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	checkHubHolds(t, h.Store(), box.boxID(t), union(old, first, events(t, box.db)))
+	checkSynced(t, box.db)
+}
