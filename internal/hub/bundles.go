@@ -82,7 +82,7 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 	for i, batch := range batches {
 		out, err := h.Ingest(ctx, id, batch, false, len(b.Batches[i]))
 		var de *DivergedError
-		if errors.As(err, &de) {
+		if errors.As(err, &de) && de.Seq > 0 {
 			// The box's history parted from the hub's (restored from a
 			// backup by hand): what came before is stored, and the
 			// acknowledgement says where, so the box goes on under a new

@@ -22,10 +22,13 @@ import (
 
 // DivergedError refuses a batch whose epoch holds another event at Seq on
 // the hub: the box's history diverged there. The API answers 409 with
-// diverged_at, and the box goes on under a new epoch from Seq − 1.
+// diverged_at, and the box goes on under a new epoch from Seq − 1. With
+// Held (and Seq 0), it refuses a batch with an event the hub holds in
+// another epoch: the box takes that epoch for its events from there.
 type DivergedError struct {
-	Seq int64
-	Err error
+	Seq  int64
+	Held *wire.HeldEvent
+	Err  error
 }
 
 func (e *DivergedError) Error() string { return e.Err.Error() }
@@ -37,6 +40,25 @@ func epochName(epoch string) string {
 		return ""
 	}
 	return " (epoch " + epoch + ")"
+}
+
+// heldElsewhere returns the error for a batch of epoch with an event the
+// hub holds in another place: where it holds the first such event.
+func (h *Store) heldElsewhere(ctx context.Context, tx *Tx, box, epoch string, evs []wire.Event, fresh []int) error {
+	err := failure.Errorf(failure.Conflict, "an event id of box %s is already held at another sequence number or in another epoch; nothing of this batch was stored", box)
+	for _, i := range fresh {
+		held := wire.HeldEvent{ID: evs[i].ID}
+		e := tx.queryRow(ctx, `SELECT e.epoch, e.seq, b.base_seq, b.parent FROM events e JOIN box_epochs b ON b.box_id = e.box_id AND b.epoch = e.epoch
+			WHERE e.box_id = ? AND e.id = ? AND NOT (e.epoch = ? AND e.seq = ?)`, box, evs[i].ID, epoch, evs[i].Seq).Scan(&held.Epoch, &held.Seq, &held.Base, &held.Parent)
+		if errors.Is(e, sql.ErrNoRows) {
+			continue
+		}
+		if e != nil {
+			return fmt.Errorf("hub: ingest: %w", e)
+		}
+		return &DivergedError{Held: &held, Err: err}
+	}
+	return err
 }
 
 // epochRow is an epoch of a box as the hub holds it.

@@ -121,7 +121,7 @@ func (h *Hub) failJSON(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	var de *DivergedError
 	if errors.As(err, &de) {
-		writeJSON(w, status, wire.ErrorBody{Error: msg, Code: code, DivergedAt: de.Seq})
+		writeJSON(w, status, wire.ErrorBody{Error: msg, Code: code, DivergedAt: de.Seq, Held: de.Held})
 		return
 	}
 	writeJSONError(w, status, msg, failure.Kind(code))

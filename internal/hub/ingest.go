@@ -200,7 +200,7 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 		return fmt.Errorf("hub: ingest: insert events: %w", err)
 	}
 	if n != int64(len(rows)) {
-		return failure.Errorf(failure.Conflict, "an event id of box %s is already held at another sequence number or in another epoch; nothing of this batch was stored", box)
+		return h.heldElsewhere(ctx, tx, box, epoch, evs, fresh)
 	}
 	if _, err := tx.insertRows(ctx, "INSERT INTO answers (box_id, epoch, seq, learner, pack, set_id, item, correct, time_ms)", answers, "",
 		"text", "text", "bigint", "text", "text", "text", "text", "bigint", "bigint"); err != nil {

@@ -274,3 +274,44 @@ func (db *DB) EachSalvaged(ctx context.Context, size int, f func(Salvaged) error
 	}
 	return flush()
 }
+
+// AdoptEpoch takes epoch e, which the hub says holds the box's event id at
+// seq, for the box's events after e.Base: the box had started it and was
+// then restored from a backup taken before. It refuses unless the box has
+// that event at seq, does not know e yet, and e starts neither before the
+// current epoch nor before the acknowledged cursor.
+func (db *DB) AdoptEpoch(ctx context.Context, e Epoch, seq int64, id string) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", describe(err))
+	}
+	defer tx.Rollback()
+	list, err := epochs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	var acked int64
+	if err := tx.QueryRowContext(ctx, "SELECT acked_seq FROM upstream_state WHERE id = 1").Scan(&acked); err != nil {
+		return fmt.Errorf("store: adopt epoch: %w", err)
+	}
+	mine, err := idAt(ctx, tx, seq)
+	if err != nil {
+		return fmt.Errorf("store: adopt epoch: %w", err)
+	}
+	for _, k := range list {
+		if k.Name == e.Name {
+			return failure.Errorf(failure.Conflict, "the hub holds event %s in epoch %s, which this box has already", id, e.Name)
+		}
+	}
+	if e.Name == "" || mine != id || seq <= e.Base || e.Base < acked || e.Base < list[len(list)-1].Base {
+		return failure.Errorf(failure.Conflict, "the hub holds event %s at seq %d of epoch %s (after %d), which this box cannot take", id, seq, e.Name, e.Base)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO upstream_epochs (epoch, base_seq, parent, started_ms, reason) VALUES (?, ?, ?, ?, ?)",
+		e.Name, e.Base, e.Parent, db.clock.Now().Wall.UnixMilli(), fmt.Sprintf("the hub holds this box's event at seq %d in it", seq)); err != nil {
+		return fmt.Errorf("store: adopt epoch: %w", describe(err))
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: adopt epoch: %w", describe(err))
+	}
+	return nil
+}

@@ -33,7 +33,8 @@ type hubError struct {
 	code       string
 	msg        string
 	retryAfter time.Duration
-	divergedAt int64 // a batch's: the first seq at which the hub holds another event (wire.ErrorBody)
+	divergedAt int64           // a batch's: the first seq at which the hub holds another event (wire.ErrorBody)
+	held       *wire.HeldEvent // a batch's: an event the hub holds in another epoch
 }
 
 func (e *hubError) Error() string {
@@ -99,7 +100,7 @@ func (c *hubClient) do(req *http.Request) (*http.Response, error) {
 	he := &hubError{status: resp.StatusCode}
 	var eb wire.ErrorBody
 	if json.Unmarshal(b, &eb) == nil {
-		he.code, he.msg, he.divergedAt = eb.Code, eb.Error, eb.DivergedAt
+		he.code, he.msg, he.divergedAt, he.held = eb.Code, eb.Error, eb.DivergedAt, eb.Held
 	}
 	if ra, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && ra > 0 {
 		he.retryAfter = time.Duration(ra) * time.Second

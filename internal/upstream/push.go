@@ -60,6 +60,12 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 			}
 			continue
 		}
+		if errors.As(err, &he) && he.held != nil {
+			if err := s.adopt(ctx, he.held, err); err != nil {
+				return err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -161,6 +167,19 @@ func (s *Syncer) diverged(ctx context.Context, ep store.Epoch, at int64, herr er
 	}
 	s.log.Warn("the hub holds other events than this box's (restored from a backup?); the box's new events go up under a new epoch",
 		"from_seq", at, "epoch", e.Name)
+	return nil
+}
+
+// adopt takes the epoch in which the hub holds one of the box's events for
+// the box's events from there on: the box was restored by hand from a
+// backup taken before it learned it had to start that epoch.
+func (s *Syncer) adopt(ctx context.Context, held *wire.HeldEvent, herr error) error {
+	e := store.Epoch{Name: held.Epoch, Base: held.Base, Parent: held.Parent}
+	if err := s.db.AdoptEpoch(ctx, e, held.Seq, held.ID); err != nil {
+		return fmt.Errorf("upstream: %w (after %v)", err, herr)
+	}
+	s.log.Warn("the hub holds this box's events in an epoch the box did not know (restored from a backup?); the box takes it",
+		"epoch", e.Name, "from_seq", held.Seq)
 	return nil
 }
 

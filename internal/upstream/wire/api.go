@@ -66,6 +66,20 @@ type ErrorBody struct {
 	// batch at which the hub holds another event in the batch's epoch: the
 	// box goes on under a new epoch from the seq before it.
 	DivergedAt int64 `json:"diverged_at,omitempty"`
+	// Held, with code "conflict" for a batch, says that the hub holds an
+	// event of the batch in another epoch already: a box that has that
+	// event at that seq takes the epoch for its events from there on.
+	Held *HeldEvent `json:"held,omitempty"`
+}
+
+// HeldEvent is where the hub holds an event: in Epoch (which follows Base
+// of Parent's line) at Seq.
+type HeldEvent struct {
+	ID     string `json:"id"`
+	Epoch  string `json:"epoch"`
+	Base   int64  `json:"base"`
+	Parent string `json:"parent"`
+	Seq    int64  `json:"seq"`
 }
 
 // Catalogue lists the packs the hub distributes to a box.
