@@ -53,7 +53,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 		if err != nil {
 			return fmt.Errorf("hub: ingest: lock box: %w", err)
 		}
-		clk, err := h.observeClock(ctx, tx, b, online, now)
+		clk, newBoot, err := h.observeClock(ctx, tx, b, online, now)
 		if err != nil {
 			return err
 		}
@@ -66,6 +66,13 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 				return err
 			}
 		}
+		if newBoot {
+			// Events of this boot that came before on a stick: now its
+			// start is known.
+			if err := h.redate(ctx, tx, b.BoxID, []string{b.Clock.BootID}); err != nil {
+				return err
+			}
+		}
 		if acked, err = h.contiguous(ctx, tx, b.BoxID, acked); err != nil {
 			return err
 		}
@@ -73,7 +80,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 			WHERE id = ?`, acked, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
 			return fmt.Errorf("hub: ingest: %w", err)
 		}
-		resp = wire.IngestResponse{AckedSeq: acked, Stored: len(fresh), Duplicates: dups}
+		resp = wire.IngestResponse{AckedSeq: acked, Stored: len(fresh), Duplicates: dups, HubMS: now.UnixMilli()}
 		return nil
 	})
 	return resp, err
@@ -166,8 +173,8 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 	var answers, lessons, learners, classes [][]any
 	for _, i := range fresh {
 		ev := evs[i]
-		t, basis := clk.correct(ev)
-		rows = append(rows, []any{box, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
+		t, basis, errMS := clk.correct(ev)
+		rows = append(rows, []any{box, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, errMS, now.UnixMilli()})
 		if a, ok := event.AttemptOf(payloads[i]); ok {
 			answers = append(answers, []any{box, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
 		}
@@ -180,8 +187,8 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 			classes = append(classes, []any{box, p.Class, p.Grade})
 		}
 	}
-	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, received_ms)",
-		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint")
+	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, time_err_ms, received_ms)",
+		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint", "bigint")
 	if err != nil {
 		if isUnique(err) {
 			return failure.Errorf(failure.Conflict, "a sequence number of box %s already holds another event; nothing of this batch was stored", box)

@@ -7,14 +7,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mitstem/stembox/internal/clock"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
-
-// systemClock reads the box's clocks for the reading each batch carries.
-var systemClock clock.Clock = &clock.System{}
 
 // push sends every event after the acknowledged cursor, a batch at a time,
 // and moves the cursor to what the hub answers — only then, so a box that
@@ -37,11 +33,12 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 		if len(evs) == 0 {
 			return nil
 		}
-		body, err := wire.Marshal(wire.Batch{BoxID: boxID, Clock: stamp(), Events: toWire(evs)})
+		body, err := wire.Marshal(wire.Batch{BoxID: boxID, Clock: stamp(s.db), Events: toWire(evs)})
 		if err != nil {
 			return err
 		}
 		var resp wire.IngestResponse
+		before := s.db.Clock().Now()
 		err = c.json(ctx, http.MethodPost, wire.PathEvents, body, map[string]string{"Content-Type": wire.MediaType, "Content-Encoding": "gzip"}, &resp)
 		var he *hubError
 		if errors.As(err, &he) && he.status == http.StatusRequestEntityTooLarge && s.shrinkBatch() {
@@ -50,6 +47,7 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 		if err != nil {
 			return err
 		}
+		s.hubTime(resp.HubMS, before)
 		last := evs[len(evs)-1].Seq
 		if err := s.db.AckUpstream(ctx, resp.AckedSeq, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received, Events: int64(len(evs))}, time.Now()); err != nil {
 			return err
@@ -72,12 +70,6 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 			stuck = 0
 		}
 	}
-}
-
-// stamp reads the box's clocks now, for the hub's clock correction.
-func stamp() wire.Clock {
-	now := systemClock.Now()
-	return wire.Clock{WallMS: now.Wall.UnixMilli(), BootID: now.BootID, MonoMS: now.Uptime.Milliseconds()}
 }
 
 func toWire(evs []event.Event) []wire.Event {

@@ -90,6 +90,7 @@ func (s *Syncer) boxStatus(ctx context.Context, pullErr error) (wire.BoxStatus, 
 		return st, err
 	}
 	st.Backlog = read.Backlog
+	st.Clock = s.clockStatus(ctx)
 	if pullErr != nil {
 		st.LastError = clip(pullErr.Error())
 	}

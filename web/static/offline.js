@@ -415,7 +415,7 @@
     var body = JSON.stringify({id: e.id, pack: e.pack, set: e.set, item: e.item, choices: e.choices, text: e.text});
     return timeout(fetch('/api/v1/answers', {
       method: 'POST', credentials: 'same-origin', cache: 'no-store',
-      headers: {'Content-Type': 'application/json'}, body: body
+      headers: {'Content-Type': 'application/json', 'X-Device-Time': String(Date.now())}, body: body
     }), 10000).then(function (res) {
       return res.json().then(function (v) {
         return {status: res.status, body: v};

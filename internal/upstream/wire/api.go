@@ -46,9 +46,10 @@ type EnrollResponse struct {
 
 // IngestResponse answers a batch.
 type IngestResponse struct {
-	AckedSeq   int64 `json:"acked_seq"`  // highest seq the hub holds contiguously for the box
-	Stored     int   `json:"stored"`     // events of this batch that were new
-	Duplicates int   `json:"duplicates"` // events the hub already had
+	AckedSeq   int64 `json:"acked_seq"`        // highest seq the hub holds contiguously for the box
+	Stored     int   `json:"stored"`           // events of this batch that were new
+	Duplicates int   `json:"duplicates"`       // events the hub already had
+	HubMS      int64 `json:"hub_ms,omitempty"` // the hub's time as it stored the batch, unix ms: the box sets its time by it
 }
 
 // ErrorBody is every error's body.
@@ -85,6 +86,7 @@ type BoxStatus struct {
 	Backlog   int64             `json:"backlog"`              // events not yet acknowledged by the hub
 	LastError string            `json:"last_error,omitempty"` // the sync's error, if any (a pack that did not come)
 	DiskFree  int64             `json:"disk_free"`            // bytes free for the box's data; -1 unknown
+	Clock     *ClockStatus      `json:"clock,omitempty"`      // how the box keeps time: source, drift, its boots' estimates
 }
 
 // PackProblem is a pack the box did not install, or does not serve, and why.
