@@ -114,3 +114,24 @@ func (h *Store) redate(ctx context.Context, tx *Tx, box string, boots []string) 
 	}
 	return nil
 }
+
+// EventTime is an event's corrected time, how it was found and how far
+// off it may be (-1: unknown).
+type EventTime struct {
+	TimeMS int64
+	Basis  string
+	ErrMS  int64
+}
+
+// EventTime returns the corrected time of a box's event.
+func (h *Store) EventTime(ctx context.Context, box string, seq int64) (EventTime, error) {
+	var e EventTime
+	err := h.db.queryRow(ctx, "SELECT time_ms, time_basis, time_err_ms FROM events WHERE box_id = ? AND seq = ?", box, seq).Scan(&e.TimeMS, &e.Basis, &e.ErrMS)
+	if errors.Is(err, sql.ErrNoRows) {
+		return EventTime{}, failure.Errorf(failure.NotFound, "no event %d of box %s", seq, box)
+	}
+	if err != nil {
+		return EventTime{}, fmt.Errorf("hub: event time: %w", err)
+	}
+	return e, nil
+}
