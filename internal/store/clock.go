@@ -27,9 +27,9 @@ const (
 // Clock returns the box's clocks the database stamps events with.
 func (db *DB) Clock() clock.Clock { return db.clock }
 
-// Boots returns what is known of every boot of the box.
+// Boots returns what is known of every boot of the box, oldest first.
 func (db *DB) Boots(ctx context.Context) ([]timekeeper.Boot, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT boot_id, start_ms, source, err_ms, seen_ms FROM clock_boots ORDER BY start_ms")
+	rows, err := db.read.QueryContext(ctx, "SELECT boot_id, start_ms, source, err_ms, seen_ms FROM clock_boots ORDER BY rowid")
 	if err != nil {
 		return nil, fmt.Errorf("store: boots: %w", err)
 	}

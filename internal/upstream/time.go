@@ -75,6 +75,17 @@ func (s *Syncer) clockStatus(ctx context.Context) *wire.ClockStatus {
 		s.log.Warn("read the box's boots for the hub", "err", err)
 		return st
 	}
+	// The current boot as the keeper knows it now, which it may not have
+	// saved yet.
+	cur, kept := k.Boot(), false
+	for i := range boots {
+		if boots[i].ID == cur.ID {
+			boots[i], kept = timekeeper.Merge(boots[i], cur), true
+		}
+	}
+	if !kept {
+		boots = append(boots, cur)
+	}
 	if len(boots) > maxReportedBoots {
 		boots = boots[len(boots)-maxReportedBoots:]
 	}
