@@ -101,4 +101,3 @@ func TestOnlineSyncSetsTheBoxTime(t *testing.T) {
 		})
 	}
 }
-
