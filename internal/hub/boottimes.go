@@ -12,14 +12,16 @@ import (
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
-// checkBoots refuses estimates that are not the contract's.
+// checkBoots refuses estimates that break the contract. One from a source
+// this hub does not know (a newer box's) is not refused: noteBoots ignores
+// it.
 func checkBoots(boots []wire.BootTime) error {
 	if len(boots) > wire.MaxBoots {
 		return failure.Errorf(failure.Invalid, "%d boots, more than %d", len(boots), wire.MaxBoots)
 	}
 	for _, b := range boots {
-		if b.BootID == "" || len(b.BootID) > 64 || !timekeeper.Source(b.Source).Valid() || b.ErrMS < -1 {
-			return failure.Errorf(failure.Invalid, "boot %q: the source %q or uncertainty %d is not one the hub knows", b.BootID, b.Source, b.ErrMS)
+		if b.BootID == "" || len(b.BootID) > 64 || b.ErrMS < -1 {
+			return failure.Errorf(failure.Invalid, "boot %q: an empty or too long boot id, or an uncertainty of %d ms", b.BootID, b.ErrMS)
 		}
 	}
 	return nil
@@ -70,6 +72,9 @@ func (h *Store) noteBoots(ctx context.Context, tx *Tx, box string, boots []wire.
 		return nil
 	}
 	for i := range boots {
+		if !timekeeper.Source(boots[i].Source).Valid() {
+			continue
+		}
 		if err := note(boots[i].BootID, &boots[i], before[boots[i].BootID]); err != nil {
 			return nil, err
 		}
@@ -95,9 +100,10 @@ func (h *Store) redate(ctx context.Context, tx *Tx, box string, boots []string) 
 		if !ok || f.basis == "box-clock" {
 			continue // no better than what the events were stored with
 		}
-		res, err := tx.exec(ctx, `UPDATE events SET time_ms = CASE WHEN ? < 0 AND ? + mono_ms > received_ms THEN received_ms ELSE ? + mono_ms END,
-			time_basis = ?, time_err_ms = ?
-			WHERE box_id = ? AND boot_id = ? AND NOT (time_basis = ? AND time_err_ms = ? AND time_ms = ? + mono_ms)`,
+		res, err := tx.exec(ctx, `UPDATE events SET time_ms = CASE WHEN CAST(? AS BIGINT) < 0 AND CAST(? AS BIGINT) + mono_ms > received_ms
+				THEN received_ms ELSE CAST(? AS BIGINT) + mono_ms END,
+			time_basis = ?, time_err_ms = CAST(? AS BIGINT)
+			WHERE box_id = ? AND boot_id = ? AND NOT (time_basis = ? AND time_err_ms = CAST(? AS BIGINT) AND time_ms = CAST(? AS BIGINT) + mono_ms)`,
 			f.errMS, f.start, f.start, f.basis, f.errMS, box, id, f.basis, f.errMS, f.start)
 		if err != nil {
 			return fmt.Errorf("hub: re-date events: %w", err)

@@ -14,7 +14,8 @@ import (
 // events and report rows — when the box's status brings its estimate of
 // when that boot began from the class's devices; an estimate no better
 // than the one held changes nothing; estimates that break the contract are
-// refused and change nothing.
+// refused and change nothing, as do those from a source the hub does
+// not know.
 func TestBoxEstimatesRedateEvents(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *hub.Store) {
 		ctx := t.Context()
@@ -46,9 +47,9 @@ func TestBoxEstimatesRedateEvents(t *testing.T) {
 		if n := count(); n != 0 {
 			t.Fatalf("before the estimate December counts %d answers, want 0 (they are at 2019)", n)
 		}
-		// Refused: an unknown source, a boot id too long.
+		// Refused: a boot id too long, or empty; an uncertainty below -1.
 		for _, bad := range [][]wire.BootTime{
-			{{BootID: "b1", StartMS: trueStart.UnixMilli(), Source: "guess", ErrMS: 5}},
+			{{BootID: "", StartMS: trueStart.UnixMilli(), Source: "devices", ErrMS: 5}},
 			{{BootID: string(make([]byte, 65)), StartMS: trueStart.UnixMilli(), Source: "devices", ErrMS: 5}},
 			{{BootID: "b1", StartMS: trueStart.UnixMilli(), Source: "devices", ErrMS: -7}},
 		} {
@@ -57,8 +58,13 @@ func TestBoxEstimatesRedateEvents(t *testing.T) {
 				t.Errorf("status with boots %+v: %v, want refused as invalid", bad, err)
 			}
 		}
+		// Ignored: a source this hub does not know (a newer box's).
+		if err := st.SetBoxStatus(ctx, id, wire.BoxStatus{Version: "v", Clock: &wire.ClockStatus{Source: "gps",
+			Boots: []wire.BootTime{{BootID: "b1", StartMS: trueStart.UnixMilli(), Source: "gps", ErrMS: 5}}}}); err != nil {
+			t.Errorf("a status with a source the hub does not know: %v, want taken (the estimate ignored)", err)
+		}
 		if n := count(); n != 0 {
-			t.Fatalf("a refused status re-dated answers: December counts %d", n)
+			t.Fatalf("a refused status, or an unknown source, re-dated answers: December counts %d", n)
 		}
 		status := func(b wire.BootTime) {
 			t.Helper()
