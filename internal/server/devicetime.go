@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/timekeeper"
 )
@@ -69,4 +70,36 @@ func (s *Server) handleAPITime(w http.ResponseWriter, r *http.Request) {
 		t.ErrMS = now.Err.Milliseconds()
 	}
 	writeJSON(w, http.StatusOK, t)
+}
+
+// timeRows add to the status page the time as the box knows it, where
+// from, and how far off its own clock is.
+func (s *Server) timeRows(lang string, row func(key, value string, bad bool)) {
+	now := s.time.Now()
+	at := now.True.Format("2006-01-02 15:04:05")
+	secs := func(d time.Duration) string {
+		return i18n.T(lang, "status.seconds", strconv.FormatFloat(d.Seconds(), 'f', -1, 64))
+	}
+	switch now.Source {
+	case timekeeper.Hub:
+		row("status.time", i18n.T(lang, "status.time_hub", at, secs(now.Err.Round(100*time.Millisecond))), false)
+	case timekeeper.Devices:
+		row("status.time", i18n.T(lang, "status.time_devices", at, secs(now.Err.Round(100*time.Millisecond))), false)
+	case timekeeper.Saved:
+		row("status.time", i18n.T(lang, "status.time_saved", at), true)
+	default:
+		row("status.time", i18n.T(lang, "status.time_box_clock", at), true)
+	}
+	if now.Source == timekeeper.BoxClock {
+		return // nothing to compare the box's clock with
+	}
+	drift := now.Drift()
+	switch {
+	case drift.Abs() < 2*time.Second:
+		row("status.clock", i18n.T(lang, "status.clock_right"), false)
+	case drift > 0:
+		row("status.clock", i18n.T(lang, "status.clock_behind", formatUptime(lang, drift)), false)
+	default:
+		row("status.clock", i18n.T(lang, "status.clock_ahead", formatUptime(lang, -drift)), false)
+	}
 }

@@ -107,4 +107,13 @@ func TestDevicesTellTheTime(t *testing.T) {
 	if d := int64(out["drift_ms"].(float64)); time.Duration(d)*time.Millisecond < 7*365*24*time.Hour {
 		t.Errorf("drift %d ms, want the years between 2019 and 2026", d)
 	}
+	// The admin's status page says so.
+	if _, err := db.CreateUser(ctx, "", school.RoleAdmin, "root", "Root", auth.Hash(password)); err != nil {
+		t.Fatal(err)
+	}
+	admin := (&testBox{Server: ts, db: db, lib: lib}).device(t, "en")
+	admin.signIn("root", password)
+	page := admin.get("/admin/status")
+	wantStatus(t, page, http.StatusOK)
+	wantContains(t, page, "2026-12-04 09:00", "from the class&#39;s devices", "The box&#39;s own clock", "behind")
 }
