@@ -45,6 +45,7 @@ type Keeper struct {
 	cur     Boot
 	devices map[string]sample
 	stored  Boot // what was last saved
+	bounded Boot // the estimate earlier boots were last bounded with (bound.go)
 	dirty   bool // cur changed in a way worth saving at once
 	wake    chan struct{}
 }
@@ -68,7 +69,7 @@ func Open(ctx context.Context, clk clock.Clock, st Store, log *slog.Logger) (*Ke
 		if b.Source == BoxClock {
 			continue // its wall clock may have been anywhere
 		}
-		if t := b.At(b.Seen); t.After(k.floor) {
+		if t := b.lower().Add(b.Seen); t.After(k.floor) {
 			k.floor = t
 		}
 	}
@@ -226,10 +227,19 @@ func (k *Keeper) Save(ctx context.Context) error {
 		return fmt.Errorf("timekeeper: save: %w", err)
 	}
 	k.mu.Lock()
-	defer k.mu.Unlock()
 	k.stored = got
 	k.cur = Merge(k.cur, got)
 	k.dirty = false
+	cur, again := k.cur, k.cur.Known() && (k.bounded.Source != k.cur.Source || k.bounded.Err != k.cur.Err || !k.bounded.Start.Equal(k.cur.Start))
+	k.mu.Unlock()
+	if again {
+		if err := k.boundEarlier(ctx, cur); err != nil {
+			return err
+		}
+		k.mu.Lock()
+		k.bounded = cur
+		k.mu.Unlock()
+	}
 	return nil
 }
 

@@ -250,3 +250,55 @@ func TestConcurrentDevices(t *testing.T) {
 		t.Error("no boot")
 	}
 }
+
+// TestLaterBootBoundsAnEarlierOne: a boot no device told the time in is
+// dated from the saved time alone (a lower bound); once the next boot is
+// dated by its devices, the earlier one is bounded above too, and dated in
+// the middle, with the true start within its uncertainty.
+func TestLaterBootBoundsAnEarlierOne(t *testing.T) {
+	ctx := context.Background()
+	st := &memStore{}
+	clk := clock.NewSim("boot-1", wall2019)
+	k := open(t, clk, st)
+	clk.Advance(time.Minute)
+	for i := 0; i < 3; i++ {
+		k.Device(fmt.Sprintf("a%d", i), truth.Add(time.Minute), false)
+	}
+	clk.Advance(time.Hour)
+	if err := k.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Boot 2 starts 10 h after boot 1 was last seen, runs 2 h, no device.
+	start2 := truth.Add(time.Hour + time.Minute + 10*time.Hour)
+	clk.Reboot("boot-2", wall2019)
+	k = open(t, clk, st)
+	clk.Advance(2 * time.Hour)
+	if err := k.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if b := st.boots["boot-2"]; b.Source != timekeeper.Saved || b.Known() {
+		t.Fatalf("boot 2 before boot 3: %+v, want only the saved lower bound", b)
+	}
+	// Boot 3 starts 6 h after boot 2 ended; its devices date it.
+	start3 := start2.Add(8 * time.Hour)
+	clk.Reboot("boot-3", wall2019)
+	k = open(t, clk, st)
+	clk.Advance(5 * time.Minute)
+	for i := 0; i < 3; i++ {
+		k.Device(fmt.Sprintf("c%d", i), start3.Add(5*time.Minute), false)
+	}
+	if err := k.Save(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := st.boots["boot-2"]
+	if b.Source != timekeeper.Saved || !b.Known() || b.Start.Sub(start2).Abs() > b.Err {
+		t.Fatalf("boot 2 after boot 3 was dated: %+v, want its true start %s within the uncertainty", b, start2)
+	}
+	lower, upper := truth.Add(time.Hour+time.Minute), start3.Add(-2*time.Hour)
+	if want := upper.Sub(lower) / 2; (b.Err - want).Abs() > 2*time.Second {
+		t.Errorf("boot 2's uncertainty %s, want half of [%s, %s]", b.Err, lower, upper)
+	}
+	if b1 := st.boots["boot-1"]; b1.Source != timekeeper.Devices {
+		t.Errorf("boot 1, dated by its devices, became %+v", b1)
+	}
+}
