@@ -22,6 +22,26 @@ import (
 // DeviceTimeHeader is the request header that carries a device's time.
 const DeviceTimeHeader = "X-Device-Time"
 
+// AnswerAgeHeader is the request header of an answer a device kept while
+// the box was away: how many milliseconds ago, by the device's clock, it
+// was given. The box dates the answer that much earlier (at most a week,
+// and never before the box's current boot began).
+const AnswerAgeHeader = "X-Answer-Age"
+
+// answerAge reads a request's X-Answer-Age; 0 without one, or for one that
+// is not a non-negative integer.
+func answerAge(r *http.Request) time.Duration {
+	v := r.Header[AnswerAgeHeader]
+	if len(v) != 1 {
+		return 0
+	}
+	ms, err := strconv.ParseInt(v[0], 10, 64)
+	if err != nil || ms < 0 || ms > int64(7*24*time.Hour/time.Millisecond) {
+		return 0
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
 // WithTime gives the server the box's time keeping, which the devices'
 // times feed. Without it they are ignored, and GET /api/v1/time answers
 // with the box's wall clock.

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,49 @@ func TestDevicesTellTheTime(t *testing.T) {
 	page := admin.get("/admin/status")
 	wantStatus(t, page, http.StatusOK)
 	wantContains(t, page, "2026-12-04 09:00", "from the class&#39;s devices", "The box&#39;s own clock", "behind")
+}
+
+// TestKeptAnswerIsDatedWhenGiven: an answer a device kept while the box was
+// away carries X-Answer-Age; the box dates it that much earlier, never
+// before its boot began; a malformed age is ignored.
+func TestKeptAnswerIsDatedWhenGiven(t *testing.T) {
+	ctx := context.Background()
+	_, lib, dir := openParts(t, false)
+	clk := clock.NewSim("boot-1", time.Date(2019, 1, 1, 0, 0, 0, 0, time.UTC))
+	db, err := store.Open(ctx, filepath.Join(dir, "clock.db"), clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ts := httptest.NewServer(newServer(t, server.Config{}, nil, db, lib))
+	defer ts.Close()
+	d := (&testBox{Server: ts, db: db, lib: lib}).device(t, "en")
+	clk.Advance(time.Hour)
+	for _, c := range []struct {
+		age  string
+		want time.Duration // the event's time since boot
+	}{
+		{"600000", 50 * time.Minute},
+		{"", time.Hour},
+		{"-5", time.Hour},
+		{"soon", time.Hour},
+		{"7200000", 0}, // given before this boot began: at its start
+	} {
+		req, _ := http.NewRequest("POST", ts.URL+"/api/v1/answers", strings.NewReader(`{"pack":"mini","set":"speed","item":"num-4","text":"5 m/s"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if c.age != "" {
+			req.Header.Set(server.AnswerAgeHeader, c.age)
+		}
+		r := d.do(req)
+		wantStatus(t, r, http.StatusOK)
+		var v struct{ ID string }
+		json.Unmarshal([]byte(r.body), &v)
+		ev, err := db.Event(ctx, v.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Uptime != c.want || !ev.Wall.Equal(clk.Now().Wall.Add(c.want-time.Hour)) {
+			t.Errorf("X-Answer-Age %q: the event is at %s since boot (wall %s), want %s", c.age, ev.Uptime, ev.Wall, c.want)
+		}
+	}
 }
