@@ -199,6 +199,11 @@ func TestUSBOnlyBoxWithoutClockDatesEveryAnswer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Imported again an hour later (a second operator): nothing changes.
+	w.pass(time.Hour, false)
+	if again, err := importBundle(ctx, h, bundleA); err != nil || !again.Repeat || again.Ack.Stored != 0 {
+		t.Fatalf("importing bundle A again: %+v, %v", again.Ack, err)
+	}
 	back := t.TempDir()
 	os.WriteFile(filepath.Join(back, "ack"+wire.AckExt), imported.AckFile, 0o644)
 
