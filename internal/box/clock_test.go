@@ -287,8 +287,8 @@ func eventErr(t *testing.T, h *hub.Store, box string, seq int64) int64 {
 }
 
 // runBoxWithClock runs a box on clk until the returned stop, which shuts
-// it down as a switch would not: cleanly (a power cut loses at most the
-// last minute of the saved time).
+// it down cleanly, saving the last known good time (a power cut would lose
+// what ran since the last save: at most timekeeper.SaveEvery).
 func runBoxWithClock(t *testing.T, data, packs string, clk clock.Clock) (*box.Box, func()) {
 	t.Helper()
 	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: data, DevPacks: packs, Lang: "en", Clock: clk},

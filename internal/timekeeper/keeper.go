@@ -19,8 +19,10 @@ type Store interface {
 	SaveBoot(ctx context.Context, b Boot) (Boot, error)
 }
 
-// SaveEvery is how often a running keeper saves the last known good time.
-const SaveEvery = time.Minute
+// SaveEvery is how often a running keeper saves the last known good time:
+// seldom enough to spare an SD card, often enough that a power cut loses
+// little of it.
+const SaveEvery = 5 * time.Minute
 
 // Reading is the time now, as well as the keeper knows it.
 type Reading struct {
