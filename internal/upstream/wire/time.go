@@ -12,8 +12,9 @@ type BootTime struct {
 	ErrMS   int64  `json:"err_ms"`   // how far off StartMS may be, either way; -1 unknown (saved: a lower bound; box-clock: a guess)
 }
 
-// MaxBoots bounds the boots a bundle header or a status carries.
-const MaxBoots = 100
+// MaxBoots bounds the boots a bundle header or a status carries: a box
+// that reboots twice a day and travels by stick once a year fits.
+const MaxBoots = 1000
 
 // ClockStatus is how a box keeps time, in its status.
 type ClockStatus struct {
