@@ -116,8 +116,9 @@ func (k *Keeper) Clock() clock.Clock { return k.clk }
 
 // Device takes a device's time, sent with a request that arrived just now:
 // key tells devices apart (its address), teacher says a signed-in teacher
-// uses it. Times before the floor or absurd are ignored, as the votes of
-// devices whose clock is wrong.
+// uses it. Absurd times (before 2000, after 2200) are ignored; a device
+// whose clock is wrong is outvoted (devices.go), and devices that would
+// date the boot before the floor are not believed that far.
 func (k *Keeper) Device(key string, t time.Time, teacher bool) {
 	now := k.clk.Now()
 	if t.Year() < 2000 || t.Year() > 2200 {
