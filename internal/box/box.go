@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/mitstem/stembox/internal/clock"
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/katex"
 	"github.com/mitstem/stembox/internal/live"
@@ -24,6 +25,7 @@ import (
 	"github.com/mitstem/stembox/internal/serve"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/timekeeper"
 	"github.com/mitstem/stembox/internal/upstream"
 )
 
@@ -60,6 +62,10 @@ type Config struct {
 	// Upstream is how the box syncs with the hub (upstream.go,
 	// docs/sync-protocol.md); the zero value syncs once enrolled.
 	Upstream upstream.Config
+
+	// Clock is the box's own clocks (nil: the system's). Tests give a
+	// clock.Sim to start a box in 2019 or 1970 and reboot it.
+	Clock clock.Clock
 }
 
 // Box is a running school box.
@@ -79,7 +85,8 @@ type Box struct {
 	conns            *metrics.Gauge    // open HTTP connections
 	snapshotFailures *metrics.Counter  // automatic snapshots that failed
 
-	upstream *upstream.Syncer // sync with the hub (upstream.go)
+	upstream *upstream.Syncer   // sync with the hub (upstream.go)
+	time     *timekeeper.Keeper // the box's estimate of the true time
 }
 
 // Paths inside the data directory.
@@ -165,10 +172,17 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if b.lock, err = store.Acquire(dbPath(cfg.DataDir)); err != nil {
 		return nil, fmt.Errorf("box: %w", err)
 	}
-	if b.db, err = store.OpenOptions(ctx, dbPath(cfg.DataDir), nil, cfg.Store); err != nil {
+	if b.db, err = store.OpenOptions(ctx, dbPath(cfg.DataDir), cfg.Clock, cfg.Store); err != nil {
 		b.Close()
 		return nil, err
 	}
+	// The true time, from the hub, the class's devices and the last known
+	// good time saved (internal/timekeeper): a box has no real-time clock.
+	if b.time, err = timekeeper.Open(ctx, b.db.Clock(), b.db, logger); err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.tasks = append(b.tasks, b.time.Run)
 	if cfg.DevPacks != "" {
 		if err := ensureDevKey(cfg.DataDir); err != nil {
 			b.Close()
@@ -220,7 +234,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		return nil, err
 	}
 	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
-		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan))
+		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time))
 	if err != nil {
 		b.Close()
 		return nil, err
@@ -242,6 +256,9 @@ func (b *Box) Addr() net.Addr { return b.ln.Addr() }
 
 // DB returns the box's database.
 func (b *Box) DB() *store.DB { return b.db }
+
+// Time returns the box's time keeping.
+func (b *Box) Time() *timekeeper.Keeper { return b.time }
 
 // Library returns the box's packs.
 func (b *Box) Library() *content.Library { return b.lib }

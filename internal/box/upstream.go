@@ -25,6 +25,9 @@ func (b *Box) openUpstream() error {
 	if cfg.Version == "" {
 		cfg.Version = b.cfg.Version
 	}
+	if cfg.Time == nil {
+		cfg.Time = b.time
+	}
 	if cfg.BoxName == "" {
 		cfg.BoxName = b.cfg.MDNSName
 	}

@@ -1,5 +1,7 @@
 package event
 
+import "time"
+
 // The kinds of events. Version 1 of a kind is its plain name (doc.go).
 const (
 	KindAnswerSubmitted    = "answer.submitted"     // Answer
@@ -57,6 +59,10 @@ type Answer struct {
 	Correct     bool     `json:"correct"`
 	Score       float64  `json:"score"` // 0 to 1
 	Feedback    []string `json:"-"`     // not in the payload: shown with the verdict, derived from the pack
+	// Age is how long before it reached the box the answer was given, by
+	// the device's clock (an answer kept on a device while the box was
+	// away); not in the payload: the event is dated that much earlier.
+	Age time.Duration `json:"-"`
 }
 
 func (Answer) EventKind() string { return KindAnswerSubmitted }

@@ -60,20 +60,33 @@ func (h *Store) SetBoxStatus(ctx context.Context, id BoxIdentity, st wire.BoxSta
 	if err != nil {
 		return fmt.Errorf("hub: box status: %w", err)
 	}
-	res, err := h.db.exec(ctx, "UPDATE boxes SET status = ?, status_ms = ? WHERE id = ?", string(b), h.now().UnixMilli(), id.BoxID)
-	if err != nil {
-		return fmt.Errorf("hub: box status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
-	}
-	return nil
+	return h.db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, "UPDATE boxes SET status = ?, status_ms = ? WHERE id = ?", string(b), h.now().UnixMilli(), id.BoxID)
+		if err != nil {
+			return fmt.Errorf("hub: box status: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
+		}
+		if st.Clock == nil {
+			return nil
+		}
+		// The box's estimates of its boots date its events (clock.go).
+		changed, err := h.noteBoots(ctx, tx, id.BoxID, st.Clock.Boots, nil)
+		if err != nil {
+			return err
+		}
+		return h.redate(ctx, tx, id.BoxID, changed)
+	})
 }
 
 // checkStatus refuses counts below zero.
 func checkStatus(st wire.BoxStatus) error {
 	if st.Backlog < 0 || st.DiskFree < -1 {
 		return failure.Errorf(failure.Invalid, "the status's backlog or disk_free is negative")
+	}
+	if st.Clock != nil {
+		return checkBoots(st.Clock.Boots)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
@@ -76,6 +77,11 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		return ImportResult{}, fmt.Errorf("hub: import: %w", err)
 	}
 	res.Repeat = prior > 0
+	now := h.now()
+	changed, err := h.noteBundleBoots(ctx, b.Header, now)
+	if err != nil {
+		return ImportResult{}, err
+	}
 	stored := 0
 	var diverged DivergedError
 	var divergedEpoch string
@@ -96,6 +102,9 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		id.BoxID = batch.BoxID // bound now, if it was not
 		stored += out.Stored
 	}
+	if err := h.db.inTx(ctx, func(tx *Tx) error { return h.redate(ctx, tx, b.Header.BoxID, changed) }); err != nil {
+		return ImportResult{}, err
+	}
 	streams, err := h.StreamAcks(ctx, b.Header.BoxID)
 	if err != nil {
 		return ImportResult{}, err
@@ -104,7 +113,6 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 	if err != nil {
 		return ImportResult{}, err
 	}
-	now := h.now()
 	res.Ack = wire.Ack{BoxID: b.Header.BoxID, Credential: id.Credential, Bundle: b.SHA256(), AckedSeq: st.AckedSeq, Stored: stored, HubMS: now.UnixMilli(),
 		Streams: streams, DivergedAt: diverged.Seq, DivergedEpoch: divergedEpoch}
 	res.Diverged = diverged.Err
@@ -129,6 +137,24 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		}
 	}
 	return res, nil
+}
+
+// noteBundleBoots keeps what a bundle tells of the box's boots: the box's
+// estimates, and that the boot it was written in began at the latest when
+// the hub imports it less the time since boot it was written at. It
+// returns the boots whose dating may have changed.
+func (h *Store) noteBundleBoots(ctx context.Context, hd wire.BundleHeader, now time.Time) ([]string, error) {
+	before := map[string]int64{}
+	if hd.Created.BootID != "" && hd.Created.MonoMS >= 0 && len(hd.Created.BootID) <= 64 {
+		before[hd.Created.BootID] = now.UnixMilli() - hd.Created.MonoMS
+	}
+	var changed []string
+	err := h.db.inTx(ctx, func(tx *Tx) error {
+		var err error
+		changed, err = h.noteBoots(ctx, tx, hd.BoxID, hd.Boots, before)
+		return err
+	})
+	return changed, err
 }
 
 // bundleError classifies a bundle that cannot be read.

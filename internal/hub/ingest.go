@@ -60,7 +60,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 		if err != nil {
 			return err
 		}
-		clk, err := h.observeClock(ctx, tx, b, online, now)
+		clk, newBoot, err := h.observeClock(ctx, tx, b, online, now)
 		if err != nil {
 			return err
 		}
@@ -70,6 +70,13 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 		}
 		if len(fresh) > 0 {
 			if err := h.insertEvents(ctx, tx, b.BoxID, b.Epoch, b.Events, payloads, fresh, clk, now); err != nil {
+				return err
+			}
+		}
+		if newBoot {
+			// Events of this boot that came before on a stick: now its
+			// start is known.
+			if err := h.redate(ctx, tx, b.BoxID, []string{b.Clock.BootID}); err != nil {
 				return err
 			}
 		}
@@ -84,7 +91,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 			WHERE id = ?`, line, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
 			return fmt.Errorf("hub: ingest: %w", err)
 		}
-		resp = wire.IngestResponse{AckedSeq: line, Stored: len(fresh), Duplicates: dups, AckedID: ackedID}
+		resp = wire.IngestResponse{AckedSeq: line, Stored: len(fresh), Duplicates: dups, AckedID: ackedID, HubMS: now.UnixMilli()}
 		return nil
 	})
 	return resp, err
@@ -177,8 +184,8 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 	var answers, lessons, learners, classes [][]any
 	for _, i := range fresh {
 		ev := evs[i]
-		t, basis := clk.correct(ev)
-		rows = append(rows, []any{box, epoch, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
+		t, basis, errMS := clk.correct(ev)
+		rows = append(rows, []any{box, epoch, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, errMS, now.UnixMilli()})
 		if a, ok := event.AttemptOf(payloads[i]); ok {
 			answers = append(answers, []any{box, epoch, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
 		}
@@ -191,8 +198,8 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 			classes = append(classes, []any{box, p.Class, p.Grade})
 		}
 	}
-	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, epoch, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, received_ms)",
-		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint")
+	n, err := tx.insertRows(ctx, "INSERT INTO events (box_id, epoch, seq, id, kind, actor, wall_ms, boot_id, mono_ms, payload, time_ms, time_basis, time_err_ms, received_ms)",
+		rows, " ON CONFLICT (box_id, id) DO NOTHING", "text", "text", "bigint", "text", "text", "text", "bigint", "text", "bigint", "text", "bigint", "text", "bigint", "bigint")
 	if err != nil {
 		if isUnique(err) {
 			return failure.Errorf(failure.Conflict, "a sequence number of box %s already holds another event; nothing of this batch was stored", box)

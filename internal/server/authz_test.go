@@ -63,6 +63,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /static/{hash}/{path...}", "GET", "/static/x/app.css", nil, everyone},
 		{"GET /lang/{lang}", "GET", "/lang/ru", nil, everyone},
 		{"GET /api/v1/packs", "GET", "/api/v1/packs", nil, everyone},
+		{"GET /api/v1/time", "GET", "/api/v1/time", nil, everyone},
 		{"POST /api/v1/answers", "POST", "", nil, everyone},
 		{"GET /healthz", "GET", "/healthz", nil, everyone},
 		{"GET /readyz", "GET", "/readyz", nil, everyone},

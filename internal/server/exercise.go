@@ -306,7 +306,7 @@ func (s *Server) grade(r *http.Request, ref exerciseRef, it *learn.Item, learner
 	a := event.Answer{
 		ID: id, Learner: learner, Pack: ref.pack.Manifest.ID, PackVersion: ref.pack.Manifest.Version,
 		Set: ref.info.ID, Item: it.ID, Lang: ref.cl, Choices: resp.Choices, Text: resp.Text,
-		Correct: v.Correct, Score: v.Score, Feedback: v.Feedback,
+		Correct: v.Correct, Score: v.Score, Feedback: v.Feedback, Age: answerAge(r),
 	}
 	ev, err := s.db.RecordAnswer(r.Context(), a)
 	if err != nil {

@@ -38,7 +38,7 @@ type manifestKey struct{ pack, name, lang string }
 
 // offlineShell are the static files every page needs, kept by the service
 // worker when it installs.
-var offlineShell = []string{"app.css", "offline.js", "icon.svg", "vendor/katex/katex.min.css"}
+var offlineShell = []string{"app.css", "offline.js", "devtime.js", "icon.svg", "vendor/katex/katex.min.css"}
 
 // Estimates for the size of a saved pack: what a page adds to a lesson's
 // content (layout, header, the page's own markup), and a question's page, as

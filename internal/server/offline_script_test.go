@@ -18,7 +18,7 @@ import (
 )
 
 // offlineScripts are the scripts of working offline; old phones run them.
-var offlineScripts = []string{"static/offline.js", "static/sw.js"}
+var offlineScripts = []string{"static/offline.js", "static/sw.js", "static/devtime.js"}
 
 // TestOfflineScriptsAreES5 parses the scripts and refuses what Chrome 70
 // lacks (optional chaining, ??, private fields) and, to keep them plain

@@ -22,6 +22,7 @@ import (
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/timekeeper"
 )
 
 // Limits on what a client may send.
@@ -75,9 +76,10 @@ type Server struct {
 	// replaced by ones that find and share nothing (connect.go), and the
 	// pages that need live sessions or sync answer 503 (withLive,
 	// withSyncControl).
-	lan  lanDeps        // connect.go, peer.go; WithLAN
-	live *live.Sessions // live.go, live_new.go, live_results.go; WithLive
-	sync SyncControl    // sync.go; WithSync
+	lan  lanDeps            // connect.go, peer.go; WithLAN
+	live *live.Sessions     // live.go, live_new.go, live_results.go; WithLive
+	sync SyncControl        // sync.go; WithSync
+	time *timekeeper.Keeper // devicetime.go; WithTime
 }
 
 // An Option gives a server one of the box's optional parts.
@@ -151,7 +153,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "error.no_page")))
 	})
-	return httplog.Recover(s.log)(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(recordPattern(mux)))))))
+	return httplog.Recover(s.log)(s.logRequests(securityHeaders(s.boundBody(sameOrigin(s.withViewer(s.deviceTime(recordPattern(mux))))))))
 }
 
 // contentRoutes serve the packs: catalogue, lessons, exercises, files.
@@ -168,6 +170,7 @@ func (s *Server) contentRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /lang/{lang}", s.handleLang)
 	mux.HandleFunc("GET /api/v1/packs", s.handleAPIPacks)
 	mux.HandleFunc("POST /api/v1/answers", s.handleAPIAnswer)
+	mux.HandleFunc("GET /api/v1/time", s.handleAPITime)
 }
 
 // Header values, made once: the hot path sets them without allocating.

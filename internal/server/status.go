@@ -194,6 +194,9 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, _ *viewer)
 	if m, err := ops.SystemMemory(); err == nil {
 		row("status.memory", i18n.T(lang, "status.memory_value", i18n.Bytes(lang, rss), i18n.Bytes(lang, m.Available), i18n.Bytes(lang, m.Total)), false)
 	}
+	if s.time != nil {
+		s.timeRows(lang, row)
+	}
 	row("status.devices", strconv.Itoa(s.ops.devices.Count(time.Now().Add(-devicesWindow).Unix())), false)
 	live, _ := s.ops.metrics.Value(MetricLiveSessions)
 	row("status.live_sessions", strconv.Itoa(int(live)), false)

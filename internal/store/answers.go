@@ -49,7 +49,7 @@ func (db *DB) recordAnswerTx(ctx context.Context, tx *sql.Tx, a event.Answer, pa
 		return prev, nil
 	}
 	ev := event.Event{ID: a.ID, Kind: a.EventKind(), Actor: a.Learner, Payload: payload}
-	if err := db.appendEvent(ctx, tx, &ev); err != nil {
+	if err := db.appendEventAged(ctx, tx, &ev, a.Age); err != nil {
 		return event.Event{}, err
 	}
 	at, _ := event.AttemptOf(a)

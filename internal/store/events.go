@@ -31,7 +31,21 @@ func (db *DB) record(ctx context.Context, tx *sql.Tx, id, actor string, p event.
 // appendEvent inserts ev in tx, filling Seq and the clock fields. ev.ID must
 // be set.
 func (db *DB) appendEvent(ctx context.Context, tx *sql.Tx, ev *event.Event) error {
+	return db.appendEventAged(ctx, tx, ev, 0)
+}
+
+// maxAge bounds how much earlier than now an event may be dated: an answer
+// kept on a device while the box was away for longer is dated a week back.
+const maxAge = 7 * 24 * time.Hour
+
+// appendEventAged is appendEvent for an event that happened age ago (an
+// answer a device kept while the box was away): its clocks are read that
+// much earlier, never before this boot began, so it is dated by its boot
+// like any other (clock.go).
+func (db *DB) appendEventAged(ctx context.Context, tx *sql.Tx, ev *event.Event, age time.Duration) error {
 	now := db.clock.Now()
+	age = min(max(age, 0), maxAge, now.Uptime)
+	now.Wall, now.Uptime = now.Wall.Add(-age), now.Uptime-age
 	ev.Wall, ev.BootID, ev.Uptime = now.Wall, now.BootID, now.Uptime
 	res, err := db.exec(ctx, tx, `INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`,

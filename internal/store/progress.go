@@ -90,8 +90,8 @@ type Attempt struct {
 	Learner, Pack, Set, Item string
 	Correct                  bool
 	Score                    float64
-	Answer                   string // the text typed, or the picked choices as JSON
-	Time                     time.Time
+	Answer                   string    // the text typed, or the picked choices as JSON
+	Time                     time.Time // corrected: its boot's start plus its time since boot (clock.go)
 }
 
 // Attempts returns the answers of the given learners in a pack's set ("" for
@@ -101,8 +101,8 @@ func (db *DB) Attempts(ctx context.Context, learners []string, pack, set string)
 		return nil, nil
 	}
 	ids, _ := json.Marshal(learners)
-	rows, err := db.read.QueryContext(ctx, `SELECT a.seq, a.learner, a.pack, a.set_id, a.item, a.correct, a.score, a.answer, e.wall_ms
-		FROM attempts a JOIN events e ON e.seq = a.seq
+	rows, err := db.read.QueryContext(ctx, `SELECT a.seq, a.learner, a.pack, a.set_id, a.item, a.correct, a.score, a.answer, `+eventTime+`
+		FROM attempts a JOIN events e ON e.seq = a.seq `+eventTimeJoin+`
 		WHERE a.learner IN (SELECT value FROM json_each(?)) AND (? = '' OR a.pack = ?) AND (? = '' OR a.set_id = ?)
 		ORDER BY a.seq`, string(ids), pack, pack, set, set)
 	if err != nil {

@@ -37,6 +37,7 @@ func applyAck(ctx context.Context, db *store.DB, path string) (bool, int64, stri
 	if err != nil {
 		return false, 0, "", err
 	}
+	passed(ctx, db, time.UnixMilli(ack.HubMS))
 	st, err := db.UpstreamState(ctx)
 	if err != nil {
 		return false, 0, "", err

@@ -59,8 +59,11 @@ func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string)
 	}
 	res := ExportResult{After: st.AckedSeq, Packs: map[string]string{}}
 	var batches [][]byte
+	seen := map[string]bool{}
+	var boots []string
 	add := func(ep store.Epoch, evs []event.Event) error {
-		b, err := wire.Marshal(wire.Batch{BoxID: boxID, Stream: streamOf(ep), Clock: stamp(), Events: toWire(evs)})
+		boots = bootIDs(evs, seen, boots)
+		b, err := wire.Marshal(wire.Batch{BoxID: boxID, Stream: streamOf(ep), Clock: stamp(db), Events: toWire(evs)})
 		if err != nil {
 			return err
 		}
@@ -103,8 +106,18 @@ func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string)
 			res.Packs[p.Manifest.ID] = p.Manifest.Version
 		}
 	}
-	h := wire.BundleHeader{BoxID: boxID, Credential: cred.ID, School: link.SchoolID, Created: stamp(),
-		FirstSeq: res.FirstSeq, LastSeq: res.LastSeq, Events: res.Events, Packs: res.Packs}
+	created := stamp(db)
+	if !seen[created.BootID] {
+		boots = append(boots, created.BootID)
+	}
+	// When the boots of these events began, as the box knows it: the hub
+	// dates them by it (docs/sync-protocol.md, "Time").
+	times, err := bootTimes(ctx, db, boots)
+	if err != nil {
+		return ExportResult{}, err
+	}
+	h := wire.BundleHeader{BoxID: boxID, Credential: cred.ID, School: link.SchoolID, Created: created,
+		FirstSeq: res.FirstSeq, LastSeq: res.LastSeq, Events: res.Events, Packs: res.Packs, Boots: times}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ExportResult{}, fmt.Errorf("upstream: %w", err)
 	}

@@ -7,14 +7,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/mitstem/stembox/internal/clock"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
-
-// systemClock reads the box's clocks for the reading each batch carries.
-var systemClock clock.Clock = &clock.System{}
 
 // push sends every event after the acknowledged cursor, a batch at a time,
 // each batch of one epoch, and moves the cursor to what the hub answers —
@@ -49,7 +45,8 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 		if len(evs) == 0 {
 			return s.pushSalvage(ctx, c, boxID)
 		}
-		resp, err := s.postBatch(ctx, c, wire.Batch{BoxID: boxID, Stream: streamOf(ep), Clock: stamp(), Events: toWire(evs)})
+		before := s.db.Clock().Now()
+		resp, err := s.postBatch(ctx, c, wire.Batch{BoxID: boxID, Stream: streamOf(ep), Clock: stamp(s.db), Events: toWire(evs)})
 		if errors.Is(err, errShrunk) {
 			continue
 		}
@@ -69,6 +66,7 @@ func (s *Syncer) push(ctx context.Context, c *hubClient) error {
 		if err != nil {
 			return err
 		}
+		s.hubTime(resp.HubMS, before)
 		last := evs[len(evs)-1].Seq
 		next, err := s.believe(ctx, ep, resp, last)
 		if err != nil {
@@ -185,12 +183,6 @@ func (s *Syncer) adopt(ctx context.Context, held *wire.HeldEvent, herr error) er
 
 func streamOf(e store.Epoch) wire.Stream {
 	return wire.Stream{Epoch: e.Name, Base: e.Base, Parent: e.Parent}
-}
-
-// stamp reads the box's clocks now, for the hub's clock correction.
-func stamp() wire.Clock {
-	now := systemClock.Now()
-	return wire.Clock{WallMS: now.Wall.UnixMilli(), BootID: now.BootID, MonoMS: now.Uptime.Milliseconds()}
 }
 
 func toWire(evs []event.Event) []wire.Event {

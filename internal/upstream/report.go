@@ -48,6 +48,7 @@ func (s *Syncer) report(ctx context.Context, c *hubClient, syncErr error) {
 		return
 	}
 	st.DiskFree, st.Backlog = 0, 0
+	st.Clock = coarse(st.Clock)
 	same, _ := json.Marshal(st)
 	now := time.Now()
 	s.mu.Lock()
@@ -68,6 +69,21 @@ func (s *Syncer) report(ctx context.Context, c *hubClient, syncErr error) {
 	default:
 		s.log.Warn("tell the hub the box's status", "err", err)
 	}
+}
+
+// coarse is a box's clock status to the second, for telling whether it
+// changed: every sync moves the hub's estimate by a few milliseconds.
+func coarse(c *wire.ClockStatus) *wire.ClockStatus {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	out.DriftMS, out.ErrMS = out.DriftMS/1000, out.ErrMS/1000
+	out.Boots = append([]wire.BootTime(nil), c.Boots...)
+	for i := range out.Boots {
+		out.Boots[i].StartMS, out.Boots[i].ErrMS = out.Boots[i].StartMS/1000, out.Boots[i].ErrMS/1000
+	}
+	return &out
 }
 
 // post sends a small body whose answer has none worth reading.
@@ -91,6 +107,7 @@ func (s *Syncer) boxStatus(ctx context.Context, syncErr error) (wire.BoxStatus, 
 		return st, err
 	}
 	st.Backlog = read.Backlog
+	st.Clock = s.clockStatus(ctx)
 	if syncErr != nil {
 		st.LastError = clip(syncErr.Error())
 	}

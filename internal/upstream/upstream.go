@@ -20,6 +20,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/timekeeper"
 )
 
 // Defaults of the loop.
@@ -62,6 +63,10 @@ type Config struct {
 	CacheDir string           // partial downloads, resumed across restarts
 	Client   *http.Client     // nil: a client with sensible timeouts
 	Version  string           // the box's version, in the User-Agent
+
+	// Time is the box's time keeping: the hub's time in each answer sets
+	// it, and the status tells the hub of it. nil: neither.
+	Time *timekeeper.Keeper
 }
 
 func (c *Config) defaults() {

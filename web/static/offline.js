@@ -413,9 +413,11 @@
   // could not be reached.
   function send(e) {
     var body = JSON.stringify({id: e.id, pack: e.pack, set: e.set, item: e.item, choices: e.choices, text: e.text});
+    var now = Date.now(); // the device's time, and how long ago it was given (docs/offline.md)
     return timeout(fetch('/api/v1/answers', {
       method: 'POST', credentials: 'same-origin', cache: 'no-store',
-      headers: {'Content-Type': 'application/json'}, body: body
+      headers: {'Content-Type': 'application/json', 'X-Device-Time': String(now),
+        'X-Answer-Age': String(Math.max(0, now - (e.created || now)))}, body: body
     }), 10000).then(function (res) {
       return res.json().then(function (v) {
         return {status: res.status, body: v};

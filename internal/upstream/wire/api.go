@@ -56,6 +56,7 @@ type IngestResponse struct {
 	// line ("" when AckedSeq is 0): a box that has another event there has
 	// diverged from what the hub holds (it was restored from a backup).
 	AckedID string `json:"acked_id,omitempty"`
+	HubMS   int64  `json:"hub_ms,omitempty"` // the hub's time as it stored the batch, unix ms: the box sets its time by it
 }
 
 // ErrorBody is every error's body.
@@ -110,6 +111,7 @@ type BoxStatus struct {
 	Backlog   int64             `json:"backlog"`              // events not yet acknowledged by the hub
 	LastError string            `json:"last_error,omitempty"` // the sync's error, if any (a pack that did not come)
 	DiskFree  int64             `json:"disk_free"`            // bytes free for the box's data; -1 unknown
+	Clock     *ClockStatus      `json:"clock,omitempty"`      // how the box keeps time: source, drift, its boots' estimates
 }
 
 // PackProblem is a pack the box did not install, or does not serve, and why.

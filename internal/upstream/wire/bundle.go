@@ -55,6 +55,7 @@ type BundleHeader struct {
 	BodySHA256 string            `json:"body_sha256"`
 	BodyBytes  int64             `json:"body_bytes"`
 	Packs      map[string]string `json:"packs,omitempty"` // installed pack id → version, so the hub can send updates back
+	Boots      []BootTime        `json:"boots,omitempty"` // the box's estimates of when the boots of these events (and of Created) began
 }
 
 // Bundle is a read bundle, not yet verified.
