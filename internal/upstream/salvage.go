@@ -22,7 +22,7 @@ func (s *Syncer) pushSalvage(ctx context.Context, c *hubClient, boxID string) er
 		if err != nil || len(run.Events) == 0 {
 			return err
 		}
-		resp, err := s.postBatch(ctx, c, wire.Batch{BoxID: boxID, Stream: streamOf(run.Epoch), Clock: stamp(), Events: toWire(run.Events)})
+		resp, err := s.postBatch(ctx, c, wire.Batch{BoxID: boxID, Stream: streamOf(run.Epoch), Clock: stamp(s.db), Events: toWire(run.Events)})
 		if errors.Is(err, errShrunk) {
 			continue
 		}
