@@ -259,6 +259,14 @@ func reconcile(ctx context.Context, next string, old *replacedDB, res *RestoreRe
 			fork = mine != theirs
 		}
 	}
+	if acked > last {
+		// A cursor past the backup's own events (an older box took the
+		// hub's word for more than it had): it holds no more than those.
+		if _, err := tx.ExecContext(ctx, "UPDATE upstream_state SET acked_seq = ? WHERE id = 1", last); err != nil {
+			return err
+		}
+		acked = last
+	}
 	res.AckedSeq = acked
 	if fork {
 		e, err := startEpoch(ctx, tx, db.NewID(), last, "restored from a backup", time.Now())

@@ -161,7 +161,7 @@ func (s *Syncer) diverged(ctx context.Context, ep store.Epoch, at int64, herr er
 	}
 	e, err := s.db.StartEpoch(ctx, at-1, fmt.Sprintf("the hub holds another event at seq %d", at))
 	if err != nil {
-		return fmt.Errorf("upstream: %w (after %v)", err, herr)
+		return fmt.Errorf("upstream: %v, after: %w", err, herr)
 	}
 	s.log.Warn("the hub holds other events than this box's (restored from a backup?); the box's new events go up under a new epoch",
 		"from_seq", at, "epoch", e.Name)
@@ -174,7 +174,7 @@ func (s *Syncer) diverged(ctx context.Context, ep store.Epoch, at int64, herr er
 func (s *Syncer) adopt(ctx context.Context, held *wire.HeldEvent, herr error) error {
 	e := store.Epoch{Name: held.Epoch, Base: held.Base, Parent: held.Parent}
 	if err := s.db.AdoptEpoch(ctx, e, held.Seq, held.ID); err != nil {
-		return fmt.Errorf("upstream: %w (after %v)", err, herr)
+		return fmt.Errorf("upstream: %v, after: %w", err, herr)
 	}
 	s.log.Warn("the hub holds this box's events in an epoch the box did not know (restored from a backup?); the box takes it",
 		"epoch", e.Name, "from_seq", held.Seq)

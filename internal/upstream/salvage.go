@@ -30,7 +30,7 @@ func (s *Syncer) pushSalvage(ctx context.Context, c *hubClient, boxID string) er
 		if errors.As(err, &he) && he.divergedAt > 0 {
 			name, rerr := s.db.RehomeSalvage(ctx, run.Epoch.Name, he.divergedAt)
 			if rerr != nil {
-				return fmt.Errorf("upstream: %w (after %v)", rerr, err)
+				return fmt.Errorf("upstream: %v, after: %w", rerr, err)
 			}
 			s.log.Warn("events kept from a replaced database go up under an epoch of their own", "from_seq", he.divergedAt, "epoch", name)
 			continue
