@@ -12,7 +12,8 @@ import (
 
 // Store keeps what is known of each boot, durably (the box's database).
 type Store interface {
-	// Boots returns every boot known.
+	// Boots returns every boot known, in the order each was first saved
+	// (oldest first): boundEarlier walks them newest first.
 	Boots(ctx context.Context) ([]Boot, error)
 	// SaveBoot merges b into what is stored of its boot (Merge) and returns
 	// the result. Other processes (stembox sync import) may save too.

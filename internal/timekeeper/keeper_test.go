@@ -17,14 +17,15 @@ import (
 type memStore struct {
 	mu    sync.Mutex
 	boots map[string]timekeeper.Boot
+	order []string // boot ids as first saved, as the database's rowid
 }
 
 func (m *memStore) Boots(context.Context) ([]timekeeper.Boot, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []timekeeper.Boot
-	for _, b := range m.boots {
-		out = append(out, b)
+	for _, id := range m.order {
+		out = append(out, m.boots[id])
 	}
 	return out, nil
 }
@@ -37,6 +38,8 @@ func (m *memStore) SaveBoot(_ context.Context, b timekeeper.Boot) (timekeeper.Bo
 	}
 	if old, ok := m.boots[b.ID]; ok {
 		b = timekeeper.Merge(old, b)
+	} else {
+		m.order = append(m.order, b.ID)
 	}
 	m.boots[b.ID] = b
 	return b, nil
