@@ -60,23 +60,54 @@ func (h *Store) SetBoxStatus(ctx context.Context, id BoxIdentity, st wire.BoxSta
 	if err != nil {
 		return fmt.Errorf("hub: box status: %w", err)
 	}
-	res, err := h.db.exec(ctx, "UPDATE boxes SET status = ?, status_ms = ? WHERE id = ?", string(b), h.now().UnixMilli(), id.BoxID)
-	if err != nil {
-		return fmt.Errorf("hub: box status: %w", err)
+	return h.db.inTx(ctx, func(tx *Tx) error {
+		res, err := tx.exec(ctx, "UPDATE boxes SET status = ?, status_ms = ? WHERE id = ?", string(b), h.now().UnixMilli(), id.BoxID)
+		if err != nil {
+			return fmt.Errorf("hub: box status: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
+		}
+		return learnSubjects(ctx, tx, st.Subjects)
+	})
+}
+
+// learnSubjects keeps the subjects a box tells of its packs, for the
+// reports of packs the hub never published; a published pack's own
+// manifest wins, and the latest box to tell of an unpublished one does.
+func learnSubjects(ctx context.Context, tx *Tx, subjects map[string]string) error {
+	ids := make([]string, 0, len(subjects))
+	for id := range subjects {
+		ids = append(ids, id)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
+	sort.Strings(ids) // the same lock order in every transaction
+	for _, id := range ids {
+		if _, err := tx.exec(ctx, `INSERT INTO pack_info (pack_id, subject, title, published) VALUES (?, ?, ?, 0)
+			ON CONFLICT (pack_id) DO UPDATE SET subject = excluded.subject WHERE pack_info.published = 0`, id, subjects[id], id); err != nil {
+			return fmt.Errorf("hub: box status: subjects: %w", err)
+		}
 	}
 	return nil
 }
 
-// checkStatus refuses counts below zero.
+// checkStatus refuses counts below zero and subjects that are no pack's.
 func checkStatus(st wire.BoxStatus) error {
-	if st.Backlog < 0 || st.DiskFree < -1 {
-		return failure.Errorf(failure.Invalid, "the status's backlog or disk_free is negative")
+	if st.Backlog < 0 || st.DiskFree < -1 || st.DiskTotal < 0 {
+		return failure.Errorf(failure.Invalid, "the status's backlog, disk_free or disk_total is negative")
+	}
+	if len(st.Subjects) > maxSubjects {
+		return failure.Errorf(failure.Invalid, "the status tells the subjects of %d packs; at most %d", len(st.Subjects), maxSubjects)
+	}
+	for id, subject := range st.Subjects {
+		if id == "" || len(id) > 128 || len(subject) > 64 || strings.ContainsAny(id+subject, "\x00\n") {
+			return failure.Errorf(failure.Invalid, "the status's subject of pack %q is not valid", id)
+		}
 	}
 	return nil
 }
+
+// maxSubjects bounds the packs whose subjects one status tells.
+const maxSubjects = 500
 
 // readStatus decodes a stored status into b and says what needs the
 // operator's attention: packs the box did not install or does not serve,

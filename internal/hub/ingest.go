@@ -168,7 +168,7 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 		ev := evs[i]
 		t, basis := clk.correct(ev)
 		rows = append(rows, []any{box, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, now.UnixMilli()})
-		if a, ok := event.AttemptOf(payloads[i]); ok {
+		if a, ok := reportedAttempt(payloads[i]); ok {
 			answers = append(answers, []any{box, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
 		}
 		switch p := payloads[i].(type) {
@@ -207,7 +207,21 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 		" ON CONFLICT (box_id, class_id) DO UPDATE SET grade = excluded.grade"); err != nil {
 		return fmt.Errorf("hub: ingest: classes: %w", err)
 	}
-	return nil
+	return h.summarize(ctx, tx, box, answers, lessons)
+}
+
+// reportedAttempt is the answer a payload counts as in reports: an
+// attempt at an item of a pack (event.AttemptOf), or an answer to a scored
+// live question the teacher typed, which counts under the pack "" (the
+// teacher's own questions, OwnQuestions) with the session as its set.
+func reportedAttempt(p event.Payload) (event.Attempt, bool) {
+	if a, ok := event.AttemptOf(p); ok {
+		return a, true
+	}
+	if r, ok := p.(event.LiveResponse); ok && r.Pack == "" && r.Item != "" && r.Kind != event.QuestionPoll {
+		return event.Attempt{Set: r.Session, Item: r.Item, Correct: r.Correct, Score: r.Score}, true
+	}
+	return event.Attempt{}, false
 }
 
 // dedupe keeps the last of rows that share their first key columns: one

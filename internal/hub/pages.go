@@ -338,7 +338,9 @@ func (h *Hub) handleReports(w http.ResponseWriter, r *http.Request, s *Session) 
 	d.CSV = "/reports.csv?" + csv.Encode()
 	for _, row := range rep.Rows {
 		v := reportRowView{Label: row.Label}
-		if v.Label == "" || (q.By == "grade" && v.Label == "0") {
+		if row.Key == OwnQuestions {
+			v.Label = i18n.T(lang, "hub.reports.own_questions")
+		} else if v.Label == "" || (q.By == "grade" && v.Label == "0") {
 			v.Label = i18n.T(lang, "hub.reports.unknown")
 		}
 		for _, g := range Genders {

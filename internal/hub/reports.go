@@ -39,7 +39,17 @@ type ReportQuery struct {
 	Region   string    // only this region ("" for all)
 	School   string    // only this school id ("" for all)
 	From, To time.Time // the period [From, To); zero for open
+	// Recount counts from every answer even without a period, instead of
+	// from the summaries (summary.go): for checks that the two agree.
+	Recount bool
 }
+
+// OwnQuestions is the key of the group, by subject or by pack, of the
+// answers to live questions the teacher typed (they belong to no pack).
+const OwnQuestions = ":own"
+
+// ownLabel is that group's label in CSV and JSON (pages translate it).
+const ownLabel = "Teacher's own questions"
 
 // Figures are one group's numbers for one gender.
 type Figures struct {
@@ -76,9 +86,10 @@ func (q ReportQuery) dimension() (key, label string, err error) {
 	case "grade":
 		return "CAST(coalesce(c.grade, 0) AS TEXT)", "CAST(coalesce(c.grade, 0) AS TEXT)", nil
 	case "subject":
-		return "coalesce(p.subject, '')", "coalesce(p.subject, '')", nil
+		k := "CASE WHEN x.pack = '' THEN '" + OwnQuestions + "' ELSE coalesce(p.subject, '') END"
+		return k, k, nil
 	case "pack":
-		return "x.pack", "coalesce(p.title, x.pack)", nil
+		return "CASE WHEN x.pack = '' THEN '" + OwnQuestions + "' ELSE x.pack END", "coalesce(p.title, x.pack)", nil
 	}
 	return "", "", failure.Errorf(failure.Invalid, "a report is by region, school, grade, subject or pack, not %q", q.By)
 }
@@ -112,16 +123,55 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if q.By == "" {
 		q.By = "region"
 	}
-	from, to := q.period()
 	rows := map[string]*ReportRow{}
 	get := func(k, l string) *ReportRow {
 		r, ok := rows[k]
 		if !ok {
+			if k == OwnQuestions {
+				l = ownLabel
+			}
 			r = &ReportRow{Key: k, Label: l, ByGender: map[string]Figures{}}
 			rows[k] = r
 		}
 		return r
 	}
+	if q.From.IsZero() && q.To.IsZero() && !q.Recount {
+		err = h.summaryReport(ctx, q, key, label, get)
+	} else {
+		err = h.recount(ctx, q, key, label, get)
+	}
+	if err != nil {
+		return Report{}, err
+	}
+	return q.collect(rows), nil
+}
+
+// summaryReport reports all time from learner_packs.
+func (h *Store) summaryReport(ctx context.Context, q ReportQuery, key, label string, get func(k, l string) *ReportRow) error {
+	rs, err := h.db.query(ctx, `SELECT `+key+`, `+label+`, coalesce(l.gender, 'unspecified'),
+		CAST(SUM(x.answers) AS BIGINT), CAST(SUM(x.items) AS BIGINT), CAST(SUM(x.mastered) AS BIGINT), COUNT(DISTINCT x.box_id || '|' || x.learner)
+	FROM learner_packs x`+reportJoins, q.Region, q.Region, q.School, q.School)
+	if err != nil {
+		return fmt.Errorf("hub: report: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var k, l, g string
+		var f Figures
+		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered, &f.Learners); err != nil {
+			return fmt.Errorf("hub: report: %w", err)
+		}
+		get(k, l).ByGender[g] = f
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("hub: report: %w", err)
+	}
+	return nil
+}
+
+// recount reports a period from every answer and lesson in it.
+func (h *Store) recount(ctx context.Context, q ReportQuery, key, label string, get func(k, l string) *ReportRow) error {
+	from, to := q.period()
 	answers := `WITH latest AS (
 		SELECT a.box_id, a.learner, a.pack, a.correct,
 			ROW_NUMBER() OVER (PARTITION BY a.box_id, a.learner, a.pack, a.set_id, a.item ORDER BY a.seq DESC) AS rn
@@ -132,14 +182,14 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	FROM latest x` + reportJoins
 	rs, err := h.db.query(ctx, answers, from, to, q.Region, q.Region, q.School, q.School)
 	if err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
+		return fmt.Errorf("hub: report: %w", err)
 	}
 	for rs.Next() {
 		var k, l, g string
 		var f Figures
 		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered); err != nil {
 			rs.Close()
-			return Report{}, fmt.Errorf("hub: report: %w", err)
+			return fmt.Errorf("hub: report: %w", err)
 		}
 		r := get(k, l)
 		cur := r.ByGender[g]
@@ -148,7 +198,7 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	}
 	rs.Close()
 	if err := rs.Err(); err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
+		return fmt.Errorf("hub: report: %w", err)
 	}
 	active := `WITH x AS (
 		SELECT box_id, learner, pack FROM answers WHERE time_ms >= ? AND time_ms < ?
@@ -158,14 +208,14 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	FROM x` + reportJoins
 	rs, err = h.db.query(ctx, active, from, to, from, to, q.Region, q.Region, q.School, q.School)
 	if err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
+		return fmt.Errorf("hub: report: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var k, l, g string
 		var n int64
 		if err := rs.Scan(&k, &l, &g, &n); err != nil {
-			return Report{}, fmt.Errorf("hub: report: %w", err)
+			return fmt.Errorf("hub: report: %w", err)
 		}
 		r := get(k, l)
 		cur := r.ByGender[g]
@@ -173,8 +223,13 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		r.ByGender[g] = cur
 	}
 	if err := rs.Err(); err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
+		return fmt.Errorf("hub: report: %w", err)
 	}
+	return nil
+}
+
+// collect totals each row's genders and orders the rows.
+func (q ReportQuery) collect(rows map[string]*ReportRow) Report {
 	out := Report{Query: q}
 	for _, r := range rows {
 		var all Figures
@@ -200,7 +255,7 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		}
 		return a.Key < b.Key
 	})
-	return out, nil
+	return out
 }
 
 // WriteCSV writes the report as CSV: the group, then for each gender (and

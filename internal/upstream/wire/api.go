@@ -85,6 +85,11 @@ type BoxStatus struct {
 	Backlog   int64             `json:"backlog"`              // events not yet acknowledged by the hub
 	LastError string            `json:"last_error,omitempty"` // the sync's error, if any (a pack that did not come)
 	DiskFree  int64             `json:"disk_free"`            // bytes free for the box's data; -1 unknown
+	// Added later, all optional:
+	DiskTotal    int64             `json:"disk_total,omitempty"`     // bytes of the file system holding the box's data; 0 unknown
+	Subjects     map[string]string `json:"subjects,omitempty"`       // installed packs: id → subject, for reports of packs the hub never published
+	ClockSource  string            `json:"clock_source,omitempty"`   // where the box's clock was last set from
+	ClockDriftMS int64             `json:"clock_drift_ms,omitempty"` // how far the box's clock was found off when last set, in ms
 }
 
 // PackProblem is a pack the box did not install, or does not serve, and why.
