@@ -37,6 +37,7 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/schools/{id}/tokens", h.operatorAPI(h.handleAPINewToken))
 	mux.HandleFunc("POST /api/v1/credentials/{id}/revoke", h.operatorAPI(h.handleAPIRevoke))
 	mux.HandleFunc("GET /api/v1/boxes", h.operatorAPI(h.handleAPIBoxes))
+	mux.HandleFunc("GET /api/v1/fleet", h.operatorAPI(h.handleAPIFleet))
 	mux.HandleFunc("GET /api/v1/reports", h.operatorAPI(h.handleAPIReport))
 	mux.HandleFunc("POST /api/v1/packs", h.operatorAPI(h.handleAPIPublish))
 	mux.HandleFunc("POST /api/v1/bundles", h.operatorAPI(h.handleAPIImport))
@@ -227,4 +228,6 @@ const hubCSS = `main.wide{max-width:90rem}
 td,th{vertical-align:top}
 .attention{color:#9a3412}
 .attention ul{margin:.25rem 0 0 1rem;padding:0}
+.flag{display:inline-block;margin:0 .25rem .25rem 0;padding:0 .4rem;border-radius:.25rem;background:#fde68a;color:#78350f;font-size:.85em}
+.fleet nav a[aria-current]{font-weight:bold}
 `

@@ -149,6 +149,7 @@ func (h *Hub) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /schools", h.operatorPage(h.handleCreateSchool))
 	mux.HandleFunc("POST /schools/{id}/tokens", h.operatorPage(h.handleNewToken))
 	mux.HandleFunc("POST /credentials/{id}/revoke", h.operatorPage(h.handleRevoke))
+	mux.HandleFunc("GET /fleet", h.operatorPage(h.handleFleet))
 	mux.HandleFunc("GET /reports", h.operatorPage(h.handleReports))
 	mux.HandleFunc("GET /reports.csv", h.operatorPage(h.handleReportCSV))
 	mux.HandleFunc("GET /packs", h.operatorPage(h.handlePacks))
