@@ -32,7 +32,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func (h *Hub) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if err := h.guesses.check("enroll:"+clientAddr(r), "enrollment attempts"); err != nil {
+	if err := h.guesses.check("enroll:"+h.clientAddr(r), "enrollment attempts"); err != nil {
 		h.failJSON(w, r, err)
 		return
 	}

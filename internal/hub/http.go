@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -88,7 +87,7 @@ func sameOrigin(next http.Handler) http.Handler {
 
 // logRequests logs failed and slow requests; the rest at debug level.
 func (h *Hub) logRequests(next http.Handler) http.Handler {
-	remote := func(r *http.Request) []any { return []any{"remote", clientAddr(r)} }
+	remote := func(r *http.Request) []any { return []any{"remote", h.clientAddr(r)} }
 	return httplog.Requests{Log: h.log, Slow: 5 * time.Second, Attrs: remote}.Wrap(next)
 }
 
@@ -140,14 +139,6 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(t)
 	}
 	return ""
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type boxKey struct{}

@@ -166,7 +166,7 @@ func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := h.guesses.check("login:"+clientAddr(r), "sign-in attempts"); err != nil {
+	if err := h.guesses.check("login:"+h.clientAddr(r), "sign-in attempts"); err != nil {
 		h.failPage(w, r, nil, err)
 		return
 	}
