@@ -135,98 +135,45 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		}
 		return r
 	}
-	if q.From.IsZero() && q.To.IsZero() && !q.Recount {
-		err = h.summaryReport(ctx, q, key, label, get)
-	} else {
-		err = h.recount(ctx, q, key, label, get)
+	source, args := "learner_packs", []any{}
+	if !q.From.IsZero() || !q.To.IsZero() || q.Recount {
+		from, to := q.period()
+		source, args = packsInPeriod, []any{from, to, from, to}
 	}
-	if err != nil {
-		return Report{}, err
-	}
-	return q.collect(rows), nil
-}
-
-// summaryReport reports all time from learner_packs.
-func (h *Store) summaryReport(ctx context.Context, q ReportQuery, key, label string, get func(k, l string) *ReportRow) error {
 	rs, err := h.db.query(ctx, `SELECT `+key+`, `+label+`, coalesce(l.gender, 'unspecified'),
 		CAST(SUM(x.answers) AS BIGINT), CAST(SUM(x.items) AS BIGINT), CAST(SUM(x.mastered) AS BIGINT), COUNT(DISTINCT x.box_id || '|' || x.learner)
-	FROM learner_packs x`+reportJoins, q.Region, q.Region, q.School, q.School)
+	FROM `+source+` x`+reportJoins, append(args, q.Region, q.Region, q.School, q.School)...)
 	if err != nil {
-		return fmt.Errorf("hub: report: %w", err)
+		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var k, l, g string
 		var f Figures
 		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered, &f.Learners); err != nil {
-			return fmt.Errorf("hub: report: %w", err)
+			return Report{}, fmt.Errorf("hub: report: %w", err)
 		}
 		get(k, l).ByGender[g] = f
 	}
 	if err := rs.Err(); err != nil {
-		return fmt.Errorf("hub: report: %w", err)
+		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}
-	return nil
+	return q.collect(rows), nil
 }
 
-// recount reports a period from every answer and lesson in it.
-func (h *Store) recount(ctx context.Context, q ReportQuery, key, label string, get func(k, l string) *ReportRow) error {
-	from, to := q.period()
-	answers := `WITH latest AS (
-		SELECT a.box_id, a.learner, a.pack, a.correct,
-			ROW_NUMBER() OVER (PARTITION BY a.box_id, a.learner, a.pack, a.set_id, a.item ORDER BY a.seq DESC) AS rn
-		FROM answers a WHERE a.time_ms >= ? AND a.time_ms < ?)
-	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(*),
-		CAST(SUM(CASE WHEN x.rn = 1 THEN 1 ELSE 0 END) AS BIGINT),
-		CAST(SUM(CASE WHEN x.rn = 1 THEN x.correct ELSE 0 END) AS BIGINT)
-	FROM latest x` + reportJoins
-	rs, err := h.db.query(ctx, answers, from, to, q.Region, q.Region, q.School, q.School)
-	if err != nil {
-		return fmt.Errorf("hub: report: %w", err)
-	}
-	for rs.Next() {
-		var k, l, g string
-		var f Figures
-		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered); err != nil {
-			rs.Close()
-			return fmt.Errorf("hub: report: %w", err)
-		}
-		r := get(k, l)
-		cur := r.ByGender[g]
-		cur.Answers, cur.Items, cur.Mastered = f.Answers, f.Items, f.Mastered
-		r.ByGender[g] = cur
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("hub: report: %w", err)
-	}
-	active := `WITH x AS (
-		SELECT box_id, learner, pack FROM answers WHERE time_ms >= ? AND time_ms < ?
-		UNION
-		SELECT box_id, learner, pack FROM lessons_done WHERE time_ms >= ? AND time_ms < ?)
-	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(DISTINCT x.box_id || '|' || x.learner)
-	FROM x` + reportJoins
-	rs, err = h.db.query(ctx, active, from, to, from, to, q.Region, q.Region, q.School, q.School)
-	if err != nil {
-		return fmt.Errorf("hub: report: %w", err)
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var k, l, g string
-		var n int64
-		if err := rs.Scan(&k, &l, &g, &n); err != nil {
-			return fmt.Errorf("hub: report: %w", err)
-		}
-		r := get(k, l)
-		cur := r.ByGender[g]
-		cur.Learners = n
-		r.ByGender[g] = cur
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("hub: report: %w", err)
-	}
-	return nil
-}
+// packsInPeriod is learner_packs for a period [?, ?) of answers and again
+// of lessons: per learner and pack, the answers, the items tried, the
+// items whose latest answer in the period was right (the parity of the
+// largest seq × 2 + correct is the latest answer's correct: seqs are
+// unique within a box), and a row for each learner who only completed a
+// lesson.
+const packsInPeriod = `(SELECT box_id, learner, pack, SUM(answers) AS answers, SUM(items) AS items, SUM(mastered) AS mastered
+	FROM (
+		SELECT box_id, learner, pack, COUNT(*) AS answers, 1 AS items, MAX(seq * 2 + correct) % 2 AS mastered
+		FROM answers WHERE time_ms >= ? AND time_ms < ? GROUP BY box_id, learner, pack, set_id, item
+		UNION ALL
+		SELECT DISTINCT box_id, learner, pack, 0, 0, 0 FROM lessons_done WHERE time_ms >= ? AND time_ms < ?
+	) i GROUP BY box_id, learner, pack)`
 
 // collect totals each row's genders and orders the rows.
 func (q ReportQuery) collect(rows map[string]*ReportRow) Report {
