@@ -49,6 +49,7 @@ type config struct {
 	regions       int
 	rounds        int
 	keep          bool
+	schema        string
 	reportTimeout time.Duration
 }
 
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&c.regions, "regions", 5, "regions the schools are in")
 	flag.IntVar(&c.rounds, "rounds", 5, "times each report page is fetched (the median and the slowest are reported)")
 	flag.BoolVar(&c.keep, "keep", false, "keep the schema with the data at the end (to look at it, or time more reports)")
+	flag.StringVar(&c.schema, "schema", "", "time the reports only, on the data a run with --keep left in this schema")
 	flag.DurationVar(&c.reportTimeout, "report-timeout", 5*time.Minute, "give up on a report page after this long")
 	flag.Parse()
 	dsn := os.Getenv("STEMBOX_BENCH_POSTGRES")
@@ -92,7 +94,9 @@ func run(ctx context.Context, c config, base string) error {
 	b := make([]byte, 4)
 	rand.Read(b)
 	schema := "hubload_" + hex.EncodeToString(b)
-	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+	if c.schema != "" {
+		schema, c.keep = c.schema, true
+	} else if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		return fmt.Errorf("create schema: %w", err)
 	}
 	if c.keep {
@@ -126,6 +130,9 @@ func run(ctx context.Context, c config, base string) error {
 	defer db.Close()
 	db.SetMaxOpenConns(4)
 
+	if c.schema != "" {
+		return timeReports(ctx, hub, c)
+	}
 	fmt.Printf("hub on PostgreSQL: %d boxes, %d events each (%d pushed over HTTP in batches of %d, the rest loaded), %d regions\n",
 		c.boxes, c.events, c.push, c.batch, c.regions)
 	boxes, err := enrollBoxes(ctx, dsn, data, c)
