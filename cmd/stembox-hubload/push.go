@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -56,12 +55,18 @@ func startHub(ctx context.Context, bin, data, dsn string) (*hubProcess, error) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	tok, err := os.ReadFile(hub.OperatorTokenFile(data))
+	// An operator of its own: on a kept schema, the first operator's
+	// token is in the data directory of the run that made it.
+	st, err := hub.OpenStore(ctx, dsn, filepath.Join(data, "operator"))
 	if err != nil {
 		h.stop()
-		return nil, fmt.Errorf("the hub's first operator token: %w", err)
+		return nil, err
 	}
-	h.operator = strings.TrimSpace(string(tok))
+	defer st.Close()
+	if h.operator, err = st.CreateOperator(ctx, "stembox-hubload"); err != nil {
+		h.stop()
+		return nil, err
+	}
 	return h, nil
 }
 
