@@ -85,6 +85,9 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h.store.Ingest(r.Context(), id, batch, true, len(body))
 	if err != nil {
+		if failure.KindOf(err) == failure.Conflict {
+			h.store.noteRefusal(r.Context(), batch.BoxID, err)
+		}
 		h.failJSON(w, r, err)
 		return
 	}

@@ -106,6 +106,25 @@ func checkStatus(st wire.BoxStatus) error {
 	return nil
 }
 
+// noteRefusal keeps, for the fleet page, that the hub refused a batch of
+// box as contradicting what it holds. It is best effort: the refusal is
+// answered to the box whatever happens here.
+func (h *Store) noteRefusal(ctx context.Context, box string, refusal error) {
+	msg, _ := message(refusal)
+	h.db.exec(ctx, "UPDATE boxes SET refused = ?, refused_ms = ? WHERE id = ?", clipText(msg, 500), h.now().UnixMilli(), box)
+}
+
+// clipText cuts s to at most n bytes, on a character boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
 // maxSubjects bounds the packs whose subjects one status tells.
 const maxSubjects = 500
 

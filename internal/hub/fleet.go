@@ -17,7 +17,7 @@ import (
 const (
 	FlagUnseen  = "unseen"    // not heard from for UnseenAfter, or never
 	FlagLowDisk = "low_disk"  // less than LowDiskBytes, or LowDiskShare of its disk, free
-	FlagError   = "error"     // its last sync failed, or it refused or does not serve a pack
+	FlagError   = "error"     // its last sync failed, it refused or does not serve a pack, or the hub refused its batches
 	FlagClock   = "clock_off" // its clock is off by more than ClockOffAfter
 )
 
@@ -44,6 +44,7 @@ type FleetBox struct {
 	LastSeen    *time.Time `json:"last_seen"`        // the last batch or status, in hub time
 	Backlog     *int64     `json:"backlog"`          // events not yet acknowledged, as the box last said
 	LastError   string     `json:"last_error"`       // its last sync error
+	Conflict    string     `json:"hub_refused"`      // why the hub last refused its batches (409), while none was taken since
 	Refused     []string   `json:"refused_packs"`    // "pack version: why", packs it did not install or does not serve
 	Version     string     `json:"version"`          // of its stembox
 	ClockSource string     `json:"clock_source"`     // where its clock was last set from
@@ -75,7 +76,7 @@ func (h *Store) Fleet(ctx context.Context, sortBy string) ([]FleetBox, error) {
 }
 
 func fleetBox(b BoxInfo, now time.Time) FleetBox {
-	f := FleetBox{ID: b.ID, Name: b.Name, SchoolID: b.SchoolID, School: b.SchoolName, Region: b.Region,
+	f := FleetBox{ID: b.ID, Name: b.Name, SchoolID: b.SchoolID, School: b.SchoolName, Region: b.Region, Conflict: b.Conflict,
 		Events: b.Events, AckedSeq: b.AckedSeq, BytesIn: b.BytesReceived, ClockOffMS: b.OffsetMS, Refused: []string{}, Flags: []string{}}
 	for _, c := range b.Credentials {
 		if !c.Revoked {
@@ -121,7 +122,7 @@ func fleetBox(b BoxInfo, now time.Time) FleetBox {
 	if f.DiskFree != nil && (*f.DiskFree < LowDiskBytes || (f.DiskTotal != nil && float64(*f.DiskFree) < LowDiskShare*float64(*f.DiskTotal))) {
 		f.Flags = append(f.Flags, FlagLowDisk)
 	}
-	if f.LastError != "" || len(f.Refused) > 0 {
+	if f.LastError != "" || len(f.Refused) > 0 || f.Conflict != "" {
 		f.Flags = append(f.Flags, FlagError)
 	}
 	if d := f.ClockOffMS; d != nil && (time.Duration(*d)*time.Millisecond > ClockOffAfter || time.Duration(-*d)*time.Millisecond > ClockOffAfter) {
@@ -173,7 +174,7 @@ func WriteFleetCSV(w io.Writer, boxes []FleetBox, sep rune) error {
 	cw := csv.NewWriter(w)
 	cw.Comma = sep
 	cw.Write([]string{"box_id", "box", "school_id", "school", "region", "flags", "last_seen", "backlog", "last_error", "refused_packs",
-		"version", "clock_source", "clock_drift_ms", "disk_free", "disk_total", "events_received"})
+		"version", "clock_source", "clock_drift_ms", "disk_free", "disk_total", "events_received", "hub_refused"})
 	num := func(p *int64) string {
 		if p == nil {
 			return ""
@@ -187,7 +188,7 @@ func WriteFleetCSV(w io.Writer, boxes []FleetBox, sep rune) error {
 		}
 		cw.Write([]string{b.ID, csvSafe(b.Name), b.SchoolID, csvSafe(b.School), csvSafe(b.Region), strings.Join(b.Flags, " "), seen, num(b.Backlog),
 			csvSafe(b.LastError), csvSafe(strings.Join(b.Refused, " | ")), csvSafe(b.Version), csvSafe(b.ClockSource), num(b.ClockOffMS),
-			num(b.DiskFree), num(b.DiskTotal), strconv.FormatInt(b.Events, 10)})
+			num(b.DiskFree), num(b.DiskTotal), strconv.FormatInt(b.Events, 10), csvSafe(b.Conflict)})
 	}
 	cw.Flush()
 	return cw.Error()

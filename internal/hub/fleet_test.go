@@ -165,3 +165,46 @@ func TestFleetPage(t *testing.T) {
 		}
 	})
 }
+
+// A batch the hub refuses as contradicting what it holds (409: a box
+// restored from an old backup) shows on the fleet page until the box's
+// batches are taken again.
+func TestFleetShowsRefusedBatches(t *testing.T) {
+	eachHub(t, hub.Config{}, func(t *testing.T, h *hubtest.Hub) {
+		box, _ := enrollOverHTTP(t, h, "School R", "FLEET-409")
+		g := upstreamtest.NewGen(9, 1, 3)
+		evs := g.Events(20)
+		batch := func(evs []wire.Event) wire.Batch {
+			return wire.Batch{BoxID: "FLEET-409", Clock: wire.Clock{WallMS: time.Now().UnixMilli(), BootID: "b", MonoMS: 1000}, Events: evs}
+		}
+		if code, body := box.events(batch(evs[:10])); code != 200 {
+			t.Fatalf("push: %d %s", code, body)
+		}
+		other := slices.Clone(evs[5:10])
+		other[0].ID = "01J00000000000000000000000"
+		fleet := func() hub.FleetBox {
+			t.Helper()
+			api := &client{t: t, base: h.URL, token: h.Operator}
+			code, body, _ := api.do("GET", "/api/v1/fleet", "", nil)
+			var boxes []hub.FleetBox
+			if err := json.Unmarshal(body, &boxes); code != 200 || err != nil || len(boxes) != 1 {
+				t.Fatalf("fleet: %d %v %s", code, err, body)
+			}
+			return boxes[0]
+		}
+		for range 2 {
+			if code, body := box.events(batch(other)); code != http.StatusConflict {
+				t.Fatalf("a contradicting batch: %d %s, want 409", code, body)
+			}
+		}
+		if got := fleet(); !strings.Contains(got.Conflict, "differs from the one the hub holds") || !slices.Contains(got.Flags, hub.FlagError) {
+			t.Errorf("after a 409: hub_refused %q, flags %q", got.Conflict, got.Flags)
+		}
+		if code, body := box.events(batch(evs[10:])); code != 200 {
+			t.Fatalf("push: %d %s", code, body)
+		}
+		if got := fleet(); got.Conflict != "" || len(got.Flags) != 0 {
+			t.Errorf("after a batch taken again: hub_refused %q, flags %q, want none", got.Conflict, got.Flags)
+		}
+	})
+}

@@ -69,7 +69,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 		if acked, err = h.contiguous(ctx, tx, b.BoxID, acked); err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE boxes SET acked_seq = ?, events = events + ?, last_seen_ms = ?, bytes_received = bytes_received + ?, batches = batches + 1
+		if _, err := tx.exec(ctx, `UPDATE boxes SET acked_seq = ?, events = events + ?, last_seen_ms = ?, bytes_received = bytes_received + ?, batches = batches + 1, refused = ''
 			WHERE id = ?`, acked, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
 			return fmt.Errorf("hub: ingest: %w", err)
 		}

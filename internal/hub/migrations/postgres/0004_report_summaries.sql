@@ -51,3 +51,9 @@ CREATE INDEX boxes_school ON boxes (school_id);
 -- title from a box that has it installed (0): a published pack's own
 -- manifest wins.
 ALTER TABLE pack_info ADD COLUMN published BIGINT NOT NULL DEFAULT 1;
+
+-- The last batch of each box the hub refused as contradicting what it holds
+-- (409: the box restored from an old backup), and when, for the fleet page;
+-- a batch taken clears it.
+ALTER TABLE boxes ADD COLUMN refused TEXT NOT NULL DEFAULT '';
+ALTER TABLE boxes ADD COLUMN refused_ms BIGINT NOT NULL DEFAULT 0;
