@@ -140,13 +140,13 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		from, to := q.period()
 		source, args = packsInPeriod, []any{from, to, from, to}
 	}
-	rs, err := h.db.query(ctx, `SELECT `+key+`, `+label+`, coalesce(l.gender, 'unspecified'),
+	rs, done, err := h.db.queryLarge(ctx, `SELECT `+key+`, `+label+`, coalesce(l.gender, 'unspecified'),
 		CAST(SUM(x.answers) AS BIGINT), CAST(SUM(x.items) AS BIGINT), CAST(SUM(x.mastered) AS BIGINT), COUNT(DISTINCT x.box_id || '|' || x.learner)
 	FROM `+source+` x`+reportJoins, append(args, q.Region, q.Region, q.School, q.School)...)
 	if err != nil {
 		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}
-	defer rs.Close()
+	defer done()
 	for rs.Next() {
 		var k, l, g string
 		var f Figures
