@@ -190,8 +190,8 @@ func pushAll(ctx context.Context, hubURL string, boxes []*simBox, c config) erro
 	}
 	fmt.Printf("push over HTTP: %d boxes at once, %d batches, %d events, %.1f MB on the wire, in %s\n",
 		len(boxes), len(lat), events, float64(wireBytes)/1e6, elapsed.Round(time.Millisecond))
-	fmt.Printf("  ingest: %.0f events/s; batch latency p50 %s, p90 %s, p99 %s, max %s\n",
-		float64(events)/elapsed.Seconds(), pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1].Round(time.Millisecond))
+	fmt.Printf("  ingest: %.0f events/s; batch latency p50 %s, p90 %s, p99 %s, max %s (load average %s at the end)\n",
+		float64(events)/elapsed.Seconds(), pct(0.50), pct(0.90), pct(0.99), lat[len(lat)-1].Round(time.Millisecond), loadAverage())
 	return nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"os"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -42,7 +44,7 @@ func timeReports(ctx context.Context, h *hubProcess, c config) error {
 		{"region × gender, one day (recount)", "/reports?by=region&from=" + day(1) + "&to=" + day(1), 1},
 		{"region × gender, all days (recount)", "/reports?by=region&from=" + day(-1) + "&to=" + day(historyDays), 1},
 	}
-	fmt.Println("report pages over HTTP (median / slowest):")
+	fmt.Printf("report pages over HTTP (median / slowest; load average %s when they began):\n", loadAverage())
 	for _, p := range pages {
 		var times []time.Duration
 		var size int
@@ -70,4 +72,14 @@ func timeReports(ctx context.Context, h *hubProcess, c config) error {
 		fmt.Printf("  %-40s %8s / %8s  (%d bytes)\n", p.what, times[len(times)/2].Round(time.Millisecond), times[len(times)-1].Round(time.Millisecond), size)
 	}
 	return nil
+}
+
+// loadAverage is the machine's load average over the last minute, for
+// reading the times: on a shared machine they grow with it.
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Fields(string(b))[0]
 }
