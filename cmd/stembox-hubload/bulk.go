@@ -72,6 +72,10 @@ var bulkSteps = []struct{ what, sql string }{
 				FROM learner_items WHERE box_id = ANY($1) GROUP BY box_id, learner, pack) i
 			FULL JOIN (SELECT box_id, learner, pack, COUNT(*) AS lessons FROM lessons_done WHERE box_id = ANY($1) GROUP BY box_id, learner, pack) l
 			ON l.box_id = i.box_id AND l.learner = i.learner AND l.pack = i.pack`},
+	{"summary of packs", `UPDATE learner_packs SET
+		class_id = coalesce((SELECT l.class_id FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), ''),
+		gender = coalesce((SELECT l.gender FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), 'unspecified')
+		WHERE box_id = ANY($1)`},
 	{"boxes", `UPDATE boxes SET acked_seq = $2::bigint, events = $2::bigint WHERE id = ANY($1)`},
 }
 

@@ -207,7 +207,7 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box string, evs []wire
 		" ON CONFLICT (box_id, class_id) DO UPDATE SET grade = excluded.grade"); err != nil {
 		return fmt.Errorf("hub: ingest: classes: %w", err)
 	}
-	return h.summarize(ctx, tx, box, answers, lessons)
+	return h.summarize(ctx, tx, box, answers, lessons, learners)
 }
 
 // reportedAttempt is the answer a payload counts as in reports: an

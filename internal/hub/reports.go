@@ -105,14 +105,25 @@ func (q ReportQuery) period() (int64, int64) {
 	return from, to
 }
 
-const reportJoins = `
-	JOIN boxes b ON b.id = x.box_id
-	JOIN schools s ON s.id = b.school_id
+// reportJoins give the rows of a report's source x (learner_packs, or
+// packsInPeriod) their school, region, grade, subject and gender: the
+// summary has its learners' class and gender in it, a period's rows join
+// learners for them.
+func reportJoins(summary bool) (gender, joins string) {
+	gender, learner := "x.gender", `
+	LEFT JOIN classes c ON c.box_id = x.box_id AND c.class_id = x.class_id`
+	if !summary {
+		gender, learner = "coalesce(l.gender, 'unspecified')", `
 	LEFT JOIN learners l ON l.box_id = x.box_id AND l.learner = x.learner
-	LEFT JOIN classes c ON c.box_id = l.box_id AND c.class_id = l.class_id
+	LEFT JOIN classes c ON c.box_id = l.box_id AND c.class_id = l.class_id`
+	}
+	return gender, `
+	JOIN boxes b ON b.id = x.box_id
+	JOIN schools s ON s.id = b.school_id` + learner + `
 	LEFT JOIN pack_info p ON p.pack_id = x.pack
 	WHERE (? = '' OR s.region = ?) AND (? = '' OR s.id = ?)
 	GROUP BY 1, 2, 3`
+}
 
 // Report computes a report.
 func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
@@ -135,14 +146,15 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		}
 		return r
 	}
-	source, args := "learner_packs", []any{}
+	source, args, summary := "learner_packs", []any{}, true
 	if !q.From.IsZero() || !q.To.IsZero() || q.Recount {
 		from, to := q.period()
-		source, args = packsInPeriod, []any{from, to, from, to}
+		source, args, summary = packsInPeriod, []any{from, to, from, to}, false
 	}
-	rs, done, err := h.db.queryLarge(ctx, `SELECT `+key+`, `+label+`, coalesce(l.gender, 'unspecified'),
+	gender, joins := reportJoins(summary)
+	rs, done, err := h.db.queryLarge(ctx, `SELECT `+key+`, `+label+`, `+gender+`,
 		CAST(SUM(x.answers) AS BIGINT), CAST(SUM(x.items) AS BIGINT), CAST(SUM(x.mastered) AS BIGINT), COUNT(DISTINCT x.box_id || '|' || x.learner)
-	FROM `+source+` x`+reportJoins, append(args, q.Region, q.Region, q.School, q.School)...)
+	FROM `+source+` x`+joins, append(args, q.Region, q.Region, q.School, q.School)...)
 	if err != nil {
 		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}

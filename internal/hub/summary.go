@@ -27,9 +27,11 @@ type itemState struct {
 type packDelta struct{ answers, items, mastered, lessons int64 }
 
 // summarize adds the answers and lessons rows (as insertEvents builds
-// them) that were just stored for box to the summaries.
-func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, lessons [][]any) error {
-	if len(answers) == 0 && len(lessons) == 0 {
+// them) that were just stored for box to the summaries, and places the
+// learners they touch and those the batch's roster events changed
+// (learners rows) under their class and gender.
+func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, lessons, learners [][]any) error {
+	if len(answers) == 0 && len(lessons) == 0 && len(learners) == 0 {
 		return nil
 	}
 	batch := map[itemKey]*itemState{}
@@ -100,6 +102,51 @@ func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, less
 			lessons = learner_packs.lessons + excluded.lessons`,
 		"text", "text", "text", "bigint", "bigint", "bigint", "bigint"); err != nil {
 		return fmt.Errorf("hub: ingest: summary of packs: %w", err)
+	}
+	touched := make([]string, 0, len(packOrder)+len(learners))
+	seen := map[string]bool{}
+	for _, k := range packOrder {
+		if !seen[k.learner] {
+			seen[k.learner] = true
+			touched = append(touched, k.learner)
+		}
+	}
+	for _, l := range learners { // box, learner, class, gender
+		if name := l[1].(string); !seen[name] {
+			seen[name] = true
+			touched = append(touched, name)
+		}
+	}
+	return h.placeLearners(ctx, tx, box, touched)
+}
+
+// placeLearners copies the class and gender of learners of box from
+// learners into their learner_packs rows.
+func (h *Store) placeLearners(ctx context.Context, tx *Tx, box string, names []string) error {
+	const set = `UPDATE learner_packs SET
+		class_id = coalesce((SELECT l.class_id FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), ''),
+		gender = coalesce((SELECT l.gender FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), 'unspecified')
+		WHERE box_id = ? AND learner `
+	if h.db.kind == dialectPostgres {
+		if len(names) == 0 {
+			return nil
+		}
+		if _, err := tx.exec(ctx, set+"= ANY(?::text[])", box, names); err != nil {
+			return fmt.Errorf("hub: ingest: summary of learners: %w", err)
+		}
+		return nil
+	}
+	const per = 2000
+	for start := 0; start < len(names); start += per {
+		chunk := names[start:min(start+per, len(names))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, box)
+		for _, n := range chunk {
+			args = append(args, n)
+		}
+		if _, err := tx.exec(ctx, set+"IN ("+strings.TrimSuffix(strings.Repeat("?, ", len(chunk)), ", ")+")", args...); err != nil {
+			return fmt.Errorf("hub: ingest: summary of learners: %w", err)
+		}
 	}
 	return nil
 }

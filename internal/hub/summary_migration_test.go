@@ -64,15 +64,15 @@ func TestMigrationBuildsTheSummaries(t *testing.T) {
 						code = append(code, line)
 					}
 				}
-				if s := strings.TrimSpace(strings.Join(code, "\n")); strings.HasPrefix(s, "INSERT INTO learner_") {
+				if s := strings.TrimSpace(strings.Join(code, "\n")); strings.HasPrefix(s, "INSERT INTO learner_") || strings.HasPrefix(s, "UPDATE learner_packs") {
 					if _, err := db.ExecContext(ctx, s); err != nil {
 						t.Fatalf("%s: %v", s, err)
 					}
 					ran++
 				}
 			}
-			if ran != 3 {
-				t.Fatalf("found %d statements that build the summaries in the migration, want 3", ran)
+			if ran != 4 {
+				t.Fatalf("found %d statements that build the summaries in the migration, want 4", ran)
 			}
 			if built := summaries(t, ctx, db); !reflect.DeepEqual(built, kept) {
 				t.Errorf("the migration built other summaries than ingest keeps:\nbuilt %d items, %d packs\nkept  %d items, %d packs",
@@ -87,7 +87,7 @@ func summaries(t *testing.T, ctx context.Context, db *sql.DB) map[string][]strin
 	out := map[string][]string{}
 	for table, q := range map[string]string{
 		"learner_items": "SELECT box_id, learner, pack, set_id, item, answers, last_seq, last_correct FROM learner_items ORDER BY 1, 2, 3, 4, 5",
-		"learner_packs": "SELECT box_id, learner, pack, answers, items, mastered, lessons FROM learner_packs ORDER BY 1, 2, 3",
+		"learner_packs": "SELECT box_id, learner, pack, answers, items, mastered, lessons, class_id, gender FROM learner_packs ORDER BY 1, 2, 3",
 	} {
 		rows, err := db.QueryContext(ctx, q)
 		if err != nil {

@@ -16,7 +16,9 @@ import (
 
 // The summaries the reports read (learner_items, learner_packs) equal a
 // recount of every answer however the batches arrive: overlapping, out of
-// order, each twice, from several connections at once.
+// order, each twice, from several connections at once — and a box's
+// answers before the roster events that give its learners' class and
+// gender.
 func TestSummariesEqualARecount(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *hub.Store) {
 		ctx := t.Context()
@@ -26,7 +28,7 @@ func TestSummariesEqualARecount(t *testing.T) {
 			ids[box] = id
 		}
 		r := rand.New(rand.NewPCG(7, 7))
-		var batches []wire.Batch
+		var batches, backwards []wire.Batch
 		for i, box := range []string{"SUMBOX1", "SUMBOX2"} {
 			g := upstreamtest.NewGen(uint64(i+1), 3, 12)
 			evs := g.Events(2500)
@@ -44,14 +46,28 @@ func TestSummariesEqualARecount(t *testing.T) {
 				n := 1 + r.IntN(300)
 				end := min(start+n, len(evs))
 				from := max(0, start-r.IntN(40)) // overlapping the batch before
-				batches = append(batches, wire.Batch{BoxID: box, Clock: wire.Clock{WallMS: time.Now().UnixMilli(), BootID: evs[0].BootID, MonoMS: 1}, Events: evs[from:end]})
+				b := wire.Batch{BoxID: box, Clock: wire.Clock{WallMS: time.Now().UnixMilli(), BootID: evs[0].BootID, MonoMS: 1}, Events: evs[from:end]}
+				if box == "SUMBOX1" {
+					batches = append(batches, b)
+				} else { // the last batch first: answers before the roster that says who answered
+					backwards = append([]wire.Batch{b}, backwards...)
+				}
 				start = end
 			}
 		}
-		batches = append(batches, batches...) // each twice
+		batches, backwards = append(batches, batches...), append(backwards, backwards...) // each twice
 		r.Shuffle(len(batches), func(i, j int) { batches[i], batches[j] = batches[j], batches[i] })
 		var wg sync.WaitGroup
-		errs := make(chan error, len(batches))
+		errs := make(chan error, len(batches)+len(backwards))
+		wg.Add(1)
+		go func() { // beside the others, one box's batches from the last to the first
+			defer wg.Done()
+			for _, b := range backwards {
+				if _, err := st.Ingest(ctx, ids[b.BoxID], b, true, 1); err != nil {
+					errs <- err
+				}
+			}
+		}()
 		for w := range 4 {
 			wg.Add(1)
 			go func() {

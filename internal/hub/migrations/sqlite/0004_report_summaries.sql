@@ -17,8 +17,10 @@ CREATE TABLE learner_items (
 ) STRICT;
 
 -- Each (learner, pack): answers given, items tried, items whose latest
--- answer was right, lessons completed. A report without a period sums
--- these (about one row per learner and pack, not one per answer).
+-- answer was right, lessons completed, and the learner's class and gender
+-- as learners has them (kept in step when a roster event arrives, so a
+-- report need not join learners). A report without a period sums these
+-- (about one row per learner and pack, not one per answer).
 CREATE TABLE learner_packs (
     box_id   TEXT    NOT NULL,
     learner  TEXT    NOT NULL,
@@ -27,6 +29,8 @@ CREATE TABLE learner_packs (
     items    INTEGER NOT NULL,
     mastered INTEGER NOT NULL,
     lessons  INTEGER NOT NULL,
+    class_id TEXT    NOT NULL DEFAULT '',
+    gender   TEXT    NOT NULL DEFAULT 'unspecified',
     PRIMARY KEY (box_id, learner, pack)
 ) STRICT;
 
@@ -43,6 +47,10 @@ FROM learner_items GROUP BY box_id, learner, pack;
 INSERT INTO learner_packs (box_id, learner, pack, answers, items, mastered, lessons)
 SELECT box_id, learner, pack, 0, 0, 0, COUNT(*) FROM lessons_done WHERE true GROUP BY box_id, learner, pack
 ON CONFLICT (box_id, learner, pack) DO UPDATE SET lessons = excluded.lessons;
+
+UPDATE learner_packs SET
+    class_id = coalesce((SELECT l.class_id FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), ''),
+    gender = coalesce((SELECT l.gender FROM learners l WHERE l.box_id = learner_packs.box_id AND l.learner = learner_packs.learner), 'unspecified');
 
 -- Reports join learners to their box's school.
 CREATE INDEX boxes_school ON boxes (school_id);
