@@ -84,6 +84,12 @@ bench: build
 	# The hub's ingest in events/s (SQLite; PostgreSQL too when
 	# STEMBOX_TEST_POSTGRES names a database) and bytes per event on the wire.
 	$(GO) test -run '^$$' -bench 'Ingest|Marshal' -benchtime 50x ./internal/hub/ ./internal/upstream/wire/
+	# The hub on PostgreSQL as a country runs it (docs/hub.md): 300 boxes
+	# pushing at once over HTTP in their batch size (events/s, p50/p99 batch
+	# latency), then 15 million events in all and the report pages' time.
+	# Needs STEMBOX_BENCH_POSTGRES (or STEMBOX_TEST_POSTGRES); says so and
+	# skips without. About half an hour on a 2-core machine.
+	$(GO) run ./cmd/stembox-hubload --stembox ./$(BIN)
 
 # release builds stembox with cgo (SQLite) for the boxes it runs on:
 # linux/amd64 (small PCs), linux/arm64 (Raspberry Pi 3/4/5, 64-bit OS) and

@@ -53,6 +53,8 @@ func runHubServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.Addr, "addr", hub.DefaultAddr, "address to serve on")
 	fs.StringVar(&cfg.DataDir, "data", hub.DefaultDataDir, "directory of the hub's SQLite database, trusted keys and first operator token")
 	fs.StringVar(&cfg.DB, "db", "", "a postgres:// URL to keep the data in PostgreSQL (several hubs may share it); empty for SQLite in --data")
+	var proxies listFlag
+	fs.Var(&proxies, "trusted-proxy", "address or network of a load balancer whose X-Forwarded-For names the client (repeatable, or comma-separated)")
 	fs.Var(&trusted, "trust", "public key file of a pack signer whose packs may be published (repeatable; also DATA/trusted-keys/*.pub)")
 	fs.StringVar(&cfg.Lang, "lang", hub.DefaultLang, "default language of the pages: tg, ru or en")
 	fs.IntVar(&cfg.Limits.MaxBatchEvents, "max-batch-events", hub.DefaultLimits.MaxBatchEvents, "most events a box may send in one batch")
@@ -68,6 +70,11 @@ func runHubServe(ctx context.Context, args []string, stderr io.Writer) error {
 		return err
 	}
 	cfg.TrustedKeys = trusted
+	proxyNets, err := hub.ParseProxies(proxies)
+	if err != nil {
+		return err
+	}
+	cfg.TrustedProxies = proxyNets
 	logger, err := newLogger(stderr, logFormat, logLevel)
 	if err != nil {
 		return err

@@ -422,6 +422,10 @@ type BoxInfo struct {
 	Status                                 *wire.BoxStatus // what the box last told of itself; nil if never
 	StatusAt                               time.Time       // when that arrived, in the hub's time
 	Attention                              []string        // what needs the operator: refused packs, the last error
+	// Conflict is why the hub last refused a batch of the box as
+	// contradicting what it holds (409), while no batch has been taken
+	// since; "" if none.
+	Conflict string `json:",omitempty"`
 }
 
 // CredentialInfo is a credential as the operator sees it.
@@ -434,7 +438,7 @@ type CredentialInfo struct {
 // Boxes lists the boxes with their credentials and latest status: those
 // that need attention first, then by region, school and name.
 func (h *Store) Boxes(ctx context.Context) ([]BoxInfo, error) {
-	rows, err := h.db.query(ctx, `SELECT b.id, b.name, s.id, s.name, s.region, b.acked_seq, b.events, b.bytes_received, b.offset_ms, b.last_seen_ms, b.status, b.status_ms
+	rows, err := h.db.query(ctx, `SELECT b.id, b.name, s.id, s.name, s.region, b.acked_seq, b.events, b.bytes_received, b.offset_ms, b.last_seen_ms, b.status, b.status_ms, b.refused
 		FROM boxes b JOIN schools s ON s.id = b.school_id ORDER BY s.region, s.name, b.name, b.id`)
 	if err != nil {
 		return nil, fmt.Errorf("hub: boxes: %w", err)
@@ -445,10 +449,14 @@ func (h *Store) Boxes(ctx context.Context) ([]BoxInfo, error) {
 		var b BoxInfo
 		var offset sql.NullInt64
 		var seen, statusMS int64
-		var status string
-		if err := rows.Scan(&b.ID, &b.Name, &b.SchoolID, &b.SchoolName, &b.Region, &b.AckedSeq, &b.Events, &b.BytesReceived, &offset, &seen, &status, &statusMS); err != nil {
+		var status, refused string
+		if err := rows.Scan(&b.ID, &b.Name, &b.SchoolID, &b.SchoolName, &b.Region, &b.AckedSeq, &b.Events, &b.BytesReceived, &offset, &seen, &status, &statusMS, &refused); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		if refused != "" {
+			b.Conflict = refused
+			b.Attention = append(b.Attention, refused)
 		}
 		b.readStatus(status, statusMS)
 		if offset.Valid {

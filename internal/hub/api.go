@@ -32,7 +32,7 @@ func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 }
 
 func (h *Hub) handleEnroll(w http.ResponseWriter, r *http.Request) {
-	if err := h.guesses.check("enroll:"+clientAddr(r), "enrollment attempts"); err != nil {
+	if err := h.guesses.check("enroll:"+h.clientAddr(r), "enrollment attempts"); err != nil {
 		h.failJSON(w, r, err)
 		return
 	}
@@ -85,6 +85,9 @@ func (h *Hub) handleEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	resp, err := h.store.Ingest(r.Context(), id, batch, true, len(body))
 	if err != nil {
+		if failure.KindOf(err) == failure.Conflict {
+			h.store.noteRefusal(r.Context(), batch.BoxID, err)
+		}
 		h.failJSON(w, r, err)
 		return
 	}

@@ -68,6 +68,9 @@ func (h *Store) SetBoxStatus(ctx context.Context, id BoxIdentity, st wire.BoxSta
 		if n, _ := res.RowsAffected(); n == 0 {
 			return failure.Errorf(failure.NotFound, "no box %s", id.BoxID)
 		}
+		if err := learnSubjects(ctx, tx, st.Subjects); err != nil {
+			return err
+		}
 		if st.Clock == nil {
 			return nil
 		}
@@ -80,16 +83,64 @@ func (h *Store) SetBoxStatus(ctx context.Context, id BoxIdentity, st wire.BoxSta
 	})
 }
 
-// checkStatus refuses counts below zero.
+// learnSubjects keeps the subjects a box tells of its packs, for the
+// reports of packs the hub never published; a published pack's own
+// manifest wins, and the latest box to tell of an unpublished one does.
+func learnSubjects(ctx context.Context, tx *Tx, subjects map[string]string) error {
+	ids := make([]string, 0, len(subjects))
+	for id := range subjects {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids) // the same lock order in every transaction
+	for _, id := range ids {
+		if _, err := tx.exec(ctx, `INSERT INTO pack_info (pack_id, subject, title, published) VALUES (?, ?, ?, 0)
+			ON CONFLICT (pack_id) DO UPDATE SET subject = excluded.subject WHERE pack_info.published = 0`, id, subjects[id], id); err != nil {
+			return fmt.Errorf("hub: box status: subjects: %w", err)
+		}
+	}
+	return nil
+}
+
+// checkStatus refuses counts below zero and subjects that are no pack's.
 func checkStatus(st wire.BoxStatus) error {
-	if st.Backlog < 0 || st.DiskFree < -1 {
-		return failure.Errorf(failure.Invalid, "the status's backlog or disk_free is negative")
+	if st.Backlog < 0 || st.DiskFree < -1 || st.DiskTotal < 0 {
+		return failure.Errorf(failure.Invalid, "the status's backlog, disk_free or disk_total is negative")
+	}
+	if len(st.Subjects) > maxSubjects {
+		return failure.Errorf(failure.Invalid, "the status tells the subjects of %d packs; at most %d", len(st.Subjects), maxSubjects)
+	}
+	for id, subject := range st.Subjects {
+		if id == "" || len(id) > 128 || len(subject) > 64 || strings.ContainsAny(id+subject, "\x00\n") {
+			return failure.Errorf(failure.Invalid, "the status's subject of pack %q is not valid", id)
+		}
 	}
 	if st.Clock != nil {
 		return checkBoots(st.Clock.Boots)
 	}
 	return nil
 }
+
+// noteRefusal keeps, for the fleet page, that the hub refused a batch of
+// box as contradicting what it holds. It is best effort: the refusal is
+// answered to the box whatever happens here.
+func (h *Store) noteRefusal(ctx context.Context, box string, refusal error) {
+	msg, _ := message(refusal)
+	h.db.exec(ctx, "UPDATE boxes SET refused = ?, refused_ms = ? WHERE id = ?", clipText(msg, 500), h.now().UnixMilli(), box)
+}
+
+// clipText cuts s to at most n bytes, on a character boundary.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// maxSubjects bounds the packs whose subjects one status tells.
+const maxSubjects = 500
 
 // readStatus decodes a stored status into b and says what needs the
 // operator's attention: packs the box did not install or does not serve,

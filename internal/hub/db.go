@@ -195,6 +195,34 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 	return db.read.QueryContext(ctx, db.q(query), args...)
 }
 
+// reportWorkMem is the memory PostgreSQL may give each sort and hash of a
+// report: its default, 4 MB, sends a country's report to disk and doubles
+// its time (docs/hub.md).
+const reportWorkMem = "64MB"
+
+// queryLarge runs a query that sorts or hashes many rows (a report): on
+// PostgreSQL in a read-only transaction given reportWorkMem. Call done
+// once the rows are read.
+func (db *DB) queryLarge(ctx context.Context, query string, args ...any) (rows *sql.Rows, done func(), err error) {
+	if db.kind != dialectPostgres {
+		rows, err = db.query(ctx, query, args...)
+		return rows, func() {}, err
+	}
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := tx.ExecContext(ctx, "SET LOCAL work_mem = '"+reportWorkMem+"'"); err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	if rows, err = tx.QueryContext(ctx, db.q(query), args...); err != nil {
+		tx.Rollback()
+		return nil, nil, err
+	}
+	return rows, func() { rows.Close(); tx.Rollback() }, nil
+}
+
 func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return db.write.ExecContext(ctx, db.q(query), args...)
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -37,6 +36,7 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/schools/{id}/tokens", h.operatorAPI(h.handleAPINewToken))
 	mux.HandleFunc("POST /api/v1/credentials/{id}/revoke", h.operatorAPI(h.handleAPIRevoke))
 	mux.HandleFunc("GET /api/v1/boxes", h.operatorAPI(h.handleAPIBoxes))
+	mux.HandleFunc("GET /api/v1/fleet", h.operatorAPI(h.handleAPIFleet))
 	mux.HandleFunc("GET /api/v1/reports", h.operatorAPI(h.handleAPIReport))
 	mux.HandleFunc("POST /api/v1/packs", h.operatorAPI(h.handleAPIPublish))
 	mux.HandleFunc("POST /api/v1/bundles", h.operatorAPI(h.handleAPIImport))
@@ -87,7 +87,7 @@ func sameOrigin(next http.Handler) http.Handler {
 
 // logRequests logs failed and slow requests; the rest at debug level.
 func (h *Hub) logRequests(next http.Handler) http.Handler {
-	remote := func(r *http.Request) []any { return []any{"remote", clientAddr(r)} }
+	remote := func(r *http.Request) []any { return []any{"remote", h.clientAddr(r)} }
 	return httplog.Requests{Log: h.log, Slow: 5 * time.Second, Attrs: remote}.Wrap(next)
 }
 
@@ -144,14 +144,6 @@ func bearer(r *http.Request) string {
 		return strings.TrimSpace(t)
 	}
 	return ""
-}
-
-func clientAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 type boxKey struct{}
@@ -232,4 +224,6 @@ const hubCSS = `main.wide{max-width:90rem}
 td,th{vertical-align:top}
 .attention{color:#9a3412}
 .attention ul{margin:.25rem 0 0 1rem;padding:0}
+.flag{display:inline-block;margin:0 .25rem .25rem 0;padding:0 .4rem;border-radius:.25rem;background:#fde68a;color:#78350f;font-size:.85em}
+.fleet nav a[aria-current]{font-weight:bold}
 `

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"time"
@@ -50,6 +51,9 @@ type Config struct {
 	TrustedKeys []string // public keys of pack signers, besides DataDir/trusted-keys/*.pub
 	Lang        string   // default language of the operator's pages
 	Limits      Limits   // zero fields take DefaultLimits'
+	// TrustedProxies are load balancers whose X-Forwarded-For gives the
+	// client's address (proxy.go); none by default.
+	TrustedProxies []netip.Prefix
 }
 
 // Hub is a running hub.

@@ -87,7 +87,7 @@ func (h *Store) Ingest(ctx context.Context, id BoxIdentity, b wire.Batch, online
 		if err != nil {
 			return err
 		}
-		if _, err := tx.exec(ctx, `UPDATE boxes SET acked_seq = ?, events = events + ?, last_seen_ms = ?, bytes_received = bytes_received + ?, batches = batches + 1
+		if _, err := tx.exec(ctx, `UPDATE boxes SET acked_seq = ?, events = events + ?, last_seen_ms = ?, bytes_received = bytes_received + ?, batches = batches + 1, refused = ''
 			WHERE id = ?`, line, len(fresh), now.UnixMilli(), wireBytes, b.BoxID); err != nil {
 			return fmt.Errorf("hub: ingest: %w", err)
 		}
@@ -186,7 +186,7 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 		ev := evs[i]
 		t, basis, errMS := clk.correct(ev)
 		rows = append(rows, []any{box, epoch, ev.Seq, ev.ID, ev.Kind, ev.Actor, ev.WallMS, ev.BootID, ev.MonoMS, string(ev.Payload), t, basis, errMS, now.UnixMilli()})
-		if a, ok := event.AttemptOf(payloads[i]); ok {
+		if a, ok := reportedAttempt(payloads[i]); ok {
 			answers = append(answers, []any{box, epoch, ev.Seq, ev.Actor, a.Pack, a.Set, a.Item, b2i(a.Correct), t})
 		}
 		switch p := payloads[i].(type) {
@@ -225,7 +225,21 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 		" ON CONFLICT (box_id, class_id) DO UPDATE SET grade = excluded.grade"); err != nil {
 		return fmt.Errorf("hub: ingest: classes: %w", err)
 	}
-	return nil
+	return h.summarize(ctx, tx, box, answers, lessons, learners)
+}
+
+// reportedAttempt is the answer a payload counts as in reports: an
+// attempt at an item of a pack (event.AttemptOf), or an answer to a scored
+// live question the teacher typed, which counts under the pack "" (the
+// teacher's own questions, OwnQuestions) with the session as its set.
+func reportedAttempt(p event.Payload) (event.Attempt, bool) {
+	if a, ok := event.AttemptOf(p); ok {
+		return a, true
+	}
+	if r, ok := p.(event.LiveResponse); ok && r.Pack == "" && r.Item != "" && r.Kind != event.QuestionPoll {
+		return event.Attempt{Set: r.Session, Item: r.Item, Correct: r.Correct, Score: r.Score}, true
+	}
+	return event.Attempt{}, false
 }
 
 // dedupe keeps the last of rows that share their first key columns: one

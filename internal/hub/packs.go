@@ -113,7 +113,7 @@ func (h *Store) Publish(ctx context.Context, r io.ReaderAt, size int64, kr *cont
 				return fmt.Errorf("hub: publish: %w", err)
 			}
 			if _, err := tx.exec(ctx, `INSERT INTO pack_info (pack_id, subject, title) VALUES (?, ?, ?)
-				ON CONFLICT (pack_id) DO UPDATE SET subject = excluded.subject, title = excluded.title`, m.ID, m.Subject, title); err != nil {
+				ON CONFLICT (pack_id) DO UPDATE SET subject = excluded.subject, title = excluded.title, published = 1`, m.ID, m.Subject, title); err != nil {
 				return fmt.Errorf("hub: publish: %w", err)
 			}
 		}

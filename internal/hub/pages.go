@@ -149,6 +149,7 @@ func (h *Hub) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /schools", h.operatorPage(h.handleCreateSchool))
 	mux.HandleFunc("POST /schools/{id}/tokens", h.operatorPage(h.handleNewToken))
 	mux.HandleFunc("POST /credentials/{id}/revoke", h.operatorPage(h.handleRevoke))
+	mux.HandleFunc("GET /fleet", h.operatorPage(h.handleFleet))
 	mux.HandleFunc("GET /reports", h.operatorPage(h.handleReports))
 	mux.HandleFunc("GET /reports.csv", h.operatorPage(h.handleReportCSV))
 	mux.HandleFunc("GET /packs", h.operatorPage(h.handlePacks))
@@ -165,7 +166,7 @@ func (h *Hub) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 
 func (h *Hub) handleLogin(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	if err := h.guesses.check("login:"+clientAddr(r), "sign-in attempts"); err != nil {
+	if err := h.guesses.check("login:"+h.clientAddr(r), "sign-in attempts"); err != nil {
 		h.failPage(w, r, nil, err)
 		return
 	}
@@ -338,7 +339,9 @@ func (h *Hub) handleReports(w http.ResponseWriter, r *http.Request, s *Session) 
 	d.CSV = "/reports.csv?" + csv.Encode()
 	for _, row := range rep.Rows {
 		v := reportRowView{Label: row.Label}
-		if v.Label == "" || (q.By == "grade" && v.Label == "0") {
+		if row.Key == OwnQuestions {
+			v.Label = i18n.T(lang, "hub.reports.own_questions")
+		} else if v.Label == "" || (q.By == "grade" && v.Label == "0") {
 			v.Label = i18n.T(lang, "hub.reports.unknown")
 		}
 		for _, g := range Genders {

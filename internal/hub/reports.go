@@ -39,7 +39,17 @@ type ReportQuery struct {
 	Region   string    // only this region ("" for all)
 	School   string    // only this school id ("" for all)
 	From, To time.Time // the period [From, To); zero for open
+	// Recount counts from every answer even without a period, instead of
+	// from the summaries (summary.go): for checks that the two agree.
+	Recount bool
 }
+
+// OwnQuestions is the key of the group, by subject or by pack, of the
+// answers to live questions the teacher typed (they belong to no pack).
+const OwnQuestions = ":own"
+
+// ownLabel is that group's label in CSV and JSON (pages translate it).
+const ownLabel = "Teacher's own questions"
 
 // Figures are one group's numbers for one gender.
 type Figures struct {
@@ -76,9 +86,10 @@ func (q ReportQuery) dimension() (key, label string, err error) {
 	case "grade":
 		return "CAST(coalesce(c.grade, 0) AS TEXT)", "CAST(coalesce(c.grade, 0) AS TEXT)", nil
 	case "subject":
-		return "coalesce(p.subject, '')", "coalesce(p.subject, '')", nil
+		k := "CASE WHEN x.pack = '' THEN '" + OwnQuestions + "' ELSE coalesce(p.subject, '') END"
+		return k, k, nil
 	case "pack":
-		return "x.pack", "coalesce(p.title, x.pack)", nil
+		return "CASE WHEN x.pack = '' THEN '" + OwnQuestions + "' ELSE x.pack END", "coalesce(p.title, x.pack)", nil
 	}
 	return "", "", failure.Errorf(failure.Invalid, "a report is by region, school, grade, subject or pack, not %q", q.By)
 }
@@ -94,14 +105,25 @@ func (q ReportQuery) period() (int64, int64) {
 	return from, to
 }
 
-const reportJoins = `
-	JOIN boxes b ON b.id = x.box_id
-	JOIN schools s ON s.id = b.school_id
+// reportJoins give the rows of a report's source x (learner_packs, or
+// packsInPeriod) their school, region, grade, subject and gender: the
+// summary has its learners' class and gender in it, a period's rows join
+// learners for them.
+func reportJoins(summary bool) (gender, joins string) {
+	gender, learner := "x.gender", `
+	LEFT JOIN classes c ON c.box_id = x.box_id AND c.class_id = x.class_id`
+	if !summary {
+		gender, learner = "coalesce(l.gender, 'unspecified')", `
 	LEFT JOIN learners l ON l.box_id = x.box_id AND l.learner = x.learner
-	LEFT JOIN classes c ON c.box_id = l.box_id AND c.class_id = l.class_id
+	LEFT JOIN classes c ON c.box_id = l.box_id AND c.class_id = l.class_id`
+	}
+	return gender, `
+	JOIN boxes b ON b.id = x.box_id
+	JOIN schools s ON s.id = b.school_id` + learner + `
 	LEFT JOIN pack_info p ON p.pack_id = x.pack
 	WHERE (? = '' OR s.region = ?) AND (? = '' OR s.id = ?)
 	GROUP BY 1, 2, 3`
+}
 
 // Report computes a report.
 func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
@@ -112,69 +134,61 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 	if q.By == "" {
 		q.By = "region"
 	}
-	from, to := q.period()
 	rows := map[string]*ReportRow{}
 	get := func(k, l string) *ReportRow {
 		r, ok := rows[k]
 		if !ok {
+			if k == OwnQuestions {
+				l = ownLabel
+			}
 			r = &ReportRow{Key: k, Label: l, ByGender: map[string]Figures{}}
 			rows[k] = r
 		}
 		return r
 	}
-	answers := `WITH latest AS (
-		SELECT a.box_id, a.learner, a.pack, a.correct,
-			ROW_NUMBER() OVER (PARTITION BY a.box_id, a.learner, a.pack, a.set_id, a.item ORDER BY a.seq DESC) AS rn
-		FROM answers a WHERE a.time_ms >= ? AND a.time_ms < ?)
-	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(*),
-		CAST(SUM(CASE WHEN x.rn = 1 THEN 1 ELSE 0 END) AS BIGINT),
-		CAST(SUM(CASE WHEN x.rn = 1 THEN x.correct ELSE 0 END) AS BIGINT)
-	FROM latest x` + reportJoins
-	rs, err := h.db.query(ctx, answers, from, to, q.Region, q.Region, q.School, q.School)
+	source, args, summary := "learner_packs", []any{}, true
+	if !q.From.IsZero() || !q.To.IsZero() || q.Recount {
+		from, to := q.period()
+		source, args, summary = packsInPeriod, []any{from, to, from, to}, false
+	}
+	gender, joins := reportJoins(summary)
+	rs, done, err := h.db.queryLarge(ctx, `SELECT `+key+`, `+label+`, `+gender+`,
+		CAST(SUM(x.answers) AS BIGINT), CAST(SUM(x.items) AS BIGINT), CAST(SUM(x.mastered) AS BIGINT), COUNT(DISTINCT x.box_id || '|' || x.learner)
+	FROM `+source+` x`+joins, append(args, q.Region, q.Region, q.School, q.School)...)
 	if err != nil {
 		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}
+	defer done()
 	for rs.Next() {
 		var k, l, g string
 		var f Figures
-		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered); err != nil {
-			rs.Close()
+		if err := rs.Scan(&k, &l, &g, &f.Answers, &f.Items, &f.Mastered, &f.Learners); err != nil {
 			return Report{}, fmt.Errorf("hub: report: %w", err)
 		}
-		r := get(k, l)
-		cur := r.ByGender[g]
-		cur.Answers, cur.Items, cur.Mastered = f.Answers, f.Items, f.Mastered
-		r.ByGender[g] = cur
-	}
-	rs.Close()
-	if err := rs.Err(); err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
-	}
-	active := `WITH x AS (
-		SELECT box_id, learner, pack FROM answers WHERE time_ms >= ? AND time_ms < ?
-		UNION
-		SELECT box_id, learner, pack FROM lessons_done WHERE time_ms >= ? AND time_ms < ?)
-	SELECT ` + key + `, ` + label + `, coalesce(l.gender, 'unspecified'), COUNT(DISTINCT x.box_id || '|' || x.learner)
-	FROM x` + reportJoins
-	rs, err = h.db.query(ctx, active, from, to, from, to, q.Region, q.Region, q.School, q.School)
-	if err != nil {
-		return Report{}, fmt.Errorf("hub: report: %w", err)
-	}
-	defer rs.Close()
-	for rs.Next() {
-		var k, l, g string
-		var n int64
-		if err := rs.Scan(&k, &l, &g, &n); err != nil {
-			return Report{}, fmt.Errorf("hub: report: %w", err)
-		}
-		r := get(k, l)
-		cur := r.ByGender[g]
-		cur.Learners = n
-		r.ByGender[g] = cur
+		get(k, l).ByGender[g] = f
 	}
 	if err := rs.Err(); err != nil {
 		return Report{}, fmt.Errorf("hub: report: %w", err)
 	}
+	return q.collect(rows), nil
+}
+
+// packsInPeriod is learner_packs for a period [?, ?) of answers and again
+// of lessons: per learner and pack, the answers, the items tried, the
+// items whose latest answer in the period was right (the parity of the
+// largest seq × 2 + correct is the latest answer's correct: seqs are
+// unique within a box), and a row for each learner who only completed a
+// lesson.
+const packsInPeriod = `(SELECT box_id, learner, pack, SUM(answers) AS answers, SUM(items) AS items, SUM(mastered) AS mastered
+	FROM (
+		SELECT box_id, learner, pack, COUNT(*) AS answers, 1 AS items, MAX(seq * 2 + correct) % 2 AS mastered
+		FROM answers WHERE time_ms >= ? AND time_ms < ? GROUP BY box_id, learner, pack, set_id, item
+		UNION ALL
+		SELECT DISTINCT box_id, learner, pack, 0, 0, 0 FROM lessons_done WHERE time_ms >= ? AND time_ms < ?
+	) i GROUP BY box_id, learner, pack)`
+
+// collect totals each row's genders and orders the rows.
+func (q ReportQuery) collect(rows map[string]*ReportRow) Report {
 	out := Report{Query: q}
 	for _, r := range rows {
 		var all Figures
@@ -200,7 +214,7 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 		}
 		return a.Key < b.Key
 	})
-	return out, nil
+	return out
 }
 
 // WriteCSV writes the report as CSV: the group, then for each gender (and

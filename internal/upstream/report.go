@@ -101,7 +101,7 @@ func (c *hubClient) post(ctx context.Context, path string, body []byte, contentT
 
 // boxStatus gathers what the box tells the hub.
 func (s *Syncer) boxStatus(ctx context.Context, syncErr error) (wire.BoxStatus, error) {
-	st := wire.BoxStatus{Version: s.cfg.Version, Packs: map[string]string{}, DiskFree: -1}
+	st := wire.BoxStatus{Version: s.cfg.Version, Packs: map[string]string{}, Subjects: map[string]string{}, DiskFree: -1}
 	read, err := ReadStatus(ctx, s.db)
 	if err != nil {
 		return st, err
@@ -120,13 +120,14 @@ func (s *Syncer) boxStatus(ctx context.Context, syncErr error) (wire.BoxStatus, 
 		for _, p := range s.lib.Packs() {
 			if len(st.Packs) < maxReportedPacks {
 				st.Packs[p.Manifest.ID] = p.Manifest.Version
+				st.Subjects[p.Manifest.ID] = p.Manifest.Subject
 			}
 		}
 		for id, perr := range s.lib.Problems() {
 			st.Problems = append(st.Problems, wire.PackProblem{Pack: id, Error: clip(perr.Error())})
 		}
 		if d, err := ops.DiskUsage(s.lib.Dir()); err == nil {
-			st.DiskFree = int64(d.Avail)
+			st.DiskFree, st.DiskTotal = int64(d.Avail), int64(d.Total)
 		}
 	}
 	sort.Slice(st.Problems, func(i, j int) bool {

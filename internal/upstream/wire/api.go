@@ -112,6 +112,9 @@ type BoxStatus struct {
 	LastError string            `json:"last_error,omitempty"` // the sync's error, if any (a pack that did not come)
 	DiskFree  int64             `json:"disk_free"`            // bytes free for the box's data; -1 unknown
 	Clock     *ClockStatus      `json:"clock,omitempty"`      // how the box keeps time: source, drift, its boots' estimates
+	// Added later, all optional:
+	DiskTotal int64             `json:"disk_total,omitempty"` // bytes of the file system holding the box's data; 0 unknown
+	Subjects  map[string]string `json:"subjects,omitempty"`   // installed packs: id → subject, for reports of packs the hub never published
 }
 
 // PackProblem is a pack the box did not install, or does not serve, and why.
