@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// The report summaries (migration 0004): learner_items holds, for each
+// The report summaries (hub migration 0006): learner_items holds, for each
 // learner and exercise item, how many answers there were and the latest
 // one; learner_packs, for each learner and pack, the answers, the items
 // tried, the items whose latest answer was right and the lessons done.

@@ -47,7 +47,7 @@ func TestMigrationBuildsTheSummaries(t *testing.T) {
 			if len(kept["learner_items"]) == 0 || len(kept["learner_packs"]) == 0 {
 				t.Fatalf("ingest kept no summary: %v", kept)
 			}
-			sqlText, err := os.ReadFile(filepath.Join("migrations", dialect, "0004_report_summaries.sql"))
+			sqlText, err := os.ReadFile(filepath.Join("migrations", dialect, "0006_report_summaries.sql"))
 			if err != nil {
 				t.Fatal(err)
 			}
