@@ -537,4 +537,13 @@ var messagesEN = map[string]string{
 	"sync.started":             "Sync started.",
 	"sync.enrolled_now":        "This box is now enrolled with the hub.",
 	"sync.usb_help":            "No internet here? Run stembox sync export --out /media/usb on the box, take the file to the hub, and bring back the acknowledgement (stembox sync import).",
+	"app.back":                 "Back to the lesson: %s",
+	"app.full_screen":          "Full screen",
+	"app.kept":                 "Result kept on this device — will send when connected.",
+	"app.note":                 "A simulation runs in a sandbox: it cannot see your name or your answers.",
+	"app.saved":                "Result saved: %s",
+	"class.app":                "Simulation: %s",
+	"error.no_app":             "There is no app %s in this pack.",
+	"lesson.apps":              "Simulations of this lesson",
+	"pack.apps":                "Simulations and labs",
 }

@@ -117,6 +117,7 @@ func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lesso
 		Notices                                                   []string
 		Body                                                      template.HTML
 		Set, Prev, Next                                           *link
+		Apps                                                      []appLink
 	}{
 		PackID: m.ID, LessonID: l.ID, PackTitle: m.Title.In(cl, first), ContentLang: cl,
 		Position: i18n.T(lang, "lesson.position", i+1, len(m.Lessons)),
@@ -131,6 +132,9 @@ func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lesso
 			data.Set = setLink(lang, cl, m.ID, si, first)
 		}
 	}
+	data.Apps = appLinks(p, cl, func(a content.App) bool {
+		return a.Lesson == l.ID || bytes.Contains(body, []byte(`data-app="`+a.ID+`"`))
+	})
 	if i > 0 {
 		prev := m.Lessons[i-1]
 		data.Prev = &link{URL: lessonURL(m.ID, prev.ID), Title: prev.Title.In(cl, first)}

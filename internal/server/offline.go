@@ -38,7 +38,7 @@ type manifestKey struct{ pack, name, lang string }
 
 // offlineShell are the static files every page needs, kept by the service
 // worker when it installs.
-var offlineShell = []string{"app.css", "offline.js", "icon.svg", "vendor/katex/katex.min.css"}
+var offlineShell = []string{"app.css", "offline.js", "apps.js", "icon.svg", "vendor/katex/katex.min.css"}
 
 // Estimates for the size of a saved pack: what a page adds to a lesson's
 // content (layout, header, the page's own markup), and a question's page, as
@@ -256,8 +256,12 @@ func (o *offline) manifest(p *content.Pack, lang string) offlineManifest {
 		out.Pages = append(out.Pages, ss.Pages...)
 		out.Sets = append(out.Sets, ss)
 	}
+	for _, a := range m.Apps {
+		out.Pages = append(out.Pages, appURL(m.ID, a.ID))
+		out.Bytes += offlinePageBytes
+	}
 	for _, f := range m.Files {
-		if strings.HasPrefix(f.Path, "media/") {
+		if strings.HasPrefix(f.Path, "media/") || strings.HasPrefix(f.Path, content.AppsDir) {
 			out.Files = append(out.Files, filesURL(p)+f.Path)
 			out.Bytes += f.Size
 		}

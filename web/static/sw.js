@@ -635,6 +635,10 @@
     var later = deferred();
     e.waitUntil(later.promise);
     return caches.match(path, {ignoreVary: true}).then(function (hit) {
+      if (hit && req.mode === 'navigate' && /^\/files\/[^/]+\/[^/]+\/apps\//.test(path) &&
+          (hit.headers.get('Content-Security-Policy') || '').indexOf('sandbox allow-scripts') < 0) {
+        hit = null; // an app's page opens only in its sandbox (apps.js)
+      }
       if (hit) {
         later.done();
         return hit;
