@@ -55,6 +55,16 @@ type offBox struct {
 
 func newOffBox(t *testing.T) *offBox {
 	t.Helper()
+	o := newOffBoxStopped(t)
+	o.start()
+	t.Cleanup(o.stop)
+	return o
+}
+
+// newOffBoxStopped is newOffBox before it starts: a test may change the
+// packs, then start it.
+func newOffBoxStopped(t *testing.T) *offBox {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +73,6 @@ func newOffBox(t *testing.T) *offBox {
 	ln.Close()
 	o := &offBox{t: t, data: t.TempDir(), packs: t.TempDir(), addr: addr, logs: &logtest.Buffer{}}
 	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(o.packs, "mini"))
-	o.start()
-	t.Cleanup(o.stop)
 	return o
 }
 

@@ -77,7 +77,7 @@ func (s *Server) progressGrid(ctx context.Context, class school.Class, students 
 	for i := range grid {
 		grid[i] = make([]cell, len(as))
 	}
-	lessons := map[string]map[string]map[string]bool{} // pack → learner → lesson
+	lessons := map[string]map[string]map[string]bool{}           // pack → learner → lesson
 	apps := map[string]map[string]map[string]store.AppProgress{} // pack → learner → app
 	for j, a := range as {
 		switch a.Kind {
