@@ -3,8 +3,11 @@ package box_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -84,8 +87,14 @@ func (tb *offTab) appFrame(entry string) context.Context {
 		if err != nil {
 			tb.fatalf("targets: %v", err)
 		}
+		var bc string // the tab's browser context: another device's frames are not its own
 		for _, in := range infos {
-			if in.Type == "iframe" && strings.Contains(in.URL, entry) {
+			if in.TargetID == chromedp.FromContext(tb.ctx).Target.TargetID {
+				bc = string(in.BrowserContextID)
+			}
+		}
+		for _, in := range infos {
+			if in.Type == "iframe" && strings.Contains(in.URL, entry) && string(in.BrowserContextID) == bc {
 				ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithTargetID(in.TargetID))
 				tb.t.Cleanup(cancel)
 				return ctx
@@ -96,6 +105,25 @@ func (tb *offTab) appFrame(entry string) context.Context {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// appPoint is where, on the page, a touch or a click lands on the element
+// sel of the app's frame: at the share fx of its width, half its height.
+// Both the page and the app scroll it into view first, the page with the
+// frame at its top: headless Chromium puts the click it makes of a tap in
+// a frame of another process off by the frame's offset on the page (the
+// touch itself lands right).
+func (tb *offTab) appPoint(frame context.Context, app, sel string, fx float64) (float64, float64) {
+	tb.t.Helper()
+	tb.settle()
+	in, err := chromedp.Run(frame, chromedp.Evaluate[[]float64](fmt.Sprintf(
+		`(function(){var e=document.querySelector(%q);e.scrollIntoView({block:"center"});var r=e.getBoundingClientRect();return [r.left,r.top,r.width,r.height]})()`, sel)))
+	if err != nil || len(in) != 4 {
+		tb.fatalf("the app's %s: %v %v", sel, in, err)
+	}
+	at := offJS[[]float64](tb, fmt.Sprintf(
+		`(function(){var f=document.querySelector("iframe[data-app=%s]");f.scrollIntoView({block:"start"});var r=f.getBoundingClientRect();return [r.left+f.clientLeft,r.top+f.clientTop]})()`, app))
+	return at[0] + in[0] + fx*in[2], at[1] + in[1] + in[3]/2
 }
 
 func pages(tb *offTab) []*target.Info {
@@ -191,8 +219,6 @@ func TestAppSimulation(t *testing.T) {
 	st.noSideScroll("lesson with a simulation")
 
 	sim := st.appFrame("/apps/slope.html")
-	// The frame's own events drive it (a sandboxed frame runs in a process
-	// of its own, which chromedp's touch and mouse do not reach yet).
 	js := func(expr string) string {
 		t.Helper()
 		v, err := chromedp.Run(sim, chromedp.Evaluate[string](expr))
@@ -201,17 +227,38 @@ func TestAppSimulation(t *testing.T) {
 		}
 		return v
 	}
-	st.waitJS("the simulation to load", `true`, time.Second)
-	time.Sleep(2 * time.Second)
-	js(`document.getElementById("go").click(), ""`)
+	inked := `(function(){var c=document.getElementById("plot"),d=c.getContext("2d").getImageData(0,0,c.width,c.height).data,n=0;` +
+		`for(var i=3;i<d.length;i+=4){if(d[i])n++}return String(n)})()`
+	st.waitJS("the simulation to draw", `true`, time.Second)
 	time.Sleep(time.Second)
+	before := js(inked)
+	// A tap releases the block: it slides, and the plot draws its speed.
+	st.do(chromedp.TapXY(st.appPoint(sim, "slope", "#go", 0.5)))
+	time.Sleep(1500 * time.Millisecond)
 	if s := js(`document.getElementById("state").textContent`); !strings.Contains(s, "slides") {
 		t.Errorf("after release the simulation says %q", s)
 	}
-	// Round 1: μ = 0.25, so the block starts to slide at 14°.
-	js(`(function(){var a=document.getElementById("angle");a.value="14";a.dispatchEvent(new Event("input"));document.getElementById("check").click();return ""})()`)
+	if after := js(inked); len(after) < len(before) || after <= before && len(after) == len(before) {
+		t.Errorf("the plot did not draw: %s inked pixels before the release, %s after", before, after)
+	}
+	// Round 1: μ = 0.25, so the block starts to slide at 14°: taps on the
+	// slider set it, a tap checks.
+	frac := 14.0 / 60
+	for try := 0; try < 10; try++ {
+		st.do(chromedp.TapXY(st.appPoint(sim, "slope", "#angle", frac)))
+		v, err := strconv.ParseFloat(js(`document.getElementById("angle").value`), 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(v-14) <= 0.5 {
+			break
+		}
+		frac += (14 - v) / 60
+	}
+	st.do(chromedp.TapXY(st.appPoint(sim, "slope", "#check", 0.5)))
+	time.Sleep(500 * time.Millisecond)
 	if v := js(`document.getElementById("verdict").textContent`); !strings.Contains(v, "Right") {
-		t.Errorf("after checking 14° the simulation says %q", v)
+		t.Errorf("after checking %s° the simulation says %q", js(`document.getElementById("angle").value`), v)
 	}
 	res := ob.waitResults("slope", 1)
 	if r := res[0]; r.Score != 1 || r.Max != 3 || r.Completed || r.Learner != "student:"+sc.students[0].ID {
@@ -236,14 +283,31 @@ func TestAppSimulation(t *testing.T) {
 	}
 	shots.take(teacher, "teacher-heatmap")
 
+	// On the projector the teacher opens it full screen and works it with
+	// the mouse.
+	teacher.open("/packs/mini/apps/slope")
+	proj := teacher.appFrame("/apps/slope.html")
+	if w := offJS[float64](teacher, `document.querySelector("iframe[data-app=slope]").getBoundingClientRect().width`); w < 1000 {
+		t.Errorf("on a 1280 px projector the simulation is %g px wide", w)
+	}
+	time.Sleep(time.Second)
+	inkedBefore, _ := chromedp.Run(proj, chromedp.Evaluate[string](inked))
+	teacher.do(chromedp.MouseClickXY(teacher.appPoint(proj, "slope", "#go", 0.5)))
+	time.Sleep(1500 * time.Millisecond)
+	if after, _ := chromedp.Run(proj, chromedp.Evaluate[string](inked)); len(after) < len(inkedBefore) || after <= inkedBefore && len(after) == len(inkedBefore) {
+		t.Errorf("on the projector the plot did not draw after a click: %s inked pixels before, %s after", inkedBefore, after)
+	}
+	shots.take(teacher, "projector-sim")
+
 	// The box goes away; the lesson and its simulation open on the phone.
 	ob.stop()
 	st.load("/packs/mini/lessons/speed", chromedp.Reload())
 	st.waitJS("the simulation to open from the device", `!!document.querySelector("iframe[data-app=slope][data-offline]")`, 20*time.Second)
 	sim = st.appFrame("/apps/slope.html")
 	time.Sleep(2 * time.Second)
-	js(`document.getElementById("check").click(), ""`)
-	st.waitJS("the result to be kept", `document.getElementById("app-ui").textContent.indexOf("kept on this device")>=0`, 10*time.Second)
+	shots.take(st, "offline-before-check")
+	st.do(chromedp.TapXY(st.appPoint(sim, "slope", "#check", 0.5)))
+	st.waitJS("the result to be kept", `document.getElementById("app-ui").textContent.indexOf("kept on this device")>=0`, 20*time.Second)
 	shots.take(st, "lesson-sim-offline")
 	ob.start()
 	res = ob.waitResults("slope", 2)

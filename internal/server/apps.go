@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"regexp"
@@ -73,12 +74,22 @@ type appLink struct {
 	ID, URL, Title string
 }
 
-func appLinks(p *content.Pack, cl string, keep func(content.App) bool) []appLink {
+func appLinks(p *content.Pack, cl string) []appLink {
 	var out []appLink
 	m := &p.Manifest
 	for _, a := range m.Apps {
-		if keep == nil || keep(a) {
-			out = append(out, appLink{ID: a.ID, URL: appURL(m.ID, a.ID), Title: a.Title.In(cl, m.Languages[0])})
+		out = append(out, appLink{ID: a.ID, URL: appURL(m.ID, a.ID), Title: a.Title.In(cl, m.Languages[0])})
+	}
+	return out
+}
+
+// lessonApps are the apps of a lesson: those that belong to it and those
+// its HTML, body, embeds.
+func lessonApps(p *content.Pack, lesson string, body []byte) []content.App {
+	var out []content.App
+	for _, a := range p.Manifest.Apps {
+		if a.Lesson == lesson || bytes.Contains(body, []byte(`data-app="`+a.ID+`"`)) {
+			out = append(out, a)
 		}
 	}
 	return out

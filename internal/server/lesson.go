@@ -132,9 +132,9 @@ func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lesso
 			data.Set = setLink(lang, cl, m.ID, si, first)
 		}
 	}
-	data.Apps = appLinks(p, cl, func(a content.App) bool {
-		return a.Lesson == l.ID || bytes.Contains(body, []byte(`data-app="`+a.ID+`"`))
-	})
+	for _, a := range lessonApps(p, l.ID, body) {
+		data.Apps = append(data.Apps, appLink{ID: a.ID, URL: appURL(m.ID, a.ID), Title: a.Title.In(cl, first)})
+	}
 	if i > 0 {
 		prev := m.Lessons[i-1]
 		data.Prev = &link{URL: lessonURL(m.ID, prev.ID), Title: prev.Title.In(cl, first)}

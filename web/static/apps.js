@@ -48,6 +48,9 @@
     return {completed: d.completed, score: d.score, max: d.max, summary: d.summary};
   };
 
+  if (!doc) {
+    return; // outside a browser (its tests): lib only
+  }
   var ui = doc.getElementById('app-ui');
   var m = /^\/packs\/([^/]+)\//.exec(root.location.pathname);
   var frames = doc.querySelectorAll('figure.app iframe[data-app]');
