@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/logtest"
+	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/server"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -168,4 +170,45 @@ func TestAPIAppResult(t *testing.T) {
 		t.Errorf("the box holds the results %+v, want the one sent twice", got)
 	}
 	_ = io.Discard
+}
+
+// TestAssignApp: a teacher assigns an app from the class page; the heatmap
+// gets its column, which shows a student's best result.
+func TestAssignApp(t *testing.T) {
+	b := runAppBox(t)
+	ctx := context.Background()
+	teacher := b.teacher(t, "en")
+	users, err := b.db.Users(ctx, school.RoleTeacher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	class, err := b.db.CreateClass(ctx, "", "7A", 7, users[len(users)-1].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	classURL := "/teach/classes/" + class.ID
+	page := teacher.get(classURL)
+	if !strings.Contains(page.body, `<option value="mini|app|big">Simulation: App big</option>`) {
+		t.Fatalf("the class page offers no app to assign:\n%s", page.body)
+	}
+	r := teacher.postForm(classURL+"/assign", url.Values{"csrf": {teacher.csrf(classURL)}, "what": {"mini|app|big"}})
+	wantStatus(t, r, http.StatusSeeOther)
+	students, err := b.db.AddStudents(ctx, "", class.ID, []school.NewStudent{{Name: "Nigina"}, {Name: "Sino"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []event.AppResult{
+		{Learner: students[0].LearnerID(), Pack: "mini", App: "big", Completed: true, Score: 3, Max: 3},
+		{Learner: students[1].LearnerID(), Pack: "mini", App: "big", Completed: false, Score: 1, Max: 4},
+	} {
+		if _, err := b.db.RecordAppResult(ctx, res); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heat := teacher.get(classURL + "/progress")
+	for _, want := range []string{"Simulation: App big", `<td class="cell mastered" style="--p:100">`, `<td class="cell started" style="--p:25">`} {
+		if !strings.Contains(heat.body, want) {
+			t.Errorf("the heatmap lacks %s:\n%s", want, heat.body)
+		}
+	}
 }
