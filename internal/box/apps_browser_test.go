@@ -268,13 +268,7 @@ func TestAppSimulation(t *testing.T) {
 	shots.take(st, "lesson-sim")
 
 	// The teacher's heatmap shows it.
-	teacher := br.other(t, "teacher", ob.url(""), chromedp.EmulateViewport(1280, 900))
-	teacher.open("/login")
-	teacher.do(
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "aziza"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), offPassword),
-	)
-	teacher.tapTo(`form[action="/login"] button[type=submit]`, "/teach")
+	teacher := br.teacher(t, ob.url(""))
 	teacher.open("/teach/classes/" + sc.class.ID + "/progress")
 	heads := offJS[[]string](teacher, `Array.from(document.querySelectorAll("table.heatmap thead th"), function(th){return th.textContent.trim()})`)
 	cells := offJS[[]string](teacher, `Array.from(document.querySelectorAll("table.heatmap tbody tr td"), function(td){return td.className+" "+td.textContent.trim()})`)

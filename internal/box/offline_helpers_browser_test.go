@@ -230,6 +230,20 @@ func (br *offBrowser) other(t *testing.T, name, base string, setup chromedp.Acti
 	return tb
 }
 
+// teacher opens a tab on a desktop screen of its own (the teacher's
+// laptop) and signs the school's teacher in.
+func (br *offBrowser) teacher(t *testing.T, base string) *offTab {
+	t.Helper()
+	tb := br.other(t, "teacher", base, chromedp.EmulateViewport(1280, 900))
+	tb.open("/login")
+	tb.do(
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "aziza"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), offPassword),
+	)
+	tb.tapTo(`form[action="/login"] button[type=submit]`, "/teach")
+	return tb
+}
+
 // offTab is one tab; its methods fail the test on any error.
 type offTab struct {
 	t       *testing.T

@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content/contenttest"
@@ -16,10 +15,7 @@ import (
 // single-file app (a PhET-size simulation), cut off half-way and resumed:
 // it arrives checked and whole, like any file of a pack.
 func TestFetchPackWithBigApp(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "mini")
-	contenttest.CopyTree(t, contenttest.MiniDir(), src)
-	page := contenttest.BigApp(5 << 20)
-	contenttest.AddApp(t, src, "big", page, "speed")
+	src, page := contenttest.BigAppSource(t, 5<<20)
 	key := contenttest.Signer(t)
 	a := contenttest.Build(t, src, key)
 

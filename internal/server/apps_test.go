@@ -29,9 +29,7 @@ const bigAppSize = 5 << 20
 // app "big", embedded in the lesson "speed".
 func runAppBox(t *testing.T) *testBox {
 	t.Helper()
-	src := filepath.Join(t.TempDir(), "mini")
-	contenttest.CopyTree(t, contenttest.MiniDir(), src)
-	contenttest.AddApp(t, src, "big", contenttest.BigApp(bigAppSize), "speed")
+	src, _ := contenttest.BigAppSource(t, bigAppSize)
 	s := contenttest.Signer(t)
 	archive := contenttest.Build(t, src, s)
 	dir := t.TempDir()

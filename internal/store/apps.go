@@ -25,22 +25,16 @@ func (db *DB) RecordAppResult(ctx context.Context, a event.AppResult) (event.Eve
 	if err != nil {
 		return event.Event{}, failure.Wrap(failure.Invalid, err, err.Error())
 	}
+	same := func(p event.Payload) bool {
+		stored, ok := p.(event.AppResult)
+		return ok && stored.Pack == a.Pack && stored.App == a.App
+	}
 	var ev event.Event
 	err = db.grouped(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if prev, err := scanEvent(db.queryRow(ctx, tx, "SELECT "+eventColumns+" FROM events WHERE id = ?", a.ID)); err == nil {
-			p, err := event.Decode(prev.Kind, prev.Payload)
-			stored, ok := p.(event.AppResult)
-			if err != nil || !ok || prev.Actor != a.Learner || stored.Pack != a.Pack || stored.App != a.App {
-				return failure.Errorf(failure.Conflict, "result id %s is already used for something else", a.ID)
-			}
-			ev = prev
-			return nil
-		}
-		ev = event.Event{ID: a.ID, Kind: a.EventKind(), Actor: a.Learner, Payload: payload}
-		if err := db.appendEvent(ctx, tx, &ev); err != nil {
-			return err
-		}
-		return db.bumpAppProgress(ctx, tx, ev.Seq, a.Learner, a)
+		var err error
+		ev, err = db.recordOnceTx(ctx, tx, event.Event{ID: a.ID, Kind: a.EventKind(), Actor: a.Learner, Payload: payload}, same,
+			func(ev event.Event) error { return db.bumpAppProgress(ctx, tx, ev.Seq, a.Learner, a) })
+		return err
 	})
 	if err != nil {
 		return event.Event{}, err

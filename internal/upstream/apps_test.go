@@ -19,10 +19,7 @@ import (
 // single-file app, then its next version, whose app did not change: the
 // second download does not fetch the app again, as for any file of a pack.
 func TestPullPackWithBigApp(t *testing.T) {
-	src := filepath.Join(t.TempDir(), "mini")
-	contenttest.CopyTree(t, contenttest.MiniDir(), src)
-	page := contenttest.BigApp(5 << 20)
-	contenttest.AddApp(t, src, "big", page, "speed")
+	src, page := contenttest.BigAppSource(t, 5<<20)
 	key := contenttest.Signer(t)
 	v1 := contenttest.Build(t, src, key)
 	y, err := os.ReadFile(filepath.Join(src, "pack.yaml"))

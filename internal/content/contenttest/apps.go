@@ -67,3 +67,15 @@ func BigApp(size int) []byte {
 	b.WriteString("\";document.title=\"Big sim \"+DATA.length;</script></body></html>\n")
 	return b.Bytes()
 }
+
+// BigAppSource copies the mini pack's source into a temporary folder and
+// adds to it the app "big", a single-file app of about size bytes
+// embedded in the lesson "speed". It returns the folder and the app's page.
+func BigAppSource(tb testing.TB, size int) (dir string, page []byte) {
+	tb.Helper()
+	dir = filepath.Join(tb.TempDir(), "mini")
+	CopyTree(tb, MiniDir(), dir)
+	page = BigApp(size)
+	AddApp(tb, dir, "big", page, "speed")
+	return dir, page
+}
