@@ -300,6 +300,15 @@ func printManifest(w io.Writer, a *content.Archive) {
 	for _, s := range m.Sets {
 		fmt.Fprintf(tw, "set\t%s: %d items (%s)\n", s.ID, s.Items, strings.Join(s.Languages, ", "))
 	}
+	for _, ap := range m.Apps {
+		var size int64
+		for _, f := range m.Files {
+			if ap.Owns(f.Path) {
+				size += f.Size
+			}
+		}
+		fmt.Fprintf(tw, "app\t%s: %s (%s, %s)\n", ap.ID, ap.Title.In("en", m.Languages[0]), ap.Entry, humanBytes(size))
+	}
 	tw.Flush()
 }
 

@@ -116,13 +116,7 @@ func TestOfflineLessonAndQueuedAnswers(t *testing.T) {
 	checkOnce(t, ob.answers(), kept, "student:"+sc.students[0].ID)
 
 	// The teacher's heatmap shows her work: 3 of 5 right.
-	teacher := br.other(t, "teacher", ob.url(""), chromedp.EmulateViewport(1280, 900))
-	teacher.open("/login")
-	teacher.do(
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "aziza"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), offPassword),
-	)
-	teacher.tapTo(`form[action="/login"] button[type=submit]`, "/teach")
+	teacher := br.teacher(t, ob.url(""))
 	teacher.open("/teach/classes/" + sc.class.ID + "/progress")
 	cells := offJS[[]string](teacher, `Array.from(document.querySelectorAll("table.heatmap tbody tr td"), function(td){return td.className+" "+td.textContent.trim()})`)
 	if len(cells) != 2 || !strings.HasPrefix(cells[0], "cell started ") || !strings.HasSuffix(cells[0], "%") {

@@ -55,6 +55,16 @@ type offBox struct {
 
 func newOffBox(t *testing.T) *offBox {
 	t.Helper()
+	o := newOffBoxStopped(t)
+	o.start()
+	t.Cleanup(o.stop)
+	return o
+}
+
+// newOffBoxStopped is newOffBox before it starts: a test may change the
+// packs, then start it.
+func newOffBoxStopped(t *testing.T) *offBox {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -63,8 +73,6 @@ func newOffBox(t *testing.T) *offBox {
 	ln.Close()
 	o := &offBox{t: t, data: t.TempDir(), packs: t.TempDir(), addr: addr, logs: &logtest.Buffer{}}
 	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(o.packs, "mini"))
-	o.start()
-	t.Cleanup(o.stop)
 	return o
 }
 
@@ -219,6 +227,20 @@ func (br *offBrowser) other(t *testing.T, name, base string, setup chromedp.Acti
 	tb := &offTab{t: t, name: name, ctx: ctx, base: base, console: &logtest.Buffer{}}
 	tb.listen()
 	tb.do(setup)
+	return tb
+}
+
+// teacher opens a tab on a desktop screen of its own (the teacher's
+// laptop) and signs the school's teacher in.
+func (br *offBrowser) teacher(t *testing.T, base string) *offTab {
+	t.Helper()
+	tb := br.other(t, "teacher", base, chromedp.EmulateViewport(1280, 900))
+	tb.open("/login")
+	tb.do(
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "aziza"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), offPassword),
+	)
+	tb.tapTo(`form[action="/login"] button[type=submit]`, "/teach")
 	return tb
 }
 

@@ -60,8 +60,15 @@ func (b *Builder) Build(dir string) (*Built, error) {
 	if m.Description, err = b.plainText("pack.yaml", "description", sp.Description, sp.Languages, false); err != nil {
 		return nil, err
 	}
-	media, err := listMedia(dir)
+	media, err := listFiles(dir, "media")
 	if err != nil {
+		return nil, err
+	}
+	appFiles, err := listFiles(dir, "apps")
+	if err != nil {
+		return nil, err
+	}
+	if m.Apps, err = b.buildApps(dir, sp, appFiles); err != nil {
 		return nil, err
 	}
 	sets := map[string]bool{}
@@ -92,7 +99,7 @@ func (b *Builder) Build(dir string) (*Built, error) {
 			if err != nil {
 				return nil, fmt.Errorf("pack.yaml:%d: lesson %q in %s: %w", sl.line, sl.ID, lang, err)
 			}
-			doc, err := b.Markup.Lesson(src, markup.Options{ResolveLink: resolver(media)})
+			doc, err := b.Markup.Lesson(src, markup.Options{ResolveLink: resolver(media), App: appEmbedder(m.Apps, lang)})
 			if err != nil {
 				return nil, fmt.Errorf("%s: %w", name, err)
 			}
@@ -110,7 +117,7 @@ func (b *Builder) Build(dir string) (*Built, error) {
 	for p, data := range bt.rendered {
 		m.Files = append(m.Files, fileEntry(p, data))
 	}
-	for _, p := range media {
+	for _, p := range append(media, appFiles...) {
 		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(p)))
 		if err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
@@ -157,12 +164,12 @@ func (bt *Built) WriteFile(outDir string, s *Signer) (string, error) {
 	return out, writeFileAtomic(out, buf.Bytes(), 0o644)
 }
 
-// listMedia lists the files under dir/media as pack paths. Hidden files are
-// skipped; links and special files are refused, since a pack must carry its
-// files itself.
-func listMedia(dir string) ([]string, error) {
+// listFiles lists the files under dir/sub (media, apps) as pack paths.
+// Hidden files are skipped; links and special files are refused, since a
+// pack must carry its files itself.
+func listFiles(dir, sub string) ([]string, error) {
 	var out []string
-	root := filepath.Join(dir, "media")
+	root := filepath.Join(dir, sub)
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if os.IsNotExist(err) && p == root {
@@ -191,10 +198,24 @@ func listMedia(dir string) ([]string, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("pack: media: %w", err)
+		return nil, fmt.Errorf("pack: %s: %w", sub, err)
 	}
 	sort.Strings(out)
 	return out, nil
+}
+
+// appEmbedder resolves a lesson's app directive (::app ID) to the app's
+// page, as a pack: link, and its title in lang.
+func appEmbedder(apps []App, lang string) func(id string) (markup.App, error) {
+	return func(id string) (markup.App, error) {
+		for _, a := range apps {
+			if a.ID == id {
+				// The app learns the lesson's language from its URL's fragment.
+				return markup.App{ID: id, Src: PackURLScheme + a.Entry + "#lang=" + lang, Title: a.Title[lang]}, nil
+			}
+		}
+		return markup.App{}, fmt.Errorf("the pack has no app %q (list it under apps: in pack.yaml)", id)
+	}
 }
 
 // resolver checks the links of a lesson or exercise: files of the pack must

@@ -36,6 +36,7 @@ type Manifest struct {
 	Authors        []string   `json:"authors,omitempty"`
 	Lessons        []Lesson   `json:"lessons"`
 	Sets           []SetInfo  `json:"sets"`
+	Apps           []App      `json:"apps,omitempty"`
 	Files          []File     `json:"files"`
 	// Katex is the version of KaTeX that rendered the formulas: their HTML
 	// needs the stylesheet of the same version.
@@ -185,6 +186,13 @@ func (m *Manifest) Validate() error {
 		}
 	}
 	lessons := map[string]bool{}
+	for _, l := range m.Lessons {
+		lessons[l.ID] = true
+	}
+	if err := m.validateApps(lessons, seen); err != nil {
+		return err
+	}
+	lessons = map[string]bool{}
 	for _, l := range m.Lessons {
 		if !ValidID(l.ID) || lessons[l.ID] {
 			return fmt.Errorf("manifest: lesson id %q is invalid or repeated", l.ID)

@@ -30,6 +30,7 @@ type sourcePack struct {
 	Description    sourceText     `yaml:"description"`
 	Lessons        []sourceLesson `yaml:"lessons"`
 	Exercises      []sourceSetRef `yaml:"exercises"`
+	Apps           []sourceApp    `yaml:"apps"`
 }
 
 type sourceLesson struct {

@@ -27,6 +27,7 @@
 //	student.secret_reset  StudentSecretReset student
 //	assignment.created    AssignmentCreated assignment, class, pack, kind, ref
 //	assignment.removed    AssignmentRemoved assignment, class
+//	app.result            AppResult      pack, app            app progress (box)
 //
 // The payload structs below list every key with its JSON name and meaning.
 // Payloads never hold secrets, and never a student's name: the hub sees
@@ -60,7 +61,7 @@
 //
 // # Adding a kind
 //
-// Future kinds (e.g. "app.result" for a simulation's result) are added here
+// Future kinds (as "app.result" for a simulation's result was) are added here
 // and only here: a Kind constant, a payload struct with its JSON tags, its
 // EventKind and validate methods (validate names what is required), and a
 // line in the specs table (kinds.go). Then: the writer in the box's store

@@ -34,6 +34,8 @@ var samples = map[string]struct {
 		`{"assignment":"A1","class":"C1","kind":"set","pack":"physics","ref":"speed"}`},
 	event.KindAssignmentRemoved: {event.AssignmentRemoved{Assignment: "A1", Class: "C1"},
 		`{"assignment":"A1","class":"C1"}`},
+	event.KindAppResult: {event.AppResult{Pack: "physics", PackVersion: "1.0.0", App: "slope", Lang: "tg", Completed: true, Score: 3, Max: 4, Summary: "μ = 0.3"},
+		`{"pack":"physics","version":"1.0.0","app":"slope","lang":"tg","completed":true,"score":3,"max":4,"summary":"μ = 0.3"}`},
 }
 
 // TestEveryKind round-trips a payload of every kind the package defines
@@ -88,7 +90,7 @@ func TestEveryKind(t *testing.T) {
 }
 
 func TestUnknownKindsPassThrough(t *testing.T) {
-	for _, kind := range []string{"app.result", "answer.submitted.v2", ""} {
+	for _, kind := range []string{"teacher.content", "app.result.v2", "answer.submitted.v2", ""} {
 		p, err := event.Decode(kind, []byte(`not even json`))
 		if p != nil || err != nil || event.Validate(kind, []byte(`[]`)) != nil || event.Known(kind) || event.Version(kind) != 0 {
 			t.Errorf("unknown kind %q: Decode = %v, %v; want nil, nil", kind, p, err)
@@ -149,5 +151,27 @@ func TestValidID(t *testing.T) {
 		if got := event.ValidID(id); got != want {
 			t.Errorf("ValidID(%q) = %v, want %v", id, got, want)
 		}
+	}
+}
+
+func TestAppResultBounds(t *testing.T) {
+	ok := event.AppResult{Pack: "p", App: "a", Score: 2, Max: 2}
+	if err := event.Check(ok); err != nil {
+		t.Fatalf("Check(%+v) = %v", ok, err)
+	}
+	long := string(make([]rune, event.MaxAppSummary+1))
+	for _, bad := range []event.AppResult{
+		{Pack: "p", App: "a", Score: 3, Max: 2},
+		{Pack: "p", App: "a", Score: -1, Max: 2},
+		{Pack: "p", App: "a", Score: 0, Max: -1},
+		{Pack: "p", App: "a", Summary: long},
+	} {
+		var ie *event.InvalidError
+		if err := event.Check(bad); !errors.As(err, &ie) {
+			t.Errorf("Check(%+v) = %v, want an InvalidError", bad, err)
+		}
+	}
+	if f := (event.AppResult{Completed: true}).Fraction(); f != 1 {
+		t.Errorf("a completed result without a score is %g done, want 1", f)
 	}
 }

@@ -28,6 +28,7 @@ var specs = map[string]spec{
 	KindStudentSecretReset: {1, decoder[StudentSecretReset]()},
 	KindAssignmentCreated:  {1, decoder[AssignmentCreated]()},
 	KindAssignmentRemoved:  {1, decoder[AssignmentRemoved]()},
+	KindAppResult:          {1, decoder[AppResult]()},
 }
 
 // QuestionPoll is the kind of a live question with no right answer.
@@ -191,7 +192,7 @@ func (s StudentSecretReset) validate() error {
 type AssignmentCreated struct {
 	Assignment string `json:"assignment"`
 	Class      string `json:"class"`
-	Kind       string `json:"kind"` // lesson or set
+	Kind       string `json:"kind"` // lesson, set or app
 	Pack       string `json:"pack"`
 	Ref        string `json:"ref"` // the lesson's or the set's id
 }

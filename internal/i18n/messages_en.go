@@ -570,4 +570,13 @@ var messagesEN = map[string]string{
 	"hub.fleet.flag.clock_off":  "clock off",
 	"hub.fleet.help":            "A box needs attention when it has not synced for 7 days, has less than 1 GB or a tenth of its disk free, its last sync failed or it refused a pack, or its clock is more than 5 minutes off. Clock: as the box last set it, else as the hub measured at its last sync.",
 	"hub.reports.own_questions": "Teacher's own questions",
+	"app.back":                  "Back to the lesson: %s",
+	"app.full_screen":           "Full screen",
+	"app.kept":                  "Result kept on this device — will send when connected.",
+	"app.note":                  "A simulation runs in a sandbox: it cannot see your name or your answers.",
+	"app.saved":                 "Result saved: %s",
+	"class.app":                 "Simulation: %s",
+	"error.no_app":              "There is no app %s in this pack.",
+	"lesson.apps":               "Simulations of this lesson",
+	"pack.apps":                 "Simulations and labs",
 }

@@ -110,3 +110,20 @@ func (r MasteryRule) Mastery(results []Result, items []string) (Status, float64)
 	}
 	return Started, done
 }
+
+// AppMastered is the share of an app's score that masters it, with a
+// result that says the app was completed.
+const AppMastered = 0.8
+
+// AppStatus is a learner's status on an app (a simulation) from the
+// results it reported: how many, whether any said it was completed, and
+// the best share of the score (1 for a completed app that gives none).
+func AppStatus(results int, completed bool, best float64) Status {
+	switch {
+	case results == 0:
+		return NotStarted
+	case completed && best >= AppMastered:
+		return Mastered
+	}
+	return Started
+}

@@ -49,3 +49,22 @@ func TestMastery(t *testing.T) {
 		}
 	}
 }
+
+func TestAppStatus(t *testing.T) {
+	for _, c := range []struct {
+		results   int
+		completed bool
+		best      float64
+		want      Status
+	}{
+		{0, false, 0, NotStarted},
+		{1, false, 1, Started},
+		{2, true, 0.5, Started},
+		{1, true, 0.8, Mastered},
+		{3, true, 1, Mastered},
+	} {
+		if got := AppStatus(c.results, c.completed, c.best); got != c.want {
+			t.Errorf("AppStatus(%d, %v, %g) = %v, want %v", c.results, c.completed, c.best, got, c.want)
+		}
+	}
+}

@@ -51,6 +51,11 @@ type Options struct {
 	// of e-mail autolinks alike), and returns what the HTML should point to.
 	// An error aborts the rendering. If nil, destinations stay as written.
 	ResolveLink func(dest string) (string, error)
+
+	// App is called with the id of every app a lesson embeds ("::app ID",
+	// see app.go) and returns what to embed; an error aborts the
+	// rendering. If nil, such paragraphs stay text.
+	App func(id string) (App, error)
 }
 
 // bom is the byte order mark that Windows editors put at the start of a
@@ -116,6 +121,9 @@ func (r *Renderer) Inline(src string, opt Options) (string, error) {
 
 // render resolves links, names headings and renders doc.
 func (r *Renderer) render(doc ast.Node, src []byte, opt Options) (string, error) {
+	if err := embedApps(doc, src, opt); err != nil {
+		return "", fmt.Errorf("markup: %w", err)
+	}
 	if err := prepare(doc, src, opt); err != nil {
 		return "", fmt.Errorf("markup: %w", err)
 	}

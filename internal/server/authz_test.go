@@ -65,6 +65,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/packs", "GET", "/api/v1/packs", nil, everyone},
 		{"GET /api/v1/time", "GET", "/api/v1/time", nil, everyone},
 		{"POST /api/v1/answers", "POST", "", nil, everyone},
+		{"GET /packs/{pack}/apps/{app}", "GET", "", nil, everyone},
+		{"POST /api/v1/app-results", "POST", "", nil, everyone},
 		{"GET /healthz", "GET", "/healthz", nil, everyone},
 		{"GET /readyz", "GET", "/readyz", nil, everyone},
 		{"GET /metrics", "GET", "/metrics", nil, everyone}, // tests come from loopback

@@ -70,7 +70,13 @@ func (s *Server) handlePackFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file, entry, ok := p.FilePath(rel)
-	if !ok || !strings.HasPrefix(rel, "media/") {
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	if app, isApp := p.Manifest.AppOf(rel); isApp {
+		appFileHeaders(w, r, p, app)
+	} else if !strings.HasPrefix(rel, "media/") {
 		http.NotFound(w, r)
 		return
 	}

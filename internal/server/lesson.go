@@ -117,6 +117,7 @@ func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lesso
 		Notices                                                   []string
 		Body                                                      template.HTML
 		Set, Prev, Next                                           *link
+		Apps                                                      []appLink
 	}{
 		PackID: m.ID, LessonID: l.ID, PackTitle: m.Title.In(cl, first), ContentLang: cl,
 		Position: i18n.T(lang, "lesson.position", i+1, len(m.Lessons)),
@@ -130,6 +131,9 @@ func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lesso
 		if si.ID == l.Exercises {
 			data.Set = setLink(lang, cl, m.ID, si, first)
 		}
+	}
+	for _, a := range lessonApps(p, l.ID, body) {
+		data.Apps = append(data.Apps, appLink{ID: a.ID, URL: appURL(m.ID, a.ID), Title: a.Title.In(cl, first)})
 	}
 	if i > 0 {
 		prev := m.Lessons[i-1]

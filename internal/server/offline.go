@@ -38,7 +38,7 @@ type manifestKey struct{ pack, name, lang string }
 
 // offlineShell are the static files every page needs, kept by the service
 // worker when it installs.
-var offlineShell = []string{"app.css", "offline.js", "devtime.js", "icon.svg", "vendor/katex/katex.min.css"}
+var offlineShell = []string{"app.css", "offline.js", "devtime.js", "apps.js", "icon.svg", "vendor/katex/katex.min.css"}
 
 // Estimates for the size of a saved pack: what a page adds to a lesson's
 // content (layout, header, the page's own markup), and a question's page, as
@@ -158,16 +158,26 @@ type offlineManifest struct {
 	Bytes   int64             `json:"bytes"` // estimated size of everything below, as stored
 	Lessons []offlineLesson   `json:"lessons"`
 	Sets    []offlineSet      `json:"sets"`
+	Apps    []offlineApp      `json:"apps"`
 	Pages   []string          `json:"pages"`
 	Files   []string          `json:"files"`
 	UI      map[string]string `json:"ui"` // strings the script shows about saving and queued answers
 }
 
 type offlineLesson struct {
+	ID    string   `json:"id"`
+	URL   string   `json:"url"`
+	Title string   `json:"title"`
+	Set   string   `json:"set,omitempty"`
+	Apps  []string `json:"apps,omitempty"` // the URLs of the pages of its apps, kept with it
+}
+
+// offlineApp is an app of a saved pack: its full-screen page and the URL
+// of its own page (the one file a device keeps to open it offline).
+type offlineApp struct {
 	ID    string `json:"id"`
 	URL   string `json:"url"`
-	Title string `json:"title"`
-	Set   string `json:"set,omitempty"`
+	Entry string `json:"entry"`
 }
 
 type offlineSet struct {
@@ -228,12 +238,17 @@ func (o *offline) manifest(p *content.Pack, lang string) offlineManifest {
 		Pack: m.ID, Name: p.Name, Version: m.Version, Lang: lang, Title: m.Title.In(cl, first), TitleIn: cl,
 		Cache: offlineCacheName(p, lang, o.s.assets.hash),
 		Pages: []string{"/packs/" + m.ID}, Files: []string{}, UI: map[string]string{},
-		Lessons: []offlineLesson{}, Sets: []offlineSet{},
+		Lessons: []offlineLesson{}, Sets: []offlineSet{}, Apps: []offlineApp{},
 	}
 	out.Bytes = offlinePageBytes
 	for _, l := range m.Lessons {
 		u := lessonURL(m.ID, l.ID)
-		out.Lessons = append(out.Lessons, offlineLesson{ID: l.ID, URL: u, Title: l.Title.In(cl, first), Set: l.Exercises})
+		ol := offlineLesson{ID: l.ID, URL: u, Title: l.Title.In(cl, first), Set: l.Exercises}
+		body, _ := p.LessonHTML(l.ID, cl) // a lesson that cannot be read embeds nothing
+		for _, a := range lessonApps(p, l.ID, body) {
+			ol.Apps = append(ol.Apps, appEntryURL(p, a))
+		}
+		out.Lessons = append(out.Lessons, ol)
 		out.Pages = append(out.Pages, u)
 		out.Bytes += offlinePageBytes
 		if f, ok := m.File(content.LessonPath(l.ID, cl)); ok {
@@ -256,8 +271,13 @@ func (o *offline) manifest(p *content.Pack, lang string) offlineManifest {
 		out.Pages = append(out.Pages, ss.Pages...)
 		out.Sets = append(out.Sets, ss)
 	}
+	for _, a := range m.Apps {
+		out.Apps = append(out.Apps, offlineApp{ID: a.ID, URL: appURL(m.ID, a.ID), Entry: appEntryURL(p, a)})
+		out.Pages = append(out.Pages, appURL(m.ID, a.ID))
+		out.Bytes += offlinePageBytes
+	}
 	for _, f := range m.Files {
-		if strings.HasPrefix(f.Path, "media/") {
+		if strings.HasPrefix(f.Path, "media/") || strings.HasPrefix(f.Path, content.AppsDir) {
 			out.Files = append(out.Files, filesURL(p)+f.Path)
 			out.Bytes += f.Size
 		}

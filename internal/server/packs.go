@@ -151,10 +151,12 @@ func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
 		Notices                               []string
 		Lessons                               []lessonRow
 		Extra                                 []*link
+		Apps                                  []appLink
 	}{
 		Title: m.Title.In(cl, first), Description: m.Description.In(cl, first), ContentLang: cl,
 		Meta:    gradesText(lang, m.Grades) + " · " + i18n.N(lang, "pack.lessons", len(m.Lessons)) + " · " + i18n.N(lang, "pack.exercises", exerciseCount(m)),
 		Notices: notices(lang, cl, m),
+		Apps:    appLinks(p, cl),
 	}
 	used := map[string]bool{}
 	for _, l := range m.Lessons {

@@ -38,6 +38,10 @@ func (s *Server) resolveAssignments(ctx context.Context, classID, lang string) (
 				if l, _, ok := m.Lesson(a.Ref); ok {
 					v.Title, v.URL, v.Missing = l.Title.In(cl, m.Languages[0]), lessonURL(m.ID, l.ID), false
 				}
+			case "app":
+				if app, ok := m.App(a.Ref); ok {
+					v.Title, v.URL, v.Missing = app.Title.In(cl, m.Languages[0]), appURL(m.ID, app.ID), false
+				}
 			case "set":
 				if set, ok := p.Sets[a.Ref]; ok {
 					v.Title, v.URL, v.Missing = set.Title.In(cl, m.Languages[0]), setURL(m.ID, set.ID), false
@@ -73,9 +77,21 @@ func (s *Server) progressGrid(ctx context.Context, class school.Class, students 
 	for i := range grid {
 		grid[i] = make([]cell, len(as))
 	}
-	lessons := map[string]map[string]map[string]bool{} // pack → learner → lesson
+	lessons := map[string]map[string]map[string]bool{}           // pack → learner → lesson
+	apps := map[string]map[string]map[string]store.AppProgress{} // pack → learner → app
 	for j, a := range as {
 		switch a.Kind {
+		case "app":
+			got, ok := apps[a.Pack]
+			if !ok {
+				if got, err = s.db.AppProgress(ctx, learners, a.Pack); err != nil {
+					return nil, err
+				}
+				apps[a.Pack] = got
+			}
+			for i, l := range learners {
+				grid[i][j] = appCell(lang, got[l][a.Ref])
+			}
 		case "lesson":
 			done, ok := lessons[a.Pack]
 			if !ok {
@@ -130,4 +146,19 @@ func (s *Server) classProgress(ctx context.Context, c school.Class, lang string)
 	}
 	grid, err := s.progressGrid(ctx, c, students, as, lang)
 	return students, as, grid, err
+}
+
+// appCell is a learner's progress on an app: mastered once a result says
+// it was completed with at least learn.AppMastered of its score.
+func appCell(lang string, p store.AppProgress) cell {
+	c := cell{Percent: int(p.Best*100 + 0.5)}
+	switch learn.AppStatus(p.Results, p.Completed, p.Best) {
+	case learn.NotStarted:
+		c.Status, c.Label = "new", i18n.T(lang, "progress.not_started")
+	case learn.Started:
+		c.Status, c.Label = "started", fmt.Sprintf("%d%%", c.Percent)
+	case learn.Mastered:
+		c.Status, c.Label = "mastered", fmt.Sprintf("%s · %d%%", i18n.T(lang, "progress.mastered"), c.Percent)
+	}
+	return c
 }

@@ -146,6 +146,7 @@ func (s *Server) routes() http.Handler {
 	s.liveRoutes(mux)
 	s.offlineRoutes(mux)
 	s.syncRoutes(mux)
+	s.appRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

@@ -134,6 +134,9 @@ func (s *Server) assignable(lang string) []packGroup {
 				}
 			}
 		}
+		for _, a := range m.Apps {
+			g.Choices = append(g.Choices, packChoice{Value: m.ID + "|app|" + a.ID, Label: i18n.T(lang, "class.app", a.Title.In(cl, m.Languages[0]))})
+		}
 		out = append(out, g)
 	}
 	return out

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"time"
+
 	"context"
 	"database/sql"
 	"fmt"
@@ -40,20 +42,34 @@ func (db *DB) RecordAnswer(ctx context.Context, a event.Answer) (event.Event, er
 // recordAnswerTx is RecordAnswer's work inside a transaction, payload being
 // a's.
 func (db *DB) recordAnswerTx(ctx context.Context, tx *sql.Tx, a event.Answer, payload []byte) (event.Event, error) {
-	if prev, err := scanEvent(db.queryRow(ctx, tx, "SELECT "+eventColumns+" FROM events WHERE id = ?", a.ID)); err == nil {
-		p, err := event.Decode(prev.Kind, prev.Payload)
+	same := func(p event.Payload) bool {
 		stored, ok := p.(event.Answer)
-		if err != nil || !ok || prev.Actor != a.Learner || stored.Pack != a.Pack || stored.Set != a.Set || stored.Item != a.Item {
-			return event.Event{}, failure.Errorf(failure.Conflict, "answer id %s is already used for something else", a.ID)
+		return ok && stored.Pack == a.Pack && stored.Set == a.Set && stored.Item == a.Item
+	}
+	return db.recordOnceTx(ctx, tx, event.Event{ID: a.ID, Kind: a.EventKind(), Actor: a.Learner, Payload: payload}, a.Age, same,
+		func(ev event.Event) error {
+			at, _ := event.AttemptOf(a)
+			return db.deriveAttempt(ctx, tx, ev.Seq, a.Learner, at)
+		})
+}
+
+// recordOnceTx appends ev, whose id a client made, and has derive write
+// the rows derived from it, in tx; age is how long ago the client says it
+// was made (appendEventAged). An event of that id already stored is
+// returned as it is when it is the same actor's and same says its payload
+// is of the same action (a resend), and is a Conflict otherwise.
+func (db *DB) recordOnceTx(ctx context.Context, tx *sql.Tx, ev event.Event, age time.Duration, same func(event.Payload) bool, derive func(event.Event) error) (event.Event, error) {
+	if prev, err := scanEvent(db.queryRow(ctx, tx, "SELECT "+eventColumns+" FROM events WHERE id = ?", ev.ID)); err == nil {
+		p, err := event.Decode(prev.Kind, prev.Payload)
+		if err != nil || prev.Kind != ev.Kind || prev.Actor != ev.Actor || !same(p) {
+			return event.Event{}, failure.Errorf(failure.Conflict, "id %s is already used for something else", ev.ID)
 		}
 		return prev, nil
 	}
-	ev := event.Event{ID: a.ID, Kind: a.EventKind(), Actor: a.Learner, Payload: payload}
-	if err := db.appendEventAged(ctx, tx, &ev, a.Age); err != nil {
+	if err := db.appendEventAged(ctx, tx, &ev, age); err != nil {
 		return event.Event{}, err
 	}
-	at, _ := event.AttemptOf(a)
-	if err := db.deriveAttempt(ctx, tx, ev.Seq, a.Learner, at); err != nil {
+	if err := derive(ev); err != nil {
 		return event.Event{}, err
 	}
 	return ev, nil

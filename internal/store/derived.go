@@ -57,3 +57,23 @@ func (db *DB) insertLessonProgress(ctx context.Context, tx *sql.Tx, ev event.Eve
 	}
 	return nil
 }
+
+// bumpAppProgress counts one app result, stored as the event at seq, in the
+// learner's app_progress row.
+func (db *DB) bumpAppProgress(ctx context.Context, tx *sql.Tx, seq int64, learner string, a event.AppResult) error {
+	if _, err := db.exec(ctx, tx, `INSERT INTO app_progress
+		(learner, pack, app, results, completed, best, last_score, last_max, summary, last_seq)
+		VALUES (?, ?, ?, 1, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (learner, pack, app) DO UPDATE SET
+			results = results + 1,
+			completed = max(completed, excluded.completed),
+			best = max(best, excluded.best),
+			last_score = excluded.last_score,
+			last_max = excluded.last_max,
+			summary = excluded.summary,
+			last_seq = excluded.last_seq`,
+		learner, a.Pack, a.App, a.Completed, a.Fraction(), a.Score, a.Max, a.Summary, seq); err != nil {
+		return fmt.Errorf("store: app progress: %w", describe(err))
+	}
+	return nil
+}

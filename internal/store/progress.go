@@ -11,17 +11,17 @@ import (
 	"github.com/mitstem/stembox/internal/failure"
 )
 
-// Assignment is a lesson or exercise set a teacher gave a class.
+// Assignment is a lesson, exercise set or app a teacher gave a class.
 type Assignment struct {
 	ID, ClassID, Pack, Kind, Ref string
 	Created                      time.Time
 }
 
-// Assign gives a class a lesson ("lesson") or exercise set ("set") of a pack.
-// Assigning it again is a no-op.
+// Assign gives a class a lesson ("lesson"), exercise set ("set") or app
+// ("app") of a pack. Assigning it again is a no-op.
 func (db *DB) Assign(ctx context.Context, actor, classID, pack, kind, ref string) error {
-	if kind != "lesson" && kind != "set" {
-		return failure.Errorf(failure.Invalid, "an assignment is a lesson or a set, not %q", kind)
+	if kind != "lesson" && kind != "set" && kind != "app" {
+		return failure.Errorf(failure.Invalid, "an assignment is a lesson, a set or an app, not %q", kind)
 	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		id := db.NewID()

@@ -72,6 +72,11 @@ var kindCases = []kindCase{
 		}
 		return db.Unassign(ctx, "user:"+r.teacher, r.class, as[0].ID)
 	}, nil},
+	{event.KindAppResult, func(ctx context.Context, db *store.DB, r *roster) error {
+		_, err := db.RecordAppResult(ctx, event.AppResult{Learner: "student:" + r.student, Pack: "physics", PackVersion: "1.0.0",
+			App: "slope", Lang: "tg", Completed: true, Score: 2, Max: 3, Summary: "μ = 0.45"})
+		return err
+	}, nil},
 	{event.KindLessonCompleted, func(ctx context.Context, db *store.DB, r *roster) error {
 		return db.CompleteLesson(ctx, "student:"+r.student, "physics", "1.0.0", "speed")
 	}, func(t *testing.T, q *hubRows, seq int64, r *roster) {

@@ -413,8 +413,13 @@
   // could not be reached.
   function send(e) {
     var body = JSON.stringify({id: e.id, pack: e.pack, set: e.set, item: e.item, choices: e.choices, text: e.text});
+    var api = '/api/v1/answers';
+    if (e.kind === 'app') { // an app's result (apps.js), queued the same way
+      api = '/api/v1/app-results';
+      body = JSON.stringify({id: e.id, pack: e.pack, app: e.app, completed: e.completed, score: e.score, max: e.max, summary: e.summary});
+    }
     var now = Date.now(); // the device's time, and how long ago it was given (docs/offline.md)
-    return timeout(fetch('/api/v1/answers', {
+    return timeout(fetch(api, {
       method: 'POST', credentials: 'same-origin', cache: 'no-store',
       headers: {'Content-Type': 'application/json', 'X-Device-Time': String(now),
         'X-Answer-Age': String(Math.max(0, now - (e.created || now)))}, body: body
@@ -496,6 +501,9 @@
   }
 
   function itemOf(e) {
+    if (e.item || e.kind === 'app') {
+      return Promise.resolve(e.item || e.app);
+    }
     if (e.item) {
       return Promise.resolve(e.item);
     }
@@ -538,7 +546,9 @@
           e.verdict = {correct: v.correct, score: v.score, feedback: v.feedback || []};
           e.sentAt = Date.now();
           state.sent++;
-          state.sentSet = '/packs/' + e.pack + '/sets/' + e.set;
+          if (e.kind !== 'app') {
+            state.sentSet = '/packs/' + e.pack + '/sets/' + e.set;
+          }
           return queue.put(e).then(function () {
             state.sending--;
             render();
@@ -1011,6 +1021,31 @@
       root.addEventListener('load', opened);
     }
   }
+
+  // recordResult sends an app's result r ({pack, app, completed, score, max,
+  // summary}, checked by apps.js) with an id made here, or keeps it with the
+  // answers while the box is away. It resolves to 'sent' or 'kept', and
+  // rejects when the box refuses it.
+  root.stemboxRecordResult = function (r) {
+    var e = {
+      id: lib.ulid(), learner: state.learner, kind: 'app', pack: r.pack, app: r.app, completed: r.completed,
+      score: r.score, max: r.max, summary: r.summary, created: Date.now(), state: 'waiting'
+    };
+    function keep() {
+      return queue.put(e).then(count).then(function () {
+        plan();
+        return 'kept';
+      });
+    }
+    if (state.net === 'offline') {
+      return keep();
+    }
+    return send(e).then(function () {
+      return 'sent';
+    }, function (err) {
+      return err.refused ? Promise.reject(err) : keep();
+    });
+  };
 
   // --- start ----------------------------------------------------------------------
 

@@ -468,14 +468,24 @@
     }
     var want = ['/packs/' + st.pack];
     var setID = '';
+    var files = []; // the pages of the apps of a lesson, or of an app's page
     var lm = /^\/packs\/[^/]+\/lessons\/([^/]+)$/.exec(path);
     if (lm) {
       m.lessons.forEach(function (l) {
         if (l.id === lm[1] && l.set) {
           setID = l.set;
         }
+        if (l.id === lm[1]) {
+          files = l.apps || [];
+        }
       });
     }
+    var am = /^\/packs\/[^/]+\/apps\/([^/]+)$/.exec(path);
+    (m.apps || []).forEach(function (a) {
+      if (am && a.id === am[1]) {
+        files = [a.entry];
+      }
+    });
     var sm = /^\/packs\/[^/]+\/sets\/([^/]+)/.exec(path);
     if (sm) {
       setID = sm[1];
@@ -485,7 +495,7 @@
         want = want.concat(s.pages);
       }
     });
-    return fetchInto(st, want, [], null);
+    return fetchInto(st, want, files, null);
   }
 
   // opened is called by a page once it has loaded: it keeps the page (if
@@ -635,6 +645,10 @@
     var later = deferred();
     e.waitUntil(later.promise);
     return caches.match(path, {ignoreVary: true}).then(function (hit) {
+      if (hit && req.mode === 'navigate' && /^\/files\/[^/]+\/[^/]+\/apps\//.test(path) &&
+          (hit.headers.get('Content-Security-Policy') || '').indexOf('sandbox allow-scripts') < 0) {
+        hit = null; // an app's page opens only in its sandbox (apps.js)
+      }
       if (hit) {
         later.done();
         return hit;
