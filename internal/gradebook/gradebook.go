@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mitstem/stembox/internal/auth"
@@ -22,14 +23,34 @@ import (
 // ImportRoster adds the students of a roster CSV (internal/roster's
 // columns, or OneRoster's users.csv) to class c, all or none; a PIN is
 // stored hashed. A roster with problems returns roster.Problems (every
-// line's problem) and adds nobody; a student the class already has refuses
-// the whole roster with the store's error (failure.Conflict). PINs are
+// line's problem, a name the class already has included) and adds nobody;
+// a student added meanwhile refuses the whole roster with the store's
+// error (failure.Conflict). PINs are
 // hashed through hashes, the box's bounded pool (auth.ErrBusy when it stays
 // full). thisYear bounds birth years.
 func ImportRoster(ctx context.Context, db *store.DB, hashes *auth.Pool, actor string, c school.Class, src io.Reader, thisYear int) ([]school.Student, error) {
 	entries, err := roster.Parse(src, thisYear)
 	if err != nil {
 		return nil, err
+	}
+	// A name the class already has is a problem of its row, found before
+	// any PIN is hashed; the store still refuses one that slips in between.
+	have, err := db.Students(ctx, c.ID)
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[string]bool, len(have))
+	for _, s := range have {
+		names[strings.ToLower(s.Name)] = true
+	}
+	var problems roster.Problems
+	for _, e := range entries {
+		if names[strings.ToLower(e.Name)] {
+			problems = append(problems, roster.InClass(e.Line, e.Name))
+		}
+	}
+	if problems != nil {
+		return nil, problems
 	}
 	students := make([]school.NewStudent, len(entries))
 	for i, e := range entries {

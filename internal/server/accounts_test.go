@@ -164,10 +164,10 @@ func TestRosterImportAllOrNothing(t *testing.T) {
 	bad := "name,gender,birth_year\nJamshed,male,2013\n,female,2013\nNigina,female,2013\nOdina,dragon,2012\n"
 	r := d.postForm(classURL+"/roster", url.Values{"csrf": {d.csrf(classURL)}, "csv": {bad}})
 	wantStatus(t, r, 422)
-	wantContains(t, r, "Nothing was added.", "line 3: the name is empty", "line 5: gender")
+	wantContains(t, r, "Nothing was added.", "<li>Row 3: the name is empty</li>", "<li>Row 5: gender")
 	r = d.postForm(classURL+"/roster", url.Values{"csrf": {d.csrf(classURL)}, "csv": {"name\nNigina\nOdina\n"}})
 	wantStatus(t, r, 422)
-	wantContains(t, r, "already has a student called")
+	wantContains(t, r, "<li>Row 2: the class already has a student called “Nigina”</li>")
 	if got, _ := s.db.Students(context.Background(), s.classA.ID); len(got) != 2 {
 		t.Fatalf("after refused imports the class has %d students, want 2", len(got))
 	}

@@ -166,7 +166,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		page.Error = failure.Message(err)
+		page.Error = failure.Message(accountError(lang, page.Username, err))
 	}
 	s.render(w, r, http.StatusUnprocessableEntity, "setup", i18n.T(lang, "setup.title"), false, page)
 }

@@ -101,6 +101,9 @@ func (s *Server) teachPage(w http.ResponseWriter, r *http.Request, v *viewer, st
 func (s *Server) handleCreateClass(w http.ResponseWriter, r *http.Request, v *viewer) {
 	grade, _ := strconv.Atoi(r.PostForm.Get("grade"))
 	c, err := s.db.CreateClass(r.Context(), v.actor(), r.PostForm.Get("name"), grade, v.User.ID)
+	if failure.KindOf(err) == failure.Invalid {
+		err = failure.Wrap(failure.Invalid, err, i18n.T(s.lang(r), "teach.class_invalid"))
+	}
 	if err != nil {
 		s.formError(w, r, err, func(msg string) { s.teachPage(w, r, v, http.StatusUnprocessableEntity, msg) })
 		return
@@ -145,6 +148,7 @@ type classPage struct {
 	Assignments []assignmentView
 	Packs       []packGroup
 	Error       string
+	Problems    []string // a refused roster's problems, one a row, under Error
 	Notice      string
 	NewSecret   *newSecret
 	Masteries   []string
@@ -223,8 +227,8 @@ func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *v
 func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class, src io.Reader) {
 	lang := s.lang(r)
 	added, err := gradebook.ImportRoster(r.Context(), s.db, s.hashes, v.actor(), c, src, s.now().Year())
-	if gradebook.Problems(err) != nil {
-		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", err.Error())})
+	if ps := gradebook.Problems(err); ps != nil {
+		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused_rows"), Problems: ps.Lines(lang)})
 		return
 	}
 	if errors.Is(err, auth.ErrBusy) {
@@ -370,7 +374,7 @@ func (s *Server) handleCreateTeacher(w http.ResponseWriter, r *http.Request, v *
 	}
 	u, err := s.db.CreateUser(r.Context(), v.actor(), role, r.PostForm.Get("username"), r.PostForm.Get("name"), auth.Hash(pw))
 	if err != nil {
-		s.formError(w, r, err, func(msg string) { s.adminPage(w, r, v, http.StatusUnprocessableEntity, msg, "") })
+		s.formError(w, r, accountError(lang, r.PostForm.Get("username"), err), func(msg string) { s.adminPage(w, r, v, http.StatusUnprocessableEntity, msg, "") })
 		return
 	}
 	s.adminPage(w, r, v, http.StatusOK, "", i18n.T(lang, "admin.created", u.Username))
@@ -393,4 +397,16 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, v *
 	}
 	s.accounts.Unlock("user:" + strings.ToLower(u.Username))
 	s.adminPage(w, r, v, http.StatusOK, "", i18n.T(lang, "admin.password_set", u.Username))
+}
+
+// accountError says in lang what is wrong with a new account's username:
+// the store's own words are English.
+func accountError(lang, username string, err error) error {
+	switch failure.KindOf(err) {
+	case failure.Conflict:
+		return failure.Wrap(failure.Conflict, err, i18n.T(lang, "account.taken", strings.TrimSpace(username)))
+	case failure.Invalid:
+		return failure.Wrap(failure.Invalid, err, i18n.T(lang, "account.bad_username"))
+	}
+	return err
 }
