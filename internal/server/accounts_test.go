@@ -251,7 +251,7 @@ func TestProgressReachesTheTeacher(t *testing.T) {
 	report := teacher.get("/teach/classes/" + s.classA.ID + "/report")
 	wantContains(t, report, "Class report: 7A", "1 / 2", "1 / 1", "0 / 1")
 	csv := teacher.get("/teach/classes/" + s.classA.ID + "/results.csv")
-	wantContains(t, csv, "student,gender,external_id,pack,set,item,correct", "Nigina,female,,mini,speed,choice-1,true")
+	wantContains(t, csv, "student,gender,external_id,pack,set,item,question,correct", "Nigina,female,,mini,speed,choice-1,A bus travels 120 km in 2 h. Its average speed?,true")
 	per := teacher.get("/teach/classes/" + s.classA.ID + "/students/" + s.studentsA[0].ID)
 	wantContains(t, per, "4 answers", "<svg class=\"chart\"")
 }
