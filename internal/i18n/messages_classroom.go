@@ -6,6 +6,8 @@ package i18n
 
 var classroomEN = map[string]string{
 	"roster.row":                      "Row %d: %s",
+	"live.or_by_name":                 "or, where names work:",
+	"live.players_heading":            "Players",
 	"student_report.right":            "right",
 	"student_report.wrong":            "wrong",
 	"student_report.partly":           "%d%% right",
@@ -37,6 +39,8 @@ var classroomEN = map[string]string{
 
 var classroomRU = map[string]string{
 	"roster.row":                      "Строка %d: %s",
+	"live.or_by_name":                 "или, где работают имена:",
+	"live.players_heading":            "Участники",
 	"student_report.right":            "верно",
 	"student_report.wrong":            "неверно",
 	"student_report.partly":           "верно на %d%%",
@@ -68,6 +72,8 @@ var classroomRU = map[string]string{
 
 var classroomTG = map[string]string{
 	"roster.row":                      "Сатри %d: %s",
+	"live.or_by_name":                 "ё, дар ҷое ки номҳо кор мекунанд:",
+	"live.players_heading":            "Иштирокчиён",
 	"student_report.right":            "дуруст",
 	"student_report.wrong":            "нодуруст",
 	"student_report.partly":           "%d%% дуруст",

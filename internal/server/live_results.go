@@ -211,7 +211,7 @@ func (s *Server) handleLiveQR(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	join := joinURL(r, info.Code)
+	join, _ := s.joinURLs(r, info.Code)
 	qr, err := discovery.NewQR(join)
 	if err != nil {
 		s.fail(w, r, err)

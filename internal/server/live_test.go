@@ -27,6 +27,12 @@ import (
 // mustRunLiveServer is mustRunServer with live sessions running.
 func mustRunLiveServer(tb testing.TB) *testBox {
 	tb.Helper()
+	return mustRunLiveServerWith(tb)
+}
+
+// mustRunLiveServerWith is mustRunLiveServer with more of the box's parts.
+func mustRunLiveServerWith(tb testing.TB, opts ...server.Option) *testBox {
+	tb.Helper()
 	db, lib, _ := openParts(tb, false)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -34,7 +40,7 @@ func mustRunLiveServer(tb testing.TB) *testBox {
 	if err := sessions.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	srv := newServer(tb, server.Config{}, logger, db, lib, server.WithLive(sessions))
+	srv := newServer(tb, server.Config{}, logger, db, lib, append(opts, server.WithLive(sessions))...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sessions.Run(ctx); close(done) }()

@@ -116,9 +116,10 @@ func (db *DB) Class(ctx context.Context, id string) (school.Class, error) {
 	return c, err
 }
 
-// ClassByCode returns a class by its code (case does not matter).
+// ClassByCode returns a class by its code, read as a student types it
+// (school.ReadCode: case, spaces and Cyrillic look-alikes do not matter).
 func (db *DB) ClassByCode(ctx context.Context, code string) (school.Class, error) {
-	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.code = ?", strings.ToUpper(strings.TrimSpace(code))))
+	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.code = ?", school.ReadCode(code)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return school.Class{}, failure.Errorf(failure.NotFound, "no class has the code %q", code)
 	}
