@@ -52,7 +52,12 @@ func mustSchool(t *testing.T) *testSchool {
 // mustSchoolWith is mustSchool on a box with a configuration.
 func mustSchoolWith(t *testing.T, cfg server.Config) *testSchool {
 	t.Helper()
-	box := mustRunServerWith(t, cfg)
+	return seedSchool(t, mustRunServerWith(t, cfg))
+}
+
+// seedSchool gives box mustSchool's people, classes and assignment.
+func seedSchool(t *testing.T, box *testBox) *testSchool {
+	t.Helper()
 	ctx := context.Background()
 	s := &testSchool{testBox: box}
 	var err error
