@@ -48,6 +48,7 @@ type Student struct {
 	BirthYear                             int // 0 when unknown
 	HasSecret                             bool
 	SecretHash                            string
+	SecretKind                            string // SignInPIN or SignInPicture when HasSecret
 }
 
 // LearnerID is how a student appears as the actor of events.
@@ -67,6 +68,7 @@ type NewStudent struct {
 	Name, Gender, ExternalID string
 	BirthYear                int
 	SecretHash               string // "" for none
+	SecretKind               string // SignInPIN (the default for a hash) or SignInPicture
 }
 
 // codeLookalikes maps the Cyrillic letters a student on a Russian or Tajik

@@ -30,6 +30,8 @@ func (s *Server) teachRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /teach/classes/{class}/unassign", s.requireClass(s.handleUnassign))
 	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/secret", s.requireClass(s.handleResetSecret))
 	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/unlock", s.requireClass(s.handleUnlockStudent))
+	mux.HandleFunc("GET /teach/classes/{class}/cards", s.requireClass(s.handleCards))
+	mux.HandleFunc("POST /teach/classes/{class}/cards", s.requireClass(s.handleMakeCards))
 	mux.HandleFunc("GET /teach/classes/{class}/progress", s.requireClass(s.handleHeatmap))
 	mux.HandleFunc("GET /teach/classes/{class}/sets/{pack}/{set}", s.requireClass(s.handleItemAnalysis))
 	mux.HandleFunc("GET /teach/classes/{class}/students/{student}", s.requireClass(s.handleStudentReport))
@@ -153,6 +155,11 @@ type classPage struct {
 	NewSecret   *newSecret
 	Masteries   []string
 	Slowed      map[string]bool // students whose sign-in is slowed down by wrong tries
+	// Keeping are the students who sign in with a secret of the other kind
+	// (a PIN in a picture class): theirs works until they get a new one.
+	// Missing counts them and those with no secret yet.
+	Keeping []string
+	Missing int
 }
 
 type newSecret struct {
@@ -182,6 +189,12 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c 
 	for _, st := range page.Students {
 		if s.students.Slowed(studentTarget(st.ID)) {
 			page.Slowed[st.ID] = true
+		}
+		if needsSecret(c, st) {
+			page.Missing++
+			if st.HasSecret {
+				page.Keeping = append(page.Keeping, st.Name)
+			}
 		}
 	}
 	page.Masteries = []string{"last:4/5", "last:3/5", "last:8/10", "streak:3", "streak:5", "all"}
@@ -312,7 +325,7 @@ func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *vi
 		s.signInBusy(w, r, err)
 		return
 	}
-	if err := s.db.SetStudentSecret(r.Context(), v.actor(), st.ID, hash); err != nil {
+	if err := s.db.SetStudentSecrets(r.Context(), v.actor(), map[string]string{st.ID: hash}, secretKind(c)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
