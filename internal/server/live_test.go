@@ -232,6 +232,9 @@ func TestLiveNewForm(t *testing.T) {
 	r := teacher.get("/live/new")
 	wantStatus(t, r, http.StatusOK)
 	wantContains(t, r, `value="mini/speed"`, `name="q1_kind"`, "Сессияро созед")
+	// Each set by its own title, under its pack's: four sets of one pack
+	// do not read the same on a narrow phone.
+	wantContains(t, r, `<optgroup label="Мини-пакет"><option value="mini/speed">Скорость (5)</option><option value="mini/quiz">Викторина (2)</option></optgroup>`)
 
 	// From an exercise set of the pack: its items, in the set's language.
 	code := createLive(t, teacher, url.Values{"source": {"set"}, "set": {"mini/speed"}, "timer": {"0"}})
