@@ -14,6 +14,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/browsertest"
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/school"
 )
 
@@ -58,7 +59,6 @@ func TestBrowserClassroomOnAPhone(t *testing.T) {
 	shots.take(kid, "pin")
 	kid.noOverlap(`label.field span`, `input.pin`)
 	kid.noSideScroll("PIN page")
-	_ = pinKid
 
 	// A child signing in with pictures: the picked one is marked plainly.
 	kid.open(base+"/student/"+picClass.Code, "/student/")
@@ -97,6 +97,21 @@ func TestBrowserClassroomOnAPhone(t *testing.T) {
 	teacher.open(base+"/live/new", "/live/new")
 	shots.take(teacher, "live-new")
 	teacher.noSideScroll("/live/new page")
+	// A child's answers, as the teacher reads them on a phone.
+	for _, a := range []event.Answer{
+		{Learner: pinKid[0].LearnerID(), Pack: "mini", PackVersion: "1", Set: "speed", Item: "choice-1", Lang: "ru", Choices: []int{1}},
+		{Learner: pinKid[0].LearnerID(), Pack: "mini", PackVersion: "1", Set: "speed", Item: "text-5", Lang: "ru", Text: "скорость", Correct: true, Score: 1},
+	} {
+		if _, err := db.RecordAnswer(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	teacher.open(base+"/teach/classes/"+pinClass.ID+"/students/"+pinKid[0].ID, "/teach/classes/")
+	if got := teacher.all(`.said dd`); len(got) != 3 || got[0] != "240 км/ч" || got[1] != "60 км/ч" || got[2] != "скорость" {
+		t.Errorf("the child's answers read %q, want the answer and the right one of the bus, then скорость", got)
+	}
+	shots.take(teacher, "answers")
+	teacher.noSideScroll("student's answers page")
 	teacher.open(base+"/teach/classes/"+pinClass.ID+"/cards", "/teach/classes/")
 	shots.take(teacher, "cards")
 	teacher.noSideScroll("sign-in cards page")
