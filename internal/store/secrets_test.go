@@ -2,9 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/failure"
@@ -61,28 +58,9 @@ func TestStudentSecretKinds(t *testing.T) {
 // mode, and the migration takes it to be of the mode the class has then.
 func TestSecretKindMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	stmts := []string{"CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT"}
-	for v, name := range []string{"0001_init.sql", "0002_accounts.sql", "0003_live.sql", "0004_upstream.sql", "0005_derive_in_go.sql"} {
-		b, err := os.ReadFile("migrations/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, string(b), "INSERT INTO schema_migrations VALUES ("+string(rune('1'+v))+", '"+name+"', 0)")
-	}
-	stmts = append(stmts,
+	path := mustOldDB(t, 5,
 		`INSERT INTO classes (id, name, grade, code, sign_in, mastery, created_ms) VALUES ('cpin', '5A', 5, 'AAAAA', 'pin', 'last:4/5', 0), ('cpic', '5B', 5, 'CCCCC', 'picture', 'last:4/5', 0)`,
 		`INSERT INTO students (id, class_id, name, gender, secret_hash, created_ms) VALUES ('s1', 'cpin', 'Ali', 'male', 'h1', 0), ('s2', 'cpic', 'Vali', 'male', 'h2', 0), ('s3', 'cpic', 'Sara', 'female', NULL, 0)`)
-	for _, stmt := range stmts {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%.60s: %v", stmt, err)
-		}
-	}
 	db := mustOpenAt(t, path)
 	for id, want := range map[string]string{"s1": school.SignInPIN, "s2": school.SignInPicture, "s3": ""} {
 		st, err := db.Student(ctx, id)
