@@ -7,7 +7,7 @@
 // byte-order mark), UTF-16 with one (Excel's "Unicode text") or Windows-1251, the Cyrillic code page of a Russian
 // Excel; cells separated by commas, semicolons (a Russian Excel's "CSV")
 // or tabs (rows pasted from a spreadsheet), whichever the header row uses
-// most. A header row is required; its names are read without regard to
+// most, or the one a first line "sep=;" names. A header row is required; its names are read without regard to
 // case, spaces, dots or dashes, in any order, and unknown columns are
 // ignored:
 //
@@ -81,8 +81,16 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, Problems{problem(1, "empty")}
 	}
+	// Excel may write its separator first, as a line "sep=;"; the rows'
+	// numbers stay those a spreadsheet shows.
+	skip, comma := 0, delimiter(data)
+	if first, rest, ok := bytes.Cut(data, []byte("\n")); ok && bytes.HasPrefix(first, []byte("sep=")) {
+		if sep := []rune(strings.TrimSpace(string(first[4:]))); len(sep) == 1 && strings.ContainsRune(",;\t", sep[0]) {
+			skip, comma, data = 1, sep[0], rest
+		}
+	}
 	cr := csv.NewReader(bytes.NewReader(data))
-	cr.Comma = delimiter(data)
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
 	cr.LazyQuotes = false
@@ -92,7 +100,7 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 	}
 	cols := findColumns(header)
 	if !cols.hasName() {
-		return nil, Problems{problem(1, "no_name_column", strings.Join(header, string(cr.Comma)))}
+		return nil, Problems{problem(1+skip, "no_name_column", strings.Join(header, string(cr.Comma)))}
 	}
 	var entries []Entry
 	var problems Problems
@@ -108,13 +116,14 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 				problems = append(problems, problem(0, "read", err.Error()))
 				break
 			}
-			problems = append(problems, csvProblem(pe.StartLine, err))
+			problems = append(problems, csvProblem(pe.StartLine+skip, err))
 			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
 				break // the rest of the file is read out of step
 			}
 			continue
 		}
 		line, _ := cr.FieldPos(0)
+		line += skip
 		if blank(rec) {
 			continue
 		}
@@ -167,7 +176,7 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 		return nil, problems
 	}
 	if len(entries) == 0 {
-		return nil, Problems{problem(2, "no_students")}
+		return nil, Problems{problem(2+skip, "no_students")}
 	}
 	return entries, nil
 }

@@ -94,3 +94,16 @@ func TestDelimiterIgnoresQuotedSeparators(t *testing.T) {
 		t.Errorf("got %+v, %v; want one student \"Ali; Jr\" read with commas", got, err)
 	}
 }
+
+// Excel's "sep=;" first line names the separator; rows keep the numbers a
+// spreadsheet shows them under.
+func TestParseExcelSeparatorLine(t *testing.T) {
+	got, err := Parse(strings.NewReader("sep=;\r\nФИО;Пол\r\nАли, мл.;М\r\n"), 2026)
+	if err != nil || len(got) != 1 || got[0].Name != "Али, мл." || got[0].Line != 3 {
+		t.Errorf("got %+v, %v; want Али, мл. on row 3", got, err)
+	}
+	_, err = Parse(strings.NewReader("sep=;\nФИО;Пол\nАли;?!\n"), 2026)
+	if ps, ok := err.(Problems); !ok || len(ps) != 1 || ps[0].Line != 3 {
+		t.Errorf("err = %v, want the gender of row 3", err)
+	}
+}
