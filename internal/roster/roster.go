@@ -4,12 +4,13 @@
 // reader and writer it is given.
 //
 // A roster is what a spreadsheet saves: UTF-8 (with or without a
-// byte-order mark), UTF-16 with one (Excel's "Unicode text") or Windows-1251, the Cyrillic code page of a Russian
-// Excel; cells separated by commas, semicolons (a Russian Excel's "CSV")
-// or tabs (rows pasted from a spreadsheet), whichever the header row uses
-// most, or the one a first line "sep=;" names. A header row is required; its names are read without regard to
-// case, spaces, dots or dashes, in any order, and unknown columns are
-// ignored:
+// byte-order mark), UTF-16 with one (Excel's "Unicode text") or
+// Windows-1251 (the Cyrillic code page of a Russian Excel); cells separated
+// by commas, semicolons (a Russian Excel's "CSV") or tabs (rows pasted from
+// a spreadsheet), whichever the header row uses most, or the one a first
+// line "sep=;" names. A header row is required; its names are read without
+// regard to case, spaces, dots or dashes, in any order, and unknown columns
+// are ignored:
 //
 //	name         name, ФИО, Ном, Ному насаб, Хонанда, Ученик (required; or
 //	             given and family names: Имя + Фамилия, Ном + Насаб,
