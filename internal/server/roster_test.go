@@ -73,3 +73,18 @@ func (d *device) postFile(path, csrf, name, content string) response {
 	req.Header.Set("Origin", d.box.URL)
 	return d.do(req)
 }
+
+// An admin's and a teacher's other form errors are in the page's language
+// too: a username taken, a class without a name.
+func TestAccountAndClassErrorsInTajik(t *testing.T) {
+	s := mustSchool(t)
+	admin := s.device(t, "tg")
+	admin.signIn("admin", password)
+	r := admin.postForm("/admin/teachers", url.Values{"csrf": {admin.csrf("/admin")}, "username": {"aziza"}, "password": {password}})
+	wantStatus(t, r, 422)
+	wantContains(t, r, "Номи корбарии aziza аллакай банд аст")
+	wantLacks(t, r, "is taken")
+	r = admin.postForm("/teach/classes", url.Values{"csrf": {admin.csrf("/teach")}, "name": {""}, "grade": {"7"}})
+	wantStatus(t, r, 422)
+	wantContains(t, r, "Синф бояд номи аз 1 то 60 аломат")
+}
