@@ -15,6 +15,7 @@ import (
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/gradebook"
+	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
 )
@@ -192,33 +193,50 @@ func importRoster(ctx context.Context, args []string, _ io.Reader, stdout, stder
 }
 
 func exportResultsCmd(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newCommand("stembox admin export-results", "[--class CODE] [--out FILE.csv] [--data-dir DIR]", stderr)
+	fs := newCommand("stembox admin export-results", "[--class CODE] [--out FILE.csv] [--lang tg|ru|en] [--time-zone ZONE] [--semicolons] [--data-dir DIR]", stderr)
 	dataDir := dataDirFlag(fs)
 	class := fs.String("class", "", "class code (default every class)")
 	out := fs.String("out", "", "output file (default standard output)")
+	lang := fs.String("lang", box.DefaultLang, "language of the questions and of true/false: tg, ru or en")
+	zone := fs.String("time-zone", "", "time zone of the time column, e.g. Asia/Dushanbe (\"\" for the system's)")
+	semi := fs.Bool("semicolons", false, "separate cells with ';' and write decimal commas, for a spreadsheet set to Russian")
 	if err := parseWithEnv(fs, args); err != nil {
 		return err
 	}
+	if !i18n.Supported(*lang) {
+		return usageError{fmt.Sprintf("--lang %q: choose tg, ru or en", *lang)}
+	}
+	f := gradebook.ResultsFormat{Lang: *lang, Semicolons: *semi}
+	var err error
+	if f.Zone, err = box.Zone(*zone); err != nil {
+		return err
+	}
+	// The packs give the questions and the answers' text; without them
+	// (a data directory copied without its packs) answers are as stored.
+	if f.Lib, err = box.OpenLibrary(*dataDir, nil); err != nil {
+		fmt.Fprintf(stderr, "export-results: no packs (%v); questions are left out and answers written as stored\n", err)
+		f.Lib = nil
+	}
 	return withBox(ctx, *dataDir, func(db *store.DB) error {
-		return writeOutput(*out, stdout, func(w io.Writer) error { return exportResults(ctx, db, *class, w) })
+		return writeOutput(*out, stdout, func(w io.Writer) error { return exportResults(ctx, db, *class, w, f) })
 	})
 }
 
 // exportResults writes the results CSV of one class (code) or of every
 // class: the file the class page's export gives.
-func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer) error {
+func exportResults(ctx context.Context, db *store.DB, code string, w io.Writer, f gradebook.ResultsFormat) error {
 	if code == "" {
 		classes, err := db.Classes(ctx)
 		if err != nil {
 			return err
 		}
-		return gradebook.WriteResults(ctx, db, classes, w)
+		return gradebook.WriteResults(ctx, db, classes, w, f)
 	}
 	c, err := db.ClassByCode(ctx, code)
 	if err != nil {
 		return err
 	}
-	return gradebook.WriteResults(ctx, db, []school.Class{c}, w)
+	return gradebook.WriteResults(ctx, db, []school.Class{c}, w, f)
 }
 
 // readPassword reads a password without echo from a terminal, else the first

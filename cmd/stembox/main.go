@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // every time zone, for --time-zone on a box without /usr/share/zoneinfo
 )
 
 // version is set at build time with -ldflags "-X main.version=…".

@@ -22,6 +22,7 @@ func runServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.StringVar(&cfg.DevPacks, "dev-packs", box.DefaultDevPacks, "build and install the pack sources in this folder at start, signed with the box's own key (\"\" for none)")
 	fs.Var(&trusted, "trust", "public key file of a trusted pack signer (repeatable)")
 	fs.StringVar(&cfg.Lang, "lang", box.DefaultLang, "default UI language: tg, ru or en")
+	fs.StringVar(&cfg.TimeZone, "time-zone", "", "time zone of the times pages and CSV files show, e.g. Asia/Dushanbe (\"\" for the system's)")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	addLANFlags(fs, &cfg, stderr)

@@ -44,6 +44,9 @@ type Config struct {
 	DevPacks    string   // a folder of pack sources to build and install at start ("" for none)
 	TrustedKeys []string // public key files of pack signers, besides DataDir/trusted-keys/*.pub
 	Lang        string   // default UI language
+	// TimeZone names the zone of the times pages and CSV files show
+	// ("Asia/Dushanbe"); "" is the system's (TZ, /etc/localtime).
+	TimeZone string
 	// ReloadEvery is how often the box looks for packs installed by another
 	// process (stembox pack install); 0 means 10 s.
 	ReloadEvery time.Duration
@@ -87,6 +90,20 @@ type Box struct {
 
 	upstream *upstream.Syncer   // sync with the hub (upstream.go)
 	time     *timekeeper.Keeper // the box's estimate of the true time
+}
+
+// Zone is the time zone named ("Asia/Dushanbe", "UTC"); "" is the
+// system's. The zone database is built into the binary (time/tzdata in
+// cmd/stembox), so a box without /usr/share/zoneinfo knows every zone.
+func Zone(name string) (*time.Location, error) {
+	if name == "" {
+		return time.Local, nil
+	}
+	z, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("box: time zone %q: %w (a name such as Asia/Dushanbe or UTC)", name, err)
+	}
+	return z, nil
 }
 
 // Paths inside the data directory.
@@ -161,6 +178,10 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if cfg.ReloadEvery == 0 {
 		cfg.ReloadEvery = 10 * time.Second
 	}
+	zone, err := Zone(cfg.TimeZone)
+	if err != nil {
+		return nil, err
+	}
 	// The last warnings and errors are kept for the status page.
 	recent := ops.NewRecent(50)
 	logger = slog.New(recent.Handler(logger.Handler()))
@@ -168,7 +189,6 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("box: data directory: %w", err)
 	}
-	var err error
 	if b.lock, err = store.Acquire(dbPath(cfg.DataDir)); err != nil {
 		return nil, fmt.Errorf("box: %w", err)
 	}
@@ -233,7 +253,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
-	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
+	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Zone: zone, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
 		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time))
 	if err != nil {
 		b.Close()

@@ -5,7 +5,23 @@ package i18n
 // needs, as "key#one", "key#few", …. The Tajik strings await review by a
 // native-speaking teacher, like the Tajik sample pack.
 var catalog = map[string]map[string]string{
-	"en": messagesEN,
-	"ru": messagesRU,
-	"tg": messagesTG,
+	"en": merged(messagesEN, classroomEN),
+	"ru": merged(messagesRU, classroomRU),
+	"tg": merged(messagesTG, classroomTG),
+}
+
+// merged is one catalogue made of the parts of a language's messages
+// (messages_xx.go and the classroom's messages_classroom.go); a key in two
+// parts is a mistake that panics at start, so every test finds it.
+func merged(parts ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, p := range parts {
+		for k, v := range p {
+			if _, dup := out[k]; dup {
+				panic("i18n: message " + k + " is defined twice")
+			}
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -31,7 +31,7 @@ var messagesEN = map[string]string{
 	"class.grade":             "Grade %d",
 	"class.import":            "Import a roster",
 	"class.import_button":     "Import",
-	"class.import_help":       "Columns: name, gender (female, male or empty), birth_year, external_id, pin. OneRoster users.csv works too. If any line is wrong, nothing is added and every problem is listed.",
+	"class.import_help":       "Save the class list from Excel as CSV (commas or semicolons) or paste the rows, tabs between cells. The first row names the columns, in English, Russian or Tajik: name (ФИО, Ному насаб; or Имя and Фамилия, Ном and Насаб), gender (Пол, Ҷинс), birth year (Год рождения, Соли таваллуд), external_id, pin. Gender: F or M; Д, Ж, З or девочка, духтар are a girl, М, П or мальчик, писар a boy (a Tajik М, for мард, is a boy too); empty is unspecified. OneRoster users.csv works too. If any row is wrong, nothing is added and every problem is listed with its row.",
 	"class.item_analysis":     "how the class did",
 	"class.lesson":            "Lesson: %s",
 	"class.make_secret":       "make one",

@@ -232,6 +232,11 @@ func langRank(l, lang, fallback string) int {
 	return 3
 }
 
+// Solution shows the right answer of it as an HTML fragment, as a verdict
+// does ("true" or "false" for a true/false item, for the page to say in its
+// language).
+func Solution(it *Item, lang, fallback string) string { return solution(it, lang, fallback) }
+
 // solution shows the right answer of it as an HTML fragment (see Verdict).
 func solution(it *Item, lang, fallback string) string {
 	switch it.Kind {

@@ -1,6 +1,10 @@
 package live
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/mitstem/stembox/internal/school"
+)
 
 // Join codes are short and hard to misread: six characters from an alphabet
 // without look-alikes (no 0/O/D/Q, 1/I/L, 2/Z, 5/S, 8/B, G, U/V).
@@ -19,15 +23,6 @@ func NewCode(rnd func(n int) int) string {
 	return string(b)
 }
 
-// cyrillicLookalikes maps the Cyrillic letters a student on a Russian or
-// Tajik keyboard types for the Latin letters of a code, and drops spaces and
-// dashes. (Built once: a Replacer is read-only once made.)
-var cyrillicLookalikes = strings.NewReplacer(
-	"А", "A", "С", "C", "Е", "E", "Н", "H", "К", "K", "М", "M", "Р", "P", "Т", "T", "Х", "X", "У", "Y",
-	"а", "A", "с", "C", "е", "E", "н", "H", "к", "K", "м", "M", "р", "P", "т", "T", "х", "X", "у", "Y",
-	" ", "", "-", "", "\t", "",
-)
-
 // NormalizeCode reads a join code as a student types it: case, spaces and
 // dashes do not matter, nor Cyrillic look-alike letters. It returns "" for
 // something that cannot be a code.
@@ -35,7 +30,7 @@ func NormalizeCode(s string) string {
 	if len(s) > 4*CodeLength {
 		return ""
 	}
-	s = strings.ToUpper(cyrillicLookalikes.Replace(s))
+	s = school.ReadCode(s)
 	if len(s) != CodeLength {
 		return ""
 	}

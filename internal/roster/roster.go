@@ -1,29 +1,42 @@
 // Package roster reads and writes class rosters as CSV: stembox's own
-// columns, and the common subset of OneRoster's users.csv. It does no I/O
-// beyond the reader and writer it is given.
+// columns, the header names a teacher writes in Tajik, Russian or English,
+// and the common subset of OneRoster's users.csv. It does no I/O beyond the
+// reader and writer it is given.
 //
-// stembox's columns (a header row is required; names are case-insensitive,
-// order is free, unknown columns are ignored):
+// A roster is what a spreadsheet saves: UTF-8 (with or without a
+// byte-order mark), UTF-16 with one (Excel's "Unicode text") or
+// Windows-1251 (the Cyrillic code page of a Russian Excel); cells separated
+// by commas, semicolons (a Russian Excel's "CSV") or tabs (rows pasted from
+// a spreadsheet), whichever the header row uses most, or the one a first
+// line "sep=;" names. A header row is required; its names are read without
+// regard to case, spaces, dots or dashes, in any order, and unknown columns
+// are ignored:
 //
-//	name         the student's name as classmates know it (required)
-//	gender       female, male or unspecified (also f/m, ж/м, з/м, blank)
-//	birth_year   e.g. 2012 (optional)
-//	external_id  the school's id for the student (optional)
-//	pin          a 4-digit PIN, for classes that sign in with one (optional)
+//	name         name, ФИО, Ном, Ному насаб, Хонанда, Ученик (required; or
+//	             given and family names: Имя + Фамилия, Ном + Насаб,
+//	             givenName + familyName, kept in the file's order)
+//	gender       gender, Пол, Ҷинс (Чинс): see gender for the values
+//	birth_year   birth_year, Год рождения, Соли таваллуд: 2012, or a date
+//	             such as 01.05.2012 or 2012-05-01 (optional)
+//	external_id  external_id, id, Код: the school's id (optional)
+//	pin          pin, ПИН, Пин-код: 4 digits, for classes that sign in
+//	             with one (optional)
 //
 // OneRoster users.csv: givenName and familyName make the name, sourcedId is
-// the external id, and rows whose role is not "student" are skipped; a sex
-// or gender column is read if present.
+// the external id, and rows whose role is not "student" are skipped.
 package roster
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"golang.org/x/text/encoding/charmap"
+	"golang.org/x/text/encoding/unicode"
 )
 
 // Entry is one student read from a roster.
@@ -36,60 +49,59 @@ type Entry struct {
 	PIN        string
 }
 
-// Problem is what is wrong with one line.
-type Problem struct {
-	Line   int
-	Reason string
-}
-
-func (p Problem) String() string { return fmt.Sprintf("line %d: %s", p.Line, p.Reason) }
-
-// Problems is every problem found in a roster; a roster with any is refused
-// whole.
-type Problems []Problem
-
-func (ps Problems) Error() string {
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.String()
-	}
-	return strings.Join(parts, "; ")
-}
-
 // MaxStudents bounds one import.
 const MaxStudents = 500
+
+// MaxBytes bounds the size of one roster file (500 students take ~50 KB).
+const MaxBytes = 1 << 20
 
 // Parse reads a roster. It returns the entries, or every problem found (with
 // line numbers) and no entries. thisYear bounds birth years.
 func Parse(r io.Reader, thisYear int) ([]Entry, error) {
-	cr := csv.NewReader(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return nil, Problems{problem(0, "read", err.Error())}
+	}
+	if len(data) > MaxBytes {
+		return nil, Problems{problem(0, "too_large", MaxBytes>>10)}
+	}
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if bytes.HasPrefix(data, []byte{0xff, 0xfe}) || bytes.HasPrefix(data, []byte{0xfe, 0xff}) {
+		// Excel's "Unicode text": UTF-16 with a byte-order mark, tabs between cells.
+		if dec, err := unicode.UTF16(unicode.LittleEndian, unicode.ExpectBOM).NewDecoder().Bytes(data); err == nil {
+			data = dec
+		}
+	} else if !utf8.Valid(data) {
+		// Not UTF-8: a Russian Excel's CSV is in Windows-1251, where every
+		// byte is a letter, so this never fails; names that then read as
+		// nonsense show on the class page at once.
+		if dec, err := charmap.Windows1251.NewDecoder().Bytes(data); err == nil {
+			data = dec
+		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, Problems{problem(1, "empty")}
+	}
+	// Excel may write its separator first, as a line "sep=;"; the rows'
+	// numbers stay those a spreadsheet shows.
+	skip, comma := 0, delimiter(data)
+	if first, rest, ok := bytes.Cut(data, []byte("\n")); ok && bytes.HasPrefix(first, []byte("sep=")) {
+		if sep := []rune(strings.TrimSpace(string(first[4:]))); len(sep) == 1 && strings.ContainsRune(",;\t", sep[0]) {
+			skip, comma, data = 1, sep[0], rest
+		}
+	}
+	cr := csv.NewReader(bytes.NewReader(data))
+	cr.Comma = comma
 	cr.FieldsPerRecord = -1
 	cr.TrimLeadingSpace = true
+	cr.LazyQuotes = false
 	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, Problems{{Line: 1, Reason: "the file is empty"}}
-	}
 	if err != nil {
-		return nil, Problems{{Line: 1, Reason: csvReason(err)}}
+		return nil, Problems{csvProblem(1, err)}
 	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		h = strings.NewReplacer(" ", "_", "-", "_").Replace(h)
-		col[h] = i
-	}
-	_, hasName := col["name"]
-	_, hasGiven := col["givenname"]
-	if !hasName && !hasGiven {
-		return nil, Problems{{Line: 1, Reason: "no name column: the header needs name (or OneRoster's givenName and familyName)"}}
-	}
-	get := func(rec []string, names ...string) string {
-		for _, n := range names {
-			if i, ok := col[n]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
-			}
-		}
-		return ""
+	cols := findColumns(header)
+	if !cols.hasName() {
+		return nil, Problems{problem(1+skip, "no_name_column", strings.Join(header, string(cr.Comma)))}
 	}
 	var entries []Entry
 	var problems Problems
@@ -102,66 +114,62 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 		if err != nil {
 			var pe *csv.ParseError
 			if !errors.As(err, &pe) {
-				problems = append(problems, Problem{Line: 0, Reason: err.Error()})
+				problems = append(problems, problem(0, "read", err.Error()))
 				break
 			}
-			problems = append(problems, Problem{Line: pe.StartLine, Reason: csvReason(err)})
+			problems = append(problems, csvProblem(pe.StartLine+skip, err))
 			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
 				break // the rest of the file is read out of step
 			}
 			continue
 		}
 		line, _ := cr.FieldPos(0)
-		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
-			continue // a blank line
-		}
-		if role := strings.ToLower(get(rec, "role")); role != "" && role != "student" {
+		line += skip
+		if blank(rec) {
 			continue
 		}
-		e := Entry{Line: line, ExternalID: get(rec, "external_id", "sourcedid"), PIN: get(rec, "pin")}
-		e.Name = get(rec, "name")
-		if e.Name == "" {
-			e.Name = strings.TrimSpace(get(rec, "givenname") + " " + get(rec, "familyname"))
+		get := func(i int) string {
+			if i >= 0 && i < len(rec) {
+				return strings.TrimSpace(rec[i])
+			}
+			return ""
 		}
-		bad := func(format string, args ...any) {
-			problems = append(problems, Problem{Line: line, Reason: fmt.Sprintf(format, args...)})
+		if role := strings.ToLower(get(cols.role)); role != "" && role != "student" && role != "ученик" && role != "хонанда" {
+			continue
 		}
+		e := Entry{Line: line, ExternalID: get(cols.id), PIN: get(cols.pin), Name: strings.Join(strings.Fields(cols.name(get)), " ")}
+		bad := func(key string, args ...any) { problems = append(problems, problem(line, key, args...)) }
 		switch {
 		case e.Name == "":
-			bad("the name is empty")
-		case !utf8.ValidString(e.Name):
-			bad("the name is not UTF-8 text (save the file as UTF-8)")
+			bad("name_empty")
 		case utf8.RuneCountInString(e.Name) > 60:
-			bad("the name is longer than 60 characters")
+			bad("name_long", 60)
 		default:
 			key := strings.ToLower(e.Name)
 			if first, dup := seen[key]; dup {
-				bad("%q is also on line %d; names in a class must differ (add an initial)", e.Name, first)
+				bad("duplicate", e.Name, first)
 			} else {
 				seen[key] = line
 			}
 		}
-		g, ok := gender(get(rec, "gender", "sex"))
+		g, ok := gender(get(cols.gender))
 		if !ok {
-			bad("gender %q is not female, male or unspecified", get(rec, "gender", "sex"))
+			bad("gender", get(cols.gender))
 		}
 		e.Gender = g
-		if y := get(rec, "birth_year", "birthyear", "birthdate"); y != "" {
-			if len(y) > 4 && y[4] == '-' { // OneRoster demographics birthDate 2012-05-01
-				y = y[:4]
-			}
-			n, err := strconv.Atoi(y)
-			if err != nil || n < thisYear-100 || n > thisYear {
-				bad("birth year %q is not a year between %d and %d", y, thisYear-100, thisYear)
+		if y := get(cols.year); y != "" {
+			n, ok := birthYear(y)
+			if !ok || n < thisYear-100 || n > thisYear {
+				bad("birth_year", y, thisYear-100, thisYear)
 			}
 			e.BirthYear = n
 		}
 		if e.PIN != "" && !isPIN(e.PIN) {
-			bad("PIN %q is not 4 digits", e.PIN)
+			bad("pin", e.PIN)
 		}
 		entries = append(entries, e)
 		if len(entries) > MaxStudents {
-			bad("more than %d students in one file", MaxStudents)
+			bad("too_many", MaxStudents)
 			break
 		}
 	}
@@ -169,29 +177,64 @@ func Parse(r io.Reader, thisYear int) ([]Entry, error) {
 		return nil, problems
 	}
 	if len(entries) == 0 {
-		return nil, Problems{{Line: 2, Reason: "no students in the file"}}
+		return nil, Problems{problem(2+skip, "no_students")}
 	}
 	return entries, nil
 }
 
-func csvReason(err error) string {
-	var pe *csv.ParseError
-	if errors.As(err, &pe) {
-		return "not valid CSV: " + pe.Err.Error()
+// delimiter is the separator the header row uses most, outside quotes:
+// ';', '\t' or ',' (the default, also for a one-column file).
+func delimiter(data []byte) rune {
+	counts := map[byte]int{}
+	quoted := false
+	for _, c := range data {
+		if c == '"' {
+			quoted = !quoted
+		}
+		if quoted {
+			continue
+		}
+		if c == '\n' {
+			break
+		}
+		counts[c]++
 	}
-	return err.Error()
+	best, n := ',', counts[',']
+	for _, c := range []byte{';', '\t'} {
+		if counts[c] > n {
+			best, n = rune(c), counts[c]
+		}
+	}
+	return best
 }
 
-func gender(s string) (string, bool) {
-	switch strings.ToLower(s) {
-	case "female", "f", "girl", "ж", "жен", "женский", "з", "зан", "духтар":
-		return "female", true
-	case "male", "m", "boy", "м", "муж", "мужской", "мард", "писар":
-		return "male", true
-	case "", "unspecified", "other", "-", "?":
-		return "unspecified", true
+func blank(rec []string) bool {
+	for _, f := range rec {
+		if strings.TrimSpace(f) != "" {
+			return false
+		}
 	}
-	return "", false
+	return true
+}
+
+// birthYear reads 2012, 2012-05-01 (OneRoster) or 01.05.2012 and 1/5/2012
+// (a spreadsheet's date).
+func birthYear(s string) (int, bool) {
+	switch {
+	case len(s) > 4 && s[4] == '-':
+		s = s[:4]
+	case strings.ContainsAny(s, "./"):
+		parts := strings.FieldsFunc(s, func(r rune) bool { return r == '.' || r == '/' })
+		if len(parts) != 3 {
+			return 0, false
+		}
+		s = parts[2]
+	}
+	if len(s) != 4 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(s)
+	return n, err == nil
 }
 
 func isPIN(s string) bool {

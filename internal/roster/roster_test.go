@@ -58,11 +58,11 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		t.Fatalf("err = %v, want Problems", err)
 	}
 	want := []string{
-		"line 2: the name is empty",
-		`line 3: gender "robot" is not female, male or unspecified`,
-		`line 4: birth year "1850" is not a year between 1926 and 2026`,
-		`line 5: "Ali" is also on line 3; names in a class must differ (add an initial)`,
-		`line 5: PIN "12" is not 4 digits`,
+		"Row 2: the name is empty",
+		"Row 3: gender “robot” is not understood; write F or M (also Д/Ж/З or М/П, or a word such as girl, boy), or leave it empty",
+		"Row 4: birth year “1850” is not a year between 1926 and 2026",
+		"Row 5: “Ali” is also on row 3; names in a class must differ (add an initial)",
+		"Row 5: PIN “12” is not 4 digits",
 	}
 	if len(ps) != len(want) {
 		t.Fatalf("problems = %v, want %d", ps, len(want))
@@ -77,10 +77,11 @@ func TestParseReportsEveryProblem(t *testing.T) {
 func TestParseRefusesBadFiles(t *testing.T) {
 	for _, tc := range []struct{ name, src, want string }{
 		{"empty", "", "the file is empty"},
-		{"no name column", "gender,birth_year\nf,2012\n", "no name column"},
+		{"blank", "\ufeff \r\n\r\n", "the file is empty"},
+		{"no name column", "gender,birth_year\nf,2012\n", "one must hold the names"},
 		{"header only", "name\n", "no students"},
-		{"bad quotes", "name\n\"Ali\n", "not valid CSV"},
-		{"not utf-8", "name\n\xff\xfe\n", "not UTF-8"},
+		{"bad quotes", "name\n\"Ali\n", "cannot be read as CSV"},
+		{"too large", "name\n" + strings.Repeat("a", MaxBytes), "larger than 1024 KB"},
 	} {
 		_, err := Parse(strings.NewReader(tc.src), 2026)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -6,7 +6,10 @@
 // names never leave the box; the hub sees students by their ids.
 package school
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Roles of users who sign in with a password.
 const (
@@ -45,6 +48,7 @@ type Student struct {
 	BirthYear                             int // 0 when unknown
 	HasSecret                             bool
 	SecretHash                            string
+	SecretKind                            string // SignInPIN or SignInPicture when HasSecret
 }
 
 // LearnerID is how a student appears as the actor of events.
@@ -64,4 +68,22 @@ type NewStudent struct {
 	Name, Gender, ExternalID string
 	BirthYear                int
 	SecretHash               string // "" for none
+	SecretKind               string // SignInPIN (the default for a hash) or SignInPicture
+}
+
+// codeLookalikes maps the Cyrillic letters a student on a Russian or Tajik
+// keyboard types for the Latin letters of a code, and drops spaces and
+// dashes. (Built once: a Replacer is read-only once made.)
+var codeLookalikes = strings.NewReplacer(
+	"А", "A", "С", "C", "Е", "E", "Н", "H", "К", "K", "М", "M", "Р", "P", "Т", "T", "Х", "X", "У", "Y", "В", "B", "О", "O",
+	"а", "A", "с", "C", "е", "E", "н", "H", "к", "K", "м", "M", "р", "P", "т", "T", "х", "X", "у", "Y", "в", "B", "о", "O",
+	" ", "", "-", "", "\t", "",
+)
+
+// ReadCode reads a code (a class's or a live session's) as a student types
+// it: case, spaces and dashes do not matter, nor Cyrillic letters that look
+// like the code's Latin ones ("кн7" is "KH7"). Whether the result is a
+// code at all is for the caller to say.
+func ReadCode(typed string) string {
+	return strings.ToUpper(codeLookalikes.Replace(strings.TrimSpace(typed)))
 }

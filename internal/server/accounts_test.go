@@ -52,7 +52,12 @@ func mustSchool(t *testing.T) *testSchool {
 // mustSchoolWith is mustSchool on a box with a configuration.
 func mustSchoolWith(t *testing.T, cfg server.Config) *testSchool {
 	t.Helper()
-	box := mustRunServerWith(t, cfg)
+	return seedSchool(t, mustRunServerWith(t, cfg))
+}
+
+// seedSchool gives box mustSchool's people, classes and assignment.
+func seedSchool(t *testing.T, box *testBox) *testSchool {
+	t.Helper()
 	ctx := context.Background()
 	s := &testSchool{testBox: box}
 	var err error
@@ -164,10 +169,10 @@ func TestRosterImportAllOrNothing(t *testing.T) {
 	bad := "name,gender,birth_year\nJamshed,male,2013\n,female,2013\nNigina,female,2013\nOdina,dragon,2012\n"
 	r := d.postForm(classURL+"/roster", url.Values{"csrf": {d.csrf(classURL)}, "csv": {bad}})
 	wantStatus(t, r, 422)
-	wantContains(t, r, "Nothing was added.", "line 3: the name is empty", "line 5: gender")
+	wantContains(t, r, "Nothing was added.", "<li>Row 3: the name is empty</li>", "<li>Row 5: gender")
 	r = d.postForm(classURL+"/roster", url.Values{"csrf": {d.csrf(classURL)}, "csv": {"name\nNigina\nOdina\n"}})
 	wantStatus(t, r, 422)
-	wantContains(t, r, "already has a student called")
+	wantContains(t, r, "<li>Row 2: the class already has a student called “Nigina”</li>")
 	if got, _ := s.db.Students(context.Background(), s.classA.ID); len(got) != 2 {
 		t.Fatalf("after refused imports the class has %d students, want 2", len(got))
 	}
@@ -251,7 +256,7 @@ func TestProgressReachesTheTeacher(t *testing.T) {
 	report := teacher.get("/teach/classes/" + s.classA.ID + "/report")
 	wantContains(t, report, "Class report: 7A", "1 / 2", "1 / 1", "0 / 1")
 	csv := teacher.get("/teach/classes/" + s.classA.ID + "/results.csv")
-	wantContains(t, csv, "student,gender,external_id,pack,set,item,correct", "Nigina,female,,mini,speed,choice-1,true")
+	wantContains(t, csv, "student,gender,external_id,pack,set,item,question,correct", "Nigina,female,,mini,speed,choice-1,A bus travels 120 km in 2 h. Its average speed?,true")
 	per := teacher.get("/teach/classes/" + s.classA.ID + "/students/" + s.studentsA[0].ID)
 	wantContains(t, per, "4 answers", "<svg class=\"chart\"")
 }

@@ -238,6 +238,7 @@ func remoteIP(r *http.Request) string {
 // page is a shell that live.js fills from the websocket.
 type livePageView struct {
 	Code, Title, Role, JoinURL, ControlURL, I18N string
+	JoinNameURL                                  string // by name (stembox.local), under JoinURL; "" when the same
 	Info                                         live.Info
 	Nickname                                     string
 }
@@ -267,8 +268,9 @@ func liveI18N(lang string) string {
 }
 
 func (s *Server) livePage(w http.ResponseWriter, r *http.Request, info live.Info, role string, title string) livePageView {
-	return livePageView{Code: info.Code, Title: info.Title, Role: role, Info: info, I18N: liveI18N(s.lang(r)),
-		JoinURL: joinURL(r, info.Code)}
+	v := livePageView{Code: info.Code, Title: info.Title, Role: role, Info: info, I18N: liveI18N(s.lang(r))}
+	v.JoinURL, v.JoinNameURL = s.joinURLs(r, info.Code)
+	return v
 }
 
 // handleLivePlay is the student's page.
@@ -321,7 +323,8 @@ func (s *Server) handleLiveControl(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := s.livePage(w, r, info, string(live.RoleTeacher), info.Title)
-	v.ControlURL = baseURL(r) + "/live/" + info.Code + "/control?k=" + token
+	ip, _ := s.boxURLs(r)
+	v.ControlURL = ip + "/live/" + info.Code + "/control?k=" + token
 	s.render(w, r, http.StatusOK, "live-control", info.Title, true, v)
 }
 
@@ -363,27 +366,52 @@ func hijackable(w http.ResponseWriter) http.ResponseWriter {
 	}
 }
 
-// baseURL is the box's address as the request reached it; on the box
-// itself (localhost), its LAN address, which students' devices can reach.
-func baseURL(r *http.Request) string {
+// boxURLs are the box's addresses for students' devices, without a
+// trailing slash: ip, with the box's IP address, which every phone can
+// open, and name, the name the teacher's page was opened at (such as
+// stembox.local, which many Android phones cannot resolve), or "" when
+// that was an IP address too. On the box itself (localhost) name is "".
+func (s *Server) boxURLs(r *http.Request) (ip, name string) {
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	host := r.Host
-	name, port, err := net.SplitHostPort(host)
+	host, port, err := net.SplitHostPort(r.Host)
 	if err != nil {
-		name, port = host, ""
+		host, port = r.Host, ""
 	}
-	if ip := net.ParseIP(name); name == "localhost" || (ip != nil && ip.IsLoopback()) {
-		if lan := lanAddress(); lan != "" {
-			name = lan
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	join := func(h string) string {
+		if port != "" && port != "80" {
+			return scheme + "://" + net.JoinHostPort(h, port)
+		}
+		if strings.Contains(h, ":") {
+			h = "[" + h + "]"
+		}
+		return scheme + "://" + h
+	}
+	addr := net.ParseIP(host)
+	switch {
+	case addr != nil && !addr.IsLoopback():
+		return join(host), ""
+	case addr == nil && host != "localhost":
+		name = join(host)
+	}
+	// The box's own idea of its best URL (discovery: an IPv4 address
+	// first), else its first private IPv4 address.
+	for _, u := range s.lan.Reach().URLs {
+		if u.URL == s.lan.Reach().Best && (u.Kind == "ipv4" || u.Kind == "ipv6") {
+			return strings.TrimSuffix(u.URL, "/"), name
 		}
 	}
-	if port != "" && port != "80" {
-		return scheme + "://" + net.JoinHostPort(name, port)
+	if lan := lanAddress(); lan != "" {
+		return join(lan), name
 	}
-	return scheme + "://" + name
+	// Nothing better is known: the address the page was opened at.
+	if name != "" {
+		return name, ""
+	}
+	return join(host), ""
 }
 
 // lanAddress is the box's first private IPv4 address, or "".
@@ -400,4 +428,12 @@ func lanAddress() string {
 	return ""
 }
 
-func joinURL(r *http.Request, code string) string { return baseURL(r) + "/live/" + code }
+// joinURLs are the join links of a session: by IP address, and by name
+// when the page was opened by name (boxURLs).
+func (s *Server) joinURLs(r *http.Request, code string) (ip, name string) {
+	ip, name = s.boxURLs(r)
+	if name != "" {
+		name += "/live/" + code
+	}
+	return ip + "/live/" + code, name
+}

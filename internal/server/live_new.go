@@ -22,9 +22,17 @@ import (
 
 const blankBlocks = 3 // question blocks shown empty in a new form
 
+// liveSetOption is an exercise set to start a session from, under its
+// pack's title (an optgroup): the set's own title comes first, so that a
+// pack's sets do not all read the same on a narrow phone.
 type liveSetOption struct {
 	Value, Label string
 	Items        int
+}
+
+type liveSetGroup struct {
+	Title string // the pack's
+	Sets  []liveSetOption
 }
 
 type liveBlock struct {
@@ -34,7 +42,7 @@ type liveBlock struct {
 }
 
 type liveNewView struct {
-	Sets                                        []liveSetOption
+	Sets                                        []liveSetGroup
 	Source, Set, Title, Error                   string
 	Timer                                       int
 	Points, OnDevices, LateJoin, GeneratedNames bool
@@ -52,10 +60,13 @@ func (s *Server) liveNewView(r *http.Request) liveNewView {
 		Mine:   s.mySessions(r)}
 	for _, p := range s.lib.Packs() {
 		m := &p.Manifest
-		pt := m.Title.In(contentLang(lang, m.Languages), m.Languages[0])
+		g := liveSetGroup{Title: m.Title.In(contentLang(lang, m.Languages), m.Languages[0])}
 		for _, si := range m.Sets {
 			st := si.Title.In(contentLang(lang, si.Languages), m.Languages[0])
-			v.Sets = append(v.Sets, liveSetOption{Value: m.ID + "/" + si.ID, Label: pt + " — " + st, Items: si.Items})
+			g.Sets = append(g.Sets, liveSetOption{Value: m.ID + "/" + si.ID, Label: st, Items: si.Items})
+		}
+		if len(g.Sets) > 0 {
+			v.Sets = append(v.Sets, g)
 		}
 	}
 	if len(v.Sets) > 0 {

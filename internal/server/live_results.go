@@ -4,15 +4,14 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
-	"html"
 	"net/http"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/mitstem/stembox/internal/discovery"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/live"
@@ -63,11 +62,9 @@ func (s *Server) teacherSession(r *http.Request) (store.LiveSession, error) {
 	return rec, nil
 }
 
-var tags = regexp.MustCompile(`<[^>]*>`)
-
 // plain turns an HTML fragment of a question into text for a table cell.
 func plain(fragment string, n int) string {
-	t := strings.Join(strings.Fields(html.UnescapeString(tags.ReplaceAllString(fragment, " "))), " ")
+	t := gradebook.PlainText(fragment)
 	if r := []rune(t); len(r) > n {
 		return string(r[:n-1]) + "…"
 	}
@@ -214,7 +211,7 @@ func (s *Server) handleLiveQR(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	join := joinURL(r, info.Code)
+	join, _ := s.joinURLs(r, info.Code)
 	qr, err := discovery.NewQR(join)
 	if err != nil {
 		s.fail(w, r, err)

@@ -27,6 +27,12 @@ import (
 // mustRunLiveServer is mustRunServer with live sessions running.
 func mustRunLiveServer(tb testing.TB) *testBox {
 	tb.Helper()
+	return mustRunLiveServerWith(tb)
+}
+
+// mustRunLiveServerWith is mustRunLiveServer with more of the box's parts.
+func mustRunLiveServerWith(tb testing.TB, opts ...server.Option) *testBox {
+	tb.Helper()
 	db, lib, _ := openParts(tb, false)
 	logs := &logtest.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -34,7 +40,7 @@ func mustRunLiveServer(tb testing.TB) *testBox {
 	if err := sessions.Restore(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	srv := newServer(tb, server.Config{}, logger, db, lib, server.WithLive(sessions))
+	srv := newServer(tb, server.Config{}, logger, db, lib, append(opts, server.WithLive(sessions))...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { sessions.Run(ctx); close(done) }()
@@ -226,6 +232,9 @@ func TestLiveNewForm(t *testing.T) {
 	r := teacher.get("/live/new")
 	wantStatus(t, r, http.StatusOK)
 	wantContains(t, r, `value="mini/speed"`, `name="q1_kind"`, "Сессияро созед")
+	// Each set by its own title, under its pack's: four sets of one pack
+	// do not read the same on a narrow phone.
+	wantContains(t, r, `<optgroup label="Мини-пакет"><option value="mini/speed">Скорость (5)</option><option value="mini/quiz">Викторина (2)</option></optgroup>`)
 
 	// From an exercise set of the pack: its items, in the set's language.
 	code := createLive(t, teacher, url.Values{"source": {"set"}, "set": {"mini/speed"}, "timer": {"0"}})

@@ -1,14 +1,15 @@
 package server
 
 import (
-	"encoding/json"
 	"html/template"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/mitstem/stembox/internal/failure"
+	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/school"
@@ -141,8 +142,9 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 			row.Percent = (100*right + row.Attempts/2) / row.Attempts
 			row.FirstRight = (100*firstRight + len(tried)/2) / len(tried)
 		}
-		for ans, n := range wrong {
-			row.Wrong = append(row.Wrong, wrongAnswer{Answer: answerText(&it, ans, cl, m.Languages[0]), Count: n})
+		q := gradebook.Question{Item: &set.Items[n], Lang: cl, Fallback: m.Languages[0]}
+		for ans, count := range wrong {
+			row.Wrong = append(row.Wrong, wrongAnswer{Answer: template.HTML(q.AnswerHTML(lang, ans)), Count: count})
 		}
 		sort.Slice(row.Wrong, func(i, j int) bool { return row.Wrong[i].Count > row.Wrong[j].Count })
 		if len(row.Wrong) > 3 {
@@ -163,32 +165,28 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 	}{c, set.Title.In(cl, m.Languages[0]), cl, rows})
 }
 
-// answerText shows a stored answer as the student saw it: picked options by
-// their text, true/false by name, typed text as typed.
-func answerText(it *learn.Item, stored, lang, fallback string) template.HTML {
-	var picks []int
-	if strings.HasPrefix(stored, "[") && json.Unmarshal([]byte(stored), &picks) == nil && (it.Kind == learn.Choice || it.Kind == learn.Multi) {
-		var parts []string
-		for _, p := range picks {
-			if p >= 0 && p < len(it.Choices) {
-				parts = append(parts, it.Choices[p].Text.In(lang, fallback))
-			}
-		}
-		return template.HTML(strings.Join(parts, "; "))
-	}
-	if it.Kind == learn.TrueFalse && (stored == "true" || stored == "false") {
-		return template.HTML(template.HTMLEscapeString(i18n.T(lang, "exercise."+stored)))
-	}
-	return template.HTML(template.HTMLEscapeString(stored))
+// attemptView is one answer on a student's page: the question as the
+// student saw it, what they answered, the right answer and when.
+type attemptView struct {
+	Correct       bool
+	Time          string // 15:04 in the box's zone
+	Set           string // the set's title, or pack / set when it is gone
+	N             int    // the question's number in its set (0: gone)
+	Lang          string // of the question
+	Prompt        template.HTML
+	Answer, Right template.HTML
+	Item          string // the item's id, shown when the question is gone
+	PartlyRight   int    // percent, for an answer that is partly right
 }
 
 type attemptDay struct {
 	Date     string
-	Attempts []store.Attempt
+	Attempts []attemptView
 	Right    int
 }
 
-// handleStudentReport shows one student's attempts over time.
+// handleStudentReport shows one student's answers, newest day first, each
+// with its question, the answer given, the right one and the time.
 func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	lang := s.lang(r)
 	st, err := s.db.Student(r.Context(), r.PathValue("student"))
@@ -201,19 +199,31 @@ func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *
 		s.fail(w, r, err)
 		return
 	}
+	zone := s.zone()
 	var days []attemptDay
 	for _, a := range atts {
-		d := i18n.Date(lang, a.Time)
+		t := a.Time.In(zone)
+		d := i18n.Date(lang, t)
 		if len(days) == 0 || days[len(days)-1].Date != d {
 			days = append(days, attemptDay{Date: d})
 		}
 		day := &days[len(days)-1]
-		day.Attempts = append(day.Attempts, a)
+		av := attemptView{Correct: a.Correct, Time: t.Format("15:04"), Set: a.Pack + " / " + a.Set, Item: a.Item,
+			Answer: template.HTML(template.HTMLEscapeString(a.Answer))}
+		if !a.Correct && a.Score > 0 {
+			av.PartlyRight = int(a.Score*100 + 0.5)
+		}
+		if q, ok := gradebook.FindQuestion(s.lib, lang, a.Pack, a.Set, a.Item); ok {
+			av.Set, av.N, av.Lang, av.Prompt = q.SetTitle, q.N, q.Lang, template.HTML(q.Prompt())
+			av.Answer, av.Right = template.HTML(q.AnswerHTML(lang, a.Answer)), template.HTML(q.RightHTML(lang))
+		}
+		day.Attempts = append(day.Attempts, av)
 		if a.Correct {
 			day.Right++
 		}
 	}
-	s.render(w, r, http.StatusOK, "student-report", st.Name, false, struct {
+	slices.Reverse(days) // the latest work first; each day's answers in the order given
+	s.render(w, r, http.StatusOK, "student-report", st.Name, true, struct {
 		Class   school.Class
 		Student school.Student
 		Days    []attemptDay

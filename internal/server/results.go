@@ -9,10 +9,13 @@ import (
 )
 
 // handleExportResults writes every answer of the class as CSV, one row an
-// answer: the same file as stembox admin export-results --class CODE.
+// answer, questions and answers in the page's language and times in the
+// box's zone: the same file as stembox admin export-results --class CODE
+// --lang LANG. ?sep=semicolon writes it for a spreadsheet set to Russian.
 func (s *Server) handleExportResults(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	var buf bytes.Buffer
-	if err := gradebook.WriteResults(r.Context(), s.db, []school.Class{c}, &buf); err != nil {
+	f := gradebook.ResultsFormat{Lib: s.lib, Lang: s.lang(r), Zone: s.zone(), Semicolons: r.URL.Query().Get("sep") == "semicolon"}
+	if err := gradebook.WriteResults(r.Context(), s.db, []school.Class{c}, &buf, f); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -49,6 +49,10 @@ type Config struct {
 	// The box's http.Server has no ReadTimeout: see box/listen.go.
 	BodyTimeout time.Duration
 
+	// Zone is the box's time zone, of the times and days pages and CSV
+	// files show (answers are stored in UTC); nil is the system's.
+	Zone *time.Location
+
 	// Hashing checks and makes passwords and PINs; nil makes the box's
 	// (auth.NewPool). Tests pass their own to watch it.
 	Hashing *auth.Pool
@@ -128,8 +132,16 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library, op
 	return s, nil
 }
 
-// now is the wall clock, for dates shown on pages.
-func (s *Server) now() time.Time { return time.Now() }
+// now is the wall clock, for dates shown on pages, in the box's zone.
+func (s *Server) now() time.Time { return time.Now().In(s.zone()) }
+
+// zone is the box's time zone (Config.Zone).
+func (s *Server) zone() *time.Location {
+	if s.cfg.Zone == nil {
+		return time.Local
+	}
+	return s.cfg.Zone
+}
 
 // ServeHTTP serves a request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }

@@ -166,7 +166,7 @@ func (s *Server) handleSetup(w http.ResponseWriter, r *http.Request) {
 			s.fail(w, r, err)
 			return
 		}
-		page.Error = failure.Message(err)
+		page.Error = failure.Message(accountError(lang, page.Username, err))
 	}
 	s.render(w, r, http.StatusUnprocessableEntity, "setup", i18n.T(lang, "setup.title"), false, page)
 }
@@ -211,8 +211,20 @@ type studentSignInPage struct {
 	Class    school.Class
 	Students []school.Student
 	Chosen   *school.Student
+	Ask      string // what Chosen signs in with: school.SignInPIN or SignInPicture
 	Pictures []string
 	Error    string
+}
+
+// askFor is what a student of c signs in with: the kind of secret they
+// were given, which stays theirs when the class moves from PINs to
+// pictures (or back) until the teacher gives them a new one; the class's
+// mode for one who has none yet.
+func askFor(c school.Class, st school.Student) string {
+	if c.SignIn != school.SignInName && st.HasSecret && st.SecretKind != "" {
+		return st.SecretKind
+	}
+	return c.SignIn
 }
 
 func (s *Server) studentClass(r *http.Request) (school.Class, error) {
@@ -256,9 +268,9 @@ func (s *Server) handleStudentSignIn(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(lang, "student.not_in_class")))
 		return
 	}
-	page := studentSignInPage{Class: c, Chosen: &st, Pictures: auth.Pictures}
+	page := studentSignInPage{Class: c, Chosen: &st, Pictures: auth.Pictures, Ask: askFor(c, st)}
 	secret := r.PostForm.Get("pin")
-	if c.SignIn == school.SignInPicture {
+	if page.Ask == school.SignInPicture {
 		secret = ""
 		if a, b := r.PostForm.Get("picture1"), r.PostForm.Get("picture2"); a != "" || b != "" {
 			secret = a + "-" + b
@@ -288,7 +300,7 @@ func (s *Server) handleStudentSignIn(w http.ResponseWriter, r *http.Request) {
 		}
 		if !ok {
 			attempt.Fail()
-			page.Error = i18n.T(lang, "student.wrong_"+c.SignIn)
+			page.Error = i18n.T(lang, "student.wrong_"+page.Ask)
 			s.render(w, r, http.StatusUnauthorized, "student-signin", c.Name, false, page)
 			return
 		}

@@ -30,6 +30,8 @@ func (s *Server) teachRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /teach/classes/{class}/unassign", s.requireClass(s.handleUnassign))
 	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/secret", s.requireClass(s.handleResetSecret))
 	mux.HandleFunc("POST /teach/classes/{class}/students/{student}/unlock", s.requireClass(s.handleUnlockStudent))
+	mux.HandleFunc("GET /teach/classes/{class}/cards", s.requireClass(s.handleCards))
+	mux.HandleFunc("POST /teach/classes/{class}/cards", s.requireClass(s.handleMakeCards))
 	mux.HandleFunc("GET /teach/classes/{class}/progress", s.requireClass(s.handleHeatmap))
 	mux.HandleFunc("GET /teach/classes/{class}/sets/{pack}/{set}", s.requireClass(s.handleItemAnalysis))
 	mux.HandleFunc("GET /teach/classes/{class}/students/{student}", s.requireClass(s.handleStudentReport))
@@ -101,6 +103,9 @@ func (s *Server) teachPage(w http.ResponseWriter, r *http.Request, v *viewer, st
 func (s *Server) handleCreateClass(w http.ResponseWriter, r *http.Request, v *viewer) {
 	grade, _ := strconv.Atoi(r.PostForm.Get("grade"))
 	c, err := s.db.CreateClass(r.Context(), v.actor(), r.PostForm.Get("name"), grade, v.User.ID)
+	if failure.KindOf(err) == failure.Invalid {
+		err = failure.Wrap(failure.Invalid, err, i18n.T(s.lang(r), "teach.class_invalid"))
+	}
 	if err != nil {
 		s.formError(w, r, err, func(msg string) { s.teachPage(w, r, v, http.StatusUnprocessableEntity, msg) })
 		return
@@ -148,10 +153,16 @@ type classPage struct {
 	Assignments []assignmentView
 	Packs       []packGroup
 	Error       string
+	Problems    []string // a refused roster's problems, one a row, under Error
 	Notice      string
 	NewSecret   *newSecret
 	Masteries   []string
 	Slowed      map[string]bool // students whose sign-in is slowed down by wrong tries
+	// Keeping are the students who sign in with a secret of the other kind
+	// (a PIN in a picture class): theirs works until they get a new one.
+	// Missing counts them and those with no secret yet.
+	Keeping []string
+	Missing int
 }
 
 type newSecret struct {
@@ -181,6 +192,12 @@ func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c 
 	for _, st := range page.Students {
 		if s.students.Slowed(studentTarget(st.ID)) {
 			page.Slowed[st.ID] = true
+		}
+		if needsSecret(c, st) {
+			page.Missing++
+			if st.HasSecret {
+				page.Keeping = append(page.Keeping, st.Name)
+			}
 		}
 	}
 	page.Masteries = []string{"last:4/5", "last:3/5", "last:8/10", "streak:3", "streak:5", "all"}
@@ -226,8 +243,8 @@ func (s *Server) handleImportRoster(w http.ResponseWriter, r *http.Request, v *v
 func (s *Server) importRoster(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class, src io.Reader) {
 	lang := s.lang(r)
 	added, err := gradebook.ImportRoster(r.Context(), s.db, s.hashes, v.actor(), c, src, s.now().Year())
-	if gradebook.Problems(err) != nil {
-		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused", err.Error())})
+	if ps := gradebook.Problems(err); ps != nil {
+		s.classPage(w, r, v, c, http.StatusUnprocessableEntity, classPage{Error: i18n.T(lang, "roster.refused_rows"), Problems: ps.Lines(lang)})
 		return
 	}
 	if errors.Is(err, auth.ErrBusy) {
@@ -311,7 +328,7 @@ func (s *Server) handleResetSecret(w http.ResponseWriter, r *http.Request, v *vi
 		s.signInBusy(w, r, err)
 		return
 	}
-	if err := s.db.SetStudentSecret(r.Context(), v.actor(), st.ID, hash); err != nil {
+	if err := s.db.SetStudentSecrets(r.Context(), v.actor(), map[string]string{st.ID: hash}, secretKind(c)); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -373,7 +390,7 @@ func (s *Server) handleCreateTeacher(w http.ResponseWriter, r *http.Request, v *
 	}
 	u, err := s.db.CreateUser(r.Context(), v.actor(), role, r.PostForm.Get("username"), r.PostForm.Get("name"), auth.Hash(pw))
 	if err != nil {
-		s.formError(w, r, err, func(msg string) { s.adminPage(w, r, v, http.StatusUnprocessableEntity, msg, "") })
+		s.formError(w, r, accountError(lang, r.PostForm.Get("username"), err), func(msg string) { s.adminPage(w, r, v, http.StatusUnprocessableEntity, msg, "") })
 		return
 	}
 	s.adminPage(w, r, v, http.StatusOK, "", i18n.T(lang, "admin.created", u.Username))
@@ -396,4 +413,16 @@ func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request, v *
 	}
 	s.accounts.Unlock("user:" + strings.ToLower(u.Username))
 	s.adminPage(w, r, v, http.StatusOK, "", i18n.T(lang, "admin.password_set", u.Username))
+}
+
+// accountError says in lang what is wrong with a new account's username:
+// the store's own words are English.
+func accountError(lang, username string, err error) error {
+	switch failure.KindOf(err) {
+	case failure.Conflict:
+		return failure.Wrap(failure.Conflict, err, i18n.T(lang, "account.taken", strings.TrimSpace(username)))
+	case failure.Invalid:
+		return failure.Wrap(failure.Invalid, err, i18n.T(lang, "account.bad_username"))
+	}
+	return err
 }

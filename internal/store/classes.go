@@ -116,9 +116,10 @@ func (db *DB) Class(ctx context.Context, id string) (school.Class, error) {
 	return c, err
 }
 
-// ClassByCode returns a class by its code (case does not matter).
+// ClassByCode returns a class by its code, read as a student types it
+// (school.ReadCode: case, spaces and Cyrillic look-alikes do not matter).
 func (db *DB) ClassByCode(ctx context.Context, code string) (school.Class, error) {
-	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.code = ?", strings.ToUpper(strings.TrimSpace(code))))
+	c, err := scanClass(db.read.QueryRowContext(ctx, "SELECT "+classColumns+" FROM classes c WHERE c.code = ?", school.ReadCode(code)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return school.Class{}, failure.Errorf(failure.NotFound, "no class has the code %q", code)
 	}
@@ -149,12 +150,16 @@ func (db *DB) AddStudents(ctx context.Context, actor, classID string, students [
 			}
 			if ns.SecretHash != "" {
 				secret = ns.SecretHash
+				st.SecretKind = ns.SecretKind
+				if st.SecretKind == "" {
+					st.SecretKind = school.SignInPIN
+				}
 			}
 			if st.ExternalID != "" {
 				ext = st.ExternalID
 			}
-			_, err := tx.ExecContext(ctx, "INSERT INTO students (id, class_id, name, gender, birth_year, external_id, secret_hash, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-				st.ID, classID, st.Name, st.Gender, birth, ext, secret, now)
+			_, err := tx.ExecContext(ctx, "INSERT INTO students (id, class_id, name, gender, birth_year, external_id, secret_hash, secret_kind, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+				st.ID, classID, st.Name, st.Gender, birth, ext, secret, st.SecretKind, now)
 			if isUnique(err) {
 				return failure.Errorf(failure.Conflict, "the class already has a student called %q", st.Name)
 			}
@@ -176,11 +181,11 @@ func (db *DB) AddStudents(ctx context.Context, actor, classID string, students [
 	return out, nil
 }
 
-const studentColumns = "id, class_id, name, gender, coalesce(birth_year, 0), coalesce(external_id, ''), coalesce(secret_hash, '')"
+const studentColumns = "id, class_id, name, gender, coalesce(birth_year, 0), coalesce(external_id, ''), coalesce(secret_hash, ''), secret_kind"
 
 func scanStudent(row interface{ Scan(...any) error }) (school.Student, error) {
 	var s school.Student
-	err := row.Scan(&s.ID, &s.ClassID, &s.Name, &s.Gender, &s.BirthYear, &s.ExternalID, &s.SecretHash)
+	err := row.Scan(&s.ID, &s.ClassID, &s.Name, &s.Gender, &s.BirthYear, &s.ExternalID, &s.SecretHash, &s.SecretKind)
 	s.HasSecret = s.SecretHash != ""
 	return s, err
 }
@@ -212,20 +217,34 @@ func (db *DB) Student(ctx context.Context, id string) (school.Student, error) {
 	return s, err
 }
 
-// SetStudentSecret replaces a student's PIN or picture password (hashed)
-// and signs the student out everywhere.
+// SetStudentSecret gives a student a new PIN (hashed) and signs the
+// student out everywhere; SetStudentSecrets gives picture passwords too.
 func (db *DB) SetStudentSecret(ctx context.Context, actor, studentID, secretHash string) error {
+	return db.SetStudentSecrets(ctx, actor, map[string]string{studentID: secretHash}, school.SignInPIN)
+}
+
+// SetStudentSecrets gives several students new secrets of one kind (hashes
+// by student id), all or none: the teacher prints their cards at once.
+func (db *DB) SetStudentSecrets(ctx context.Context, actor string, hashes map[string]string, kind string) error {
+	if kind != school.SignInPIN && kind != school.SignInPicture {
+		return failure.Errorf(failure.Invalid, "unknown kind of secret %q", kind)
+	}
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "UPDATE students SET secret_hash = ? WHERE id = ?", secretHash, studentID)
-		if err != nil {
-			return fmt.Errorf("store: set secret: %w", describe(err))
+		for studentID, secretHash := range hashes {
+			res, err := tx.ExecContext(ctx, "UPDATE students SET secret_hash = ?, secret_kind = ? WHERE id = ?", secretHash, kind, studentID)
+			if err != nil {
+				return fmt.Errorf("store: set secret: %w", describe(err))
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return failure.Errorf(failure.NotFound, "no student %s", studentID)
+			}
+			if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE subject_id = ?", studentID); err != nil {
+				return err
+			}
+			if err := db.event(ctx, tx, actor, event.StudentSecretReset{Student: studentID}); err != nil {
+				return err
+			}
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return failure.Errorf(failure.NotFound, "no student %s", studentID)
-		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE subject_id = ?", studentID); err != nil {
-			return err
-		}
-		return db.event(ctx, tx, actor, event.StudentSecretReset{Student: studentID})
+		return nil
 	})
 }

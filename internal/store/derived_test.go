@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,31 +20,11 @@ import (
 // from schema 5 on, the store derives them in Go and SQL derives nothing.
 func TestDerivedRowsSurviveTheMigration(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "old.db")
-	raw, err := sql.Open("sqlite3", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
-	stmts := []string{"CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT"}
-	for v, name := range []string{"0001_init.sql", "0002_accounts.sql", "0003_live.sql", "0004_upstream.sql"} {
-		b, err := os.ReadFile("migrations/" + name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stmts = append(stmts, string(b), "INSERT INTO schema_migrations VALUES ("+string(rune('1'+v))+", '"+name+"', 0)")
-	}
-	stmts = append(stmts,
+	path := mustOldDB(t, 4,
 		`INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload) VALUES ('01JDV9Z8M6Q0S4C9X3K7T2B5NA', 'answer.submitted', 'guest:x', 1000, 'b', 1,
 		 '{"pack":"p","version":"1","set":"s","item":"q","lang":"en","text":"7","correct":true,"score":1}')`,
 		`INSERT INTO events (id, kind, actor, wall_ms, boot_id, mono_ms, payload) VALUES ('01JDV9Z8M6Q0S4C9X3K7T2B5NB', 'lesson.completed', 'guest:x', 2000, 'b', 2,
 		 '{"lesson":"l1","pack":"p","version":"1"}')`)
-	for _, stmt := range stmts {
-		if _, err := raw.Exec(stmt); err != nil {
-			t.Fatalf("%.60s: %v", stmt, err)
-		}
-	}
-
 	db := mustOpenAt(t, path)
 	if _, err := db.RecordAnswer(ctx, event.Answer{Learner: "guest:x", Pack: "p", Set: "s", Item: "q", Choices: []int{0, 2}}); err != nil {
 		t.Fatalf("an answer after the migration: %v", err)
@@ -65,6 +46,11 @@ func TestDerivedRowsSurviveTheMigration(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(done, map[string]map[string]bool{"guest:x": {"l1": true, "l2": true}}) {
 		t.Errorf("lessons completed = %v, %v", done, err)
 	}
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
 	var triggers int
 	if err := raw.QueryRow("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND sql LIKE '%INSERT%'").Scan(&triggers); err != nil || triggers != 0 {
 		t.Errorf("%d triggers that insert are left (%v): SQL still derives rows", triggers, err)
@@ -138,4 +124,35 @@ func TestRecordRefusesIncompletePayloads(t *testing.T) {
 	if seq, err := db.LastSeq(ctx); seq != 0 || err != nil {
 		t.Errorf("refused payloads wrote events: last seq %d, %v", seq, err)
 	}
+}
+
+// mustOldDB makes a database file of schema version (its first migrations
+// only, as an older stembox left it), runs stmts on it, and returns its
+// path, for a test of what the later migrations do to its rows.
+func mustOldDB(t *testing.T, version int, stmts ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "old.db")
+	raw, err := sql.Open("sqlite3", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	files, _ := filepath.Glob("migrations/*.sql")
+	if len(files) < version {
+		t.Fatalf("only %d migrations", len(files))
+	}
+	all := []string{"CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_ms INTEGER NOT NULL) STRICT"}
+	for v, f := range files[:version] {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, string(b), fmt.Sprintf("INSERT INTO schema_migrations VALUES (%d, '%s', 0)", v+1, filepath.Base(f)))
+	}
+	for _, stmt := range append(all, stmts...) {
+		if _, err := raw.Exec(stmt); err != nil {
+			t.Fatalf("%.60s: %v", stmt, err)
+		}
+	}
+	return path
 }
