@@ -121,7 +121,9 @@ func TestNoUnformattedVerbs(t *testing.T) {
 	pack, _ := s.lib.Pack("mini")
 
 	values := map[string]string{"{pack}": "mini", "{set}": "speed", "{lesson}": "speed", "{n}": "1", "{class}": s.classA.ID,
-		"{student}": s.studentsA[0].ID, "{user}": s.teacherA.ID, "{lang}": "ru", "{name}": pack.Name, "{path...}": "media/graph.svg"}
+		"{student}": s.studentsA[0].ID, "{user}": s.teacherA.ID, "{lang}": "ru", "{name}": pack.Name, "{path...}": "media/graph.svg",
+		"{app}": "none"} // this pack has no app: its page is the 404; an app's own page is checked below
+
 	checked := 0
 	for _, pattern := range routePatterns(t) {
 		method, path, ok := strings.Cut(pattern, " ")
@@ -165,6 +167,19 @@ func TestNoUnformattedVerbs(t *testing.T) {
 	}
 	if checked < 100 {
 		t.Errorf("only %d pages checked", checked)
+	}
+	// An app's full-screen page, in a box whose pack has one.
+	apps := runAppBox(t)
+	for _, lang := range []string{"tg", "ru", "en"} {
+		req, _ := http.NewRequest("GET", apps.URL+"/packs/mini/apps/big", nil)
+		req.AddCookie(&http.Cookie{Name: "stembox_lang", Value: lang})
+		r := apps.device(t, lang).do(req)
+		if r.StatusCode != 200 {
+			t.Fatalf("the app's page in %s: %d", lang, r.StatusCode)
+		}
+		if m := verbRE.FindString(visibleText(r.body)); m != "" {
+			t.Errorf("GET /packs/mini/apps/big in %s: %q", lang, m)
+		}
 	}
 	// The test itself: it sees what it is for.
 	for _, page := range []string{"<h2>Иштирокчиён: %d</h2>", "<p>3 %!d(string=x)</p>", `<img alt="%s">`} {
