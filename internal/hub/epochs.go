@@ -78,8 +78,16 @@ func (h *Store) epoch(ctx context.Context, tx *Tx, box string, s wire.Stream, no
 	err := tx.queryRow(ctx, "SELECT base_seq, parent, acked_seq FROM box_epochs WHERE box_id = ? AND epoch = ?", box, s.Epoch).Scan(&ep.base, &ep.parent, &ep.acked)
 	if errors.Is(err, sql.ErrNoRows) {
 		ep = epochRow{name: s.Epoch, parent: s.Parent, base: s.Base, acked: s.Base}
-		if _, err := tx.exec(ctx, `INSERT INTO box_epochs (box_id, epoch, base_seq, parent, acked_seq, created_ms, updated_ms)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, box, s.Epoch, s.Base, s.Parent, s.Base, now.UnixMilli(), now.UnixMilli()); err != nil {
+		// Its rank: its parent's + 1 (1 under a parent the hub does not
+		// know yet), for the order of its answers (summary.go).
+		rank := int64(0)
+		if s.Epoch != "" {
+			if err := tx.queryRow(ctx, "SELECT coalesce(MAX(rank), 0) + 1 FROM box_epochs WHERE box_id = ? AND epoch = ?", box, s.Parent).Scan(&rank); err != nil {
+				return epochRow{}, fmt.Errorf("hub: ingest: epoch: %w", err)
+			}
+		}
+		if _, err := tx.exec(ctx, `INSERT INTO box_epochs (box_id, epoch, base_seq, parent, acked_seq, created_ms, updated_ms, rank)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, box, s.Epoch, s.Base, s.Parent, s.Base, now.UnixMilli(), now.UnixMilli(), rank); err != nil {
 			return epochRow{}, fmt.Errorf("hub: ingest: epoch: %w", err)
 		}
 		return ep, nil

@@ -176,13 +176,14 @@ func (h *Store) Report(ctx context.Context, q ReportQuery) (Report, error) {
 // packsInPeriod is learner_packs for a period [?, ?) of answers and again
 // of lessons: per learner and pack, the answers, the items tried, the
 // items whose latest answer in the period was right (the parity of the
-// largest seq × 2 + correct is the latest answer's correct: seqs are
-// unique within a box), and a row for each learner who only completed a
-// lesson.
+// largest order × 2 + correct is the latest answer's correct, the order
+// being its epoch's rank × orderSpan + its seq: summary.go), and a row for
+// each learner who only completed a lesson.
 const packsInPeriod = `(SELECT box_id, learner, pack, SUM(answers) AS answers, SUM(items) AS items, SUM(mastered) AS mastered
 	FROM (
-		SELECT box_id, learner, pack, COUNT(*) AS answers, 1 AS items, MAX(seq * 2 + correct) % 2 AS mastered
-		FROM answers WHERE time_ms >= ? AND time_ms < ? GROUP BY box_id, learner, pack, set_id, item
+		SELECT a.box_id, a.learner, a.pack, COUNT(*) AS answers, 1 AS items, MAX((e.rank * 1099511627776 + a.seq) * 2 + a.correct) % 2 AS mastered
+		FROM answers a JOIN box_epochs e ON e.box_id = a.box_id AND e.epoch = a.epoch
+		WHERE a.time_ms >= ? AND a.time_ms < ? GROUP BY a.box_id, a.learner, a.pack, a.set_id, a.item
 		UNION ALL
 		SELECT DISTINCT box_id, learner, pack, 0, 0, 0 FROM lessons_done WHERE time_ms >= ? AND time_ms < ?
 	) i GROUP BY box_id, learner, pack)`

@@ -14,6 +14,17 @@ import (
 // come from, and only for events it stores (a duplicate is stored once, so
 // it is counted once), so they always equal a recount of answers and
 // lessons_done: ReportQuery.Recount checks that.
+//
+// The latest answer is the one of highest order: its epoch's rank (0 for a
+// box's first epoch, its parent's + 1 for the next; hub migration 0007)
+// × orderSpan + its seq, since a restored box's new epoch restarts its
+// seqs below its parent's and its answers are the newer. learner_items'
+// last_seq holds that order. Between two answers of one order (two epochs
+// of one rank, when a box was restored twice from one backup) the right
+// one counts, in the summaries as in a recount.
+
+// orderSpan is the seqs an epoch's rank spans in an answer's order.
+const orderSpan = 1 << 40
 
 type itemKey struct{ learner, pack, set, item string }
 
@@ -23,6 +34,14 @@ type packKey struct{ learner, pack string }
 type itemState struct {
 	answers, lastSeq, lastCorrect int64
 }
+
+// later reports whether s's latest answer comes after old's.
+func (s itemState) later(old itemState) bool {
+	return s.lastSeq*2+s.lastCorrect > old.lastSeq*2+old.lastCorrect
+}
+
+// laterSQL is later for an upsert into learner_items.
+const laterSQL = "excluded.last_seq * 2 + excluded.last_correct > learner_items.last_seq * 2 + learner_items.last_correct"
 
 type packDelta struct{ answers, items, mastered, lessons int64 }
 
@@ -34,11 +53,17 @@ func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, less
 	if len(answers) == 0 && len(lessons) == 0 && len(learners) == 0 {
 		return nil
 	}
+	rank := int64(0)
+	if len(answers) > 0 { // all of one epoch
+		if err := tx.queryRow(ctx, "SELECT rank FROM box_epochs WHERE box_id = ? AND epoch = ?", box, answers[0][1]).Scan(&rank); err != nil {
+			return fmt.Errorf("hub: ingest: summary: epoch: %w", err)
+		}
+	}
 	batch := map[itemKey]*itemState{}
 	var order []itemKey
 	for _, a := range answers { // box, epoch, seq, learner, pack, set, item, correct, time
 		k := itemKey{a[3].(string), a[4].(string), a[5].(string), a[6].(string)}
-		seq, correct := a[2].(int64), int64(a[7].(int))
+		seq, correct := rank*orderSpan+a[2].(int64), int64(a[7].(int))
 		s, ok := batch[k]
 		if !ok {
 			s = &itemState{lastSeq: -1}
@@ -76,7 +101,7 @@ func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, less
 		case !ok:
 			d.items++
 			d.mastered += s.lastCorrect
-		case s.lastSeq > old.lastSeq:
+		case s.later(old):
 			d.mastered += s.lastCorrect - old.lastCorrect
 		}
 		items = append(items, []any{box, k.learner, k.pack, k.set, k.item, s.answers, s.lastSeq, s.lastCorrect})
@@ -86,8 +111,8 @@ func (h *Store) summarize(ctx context.Context, tx *Tx, box string, answers, less
 	}
 	if _, err := tx.insertRows(ctx, "INSERT INTO learner_items (box_id, learner, pack, set_id, item, answers, last_seq, last_correct)", items,
 		` ON CONFLICT (box_id, learner, pack, set_id, item) DO UPDATE SET answers = learner_items.answers + excluded.answers,
-			last_correct = CASE WHEN excluded.last_seq > learner_items.last_seq THEN excluded.last_correct ELSE learner_items.last_correct END,
-			last_seq = CASE WHEN excluded.last_seq > learner_items.last_seq THEN excluded.last_seq ELSE learner_items.last_seq END`,
+			last_correct = CASE WHEN `+laterSQL+` THEN excluded.last_correct ELSE learner_items.last_correct END,
+			last_seq = CASE WHEN `+laterSQL+` THEN excluded.last_seq ELSE learner_items.last_seq END`,
 		"text", "text", "text", "text", "text", "bigint", "bigint", "bigint"); err != nil {
 		return fmt.Errorf("hub: ingest: summary of items: %w", err)
 	}

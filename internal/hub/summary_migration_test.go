@@ -47,24 +47,14 @@ func TestMigrationBuildsTheSummaries(t *testing.T) {
 			if len(kept["learner_items"]) == 0 || len(kept["learner_packs"]) == 0 {
 				t.Fatalf("ingest kept no summary: %v", kept)
 			}
-			sqlText, err := os.ReadFile(filepath.Join("migrations", dialect, "0006_report_summaries.sql"))
-			if err != nil {
-				t.Fatal(err)
-			}
 			for _, table := range []string{"learner_items", "learner_packs"} {
 				if _, err := db.ExecContext(ctx, "DELETE FROM "+table); err != nil {
 					t.Fatal(err)
 				}
 			}
 			var ran int
-			for _, stmt := range strings.Split(string(sqlText), ";\n") {
-				var code []string
-				for _, line := range strings.Split(stmt, "\n") {
-					if !strings.HasPrefix(strings.TrimSpace(line), "--") {
-						code = append(code, line)
-					}
-				}
-				if s := strings.TrimSpace(strings.Join(code, "\n")); strings.HasPrefix(s, "INSERT INTO learner_") || strings.HasPrefix(s, "UPDATE learner_packs") {
+			for _, s := range migrationStatements(t, dialect, "0006_report_summaries.sql") {
+				if strings.HasPrefix(s, "INSERT INTO learner_") || strings.HasPrefix(s, "UPDATE learner_packs") {
 					if _, err := db.ExecContext(ctx, s); err != nil {
 						t.Fatalf("%s: %v", s, err)
 					}
@@ -80,6 +70,29 @@ func TestMigrationBuildsTheSummaries(t *testing.T) {
 			}
 		})
 	}
+}
+
+// migrationStatements returns the statements of a hub migration of
+// dialect, without their comments.
+func migrationStatements(t *testing.T, dialect, name string) []string {
+	t.Helper()
+	sqlText, err := os.ReadFile(filepath.Join("migrations", dialect, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, stmt := range strings.Split(string(sqlText), ";\n") {
+		var code []string
+		for _, line := range strings.Split(stmt, "\n") {
+			if !strings.HasPrefix(strings.TrimSpace(line), "--") {
+				code = append(code, line)
+			}
+		}
+		if s := strings.TrimSpace(strings.Join(code, "\n")); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func summaries(t *testing.T, ctx context.Context, db *sql.DB) map[string][]string {
