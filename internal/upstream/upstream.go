@@ -124,8 +124,9 @@ type Syncer struct {
 	batchSize    int       // shrinks when the hub says a batch is too large
 	lastLogged   string
 	lastLoggedAt time.Time
-	pulls        pullState  // the pull's own schedule and problems (pullstate.go)
-	sentStatus   sentStatus // what the hub last took of the box's status (report.go)
+	pulls        pullState    // the pull's own schedule and problems (pullstate.go)
+	salvage      salvageState // the salvage's schedule after a refusal (salvage.go)
+	sentStatus   sentStatus   // what the hub last took of the box's status (report.go)
 }
 
 // New returns a syncer for the box's database and library.
@@ -138,7 +139,7 @@ func New(db *store.DB, lib *content.Library, cfg Config, logger *slog.Logger) *S
 // "sync now").
 func (s *Syncer) Poke() {
 	s.mu.Lock()
-	s.pulls.next = time.Time{}
+	s.pulls.next, s.salvage.next = time.Time{}, time.Time{}
 	s.mu.Unlock()
 	select {
 	case s.poke <- struct{}{}:
@@ -159,10 +160,12 @@ func (s *Syncer) Run(ctx context.Context) error {
 		}
 		var wait time.Duration
 		var pe *PullError
+		var se *SalvageError
 		switch {
-		case err == nil, errors.As(err, &pe):
-			// A pack that did not come is reported, and retried on the
-			// pull's own schedule: it never slows the push.
+		case err == nil, errors.As(err, &pe), errors.As(err, &se):
+			// A pack that did not come, or salvaged events the hub
+			// refused, is reported and retried on its own schedule: it
+			// never slows the push.
 			failures = 0
 			wait = s.cfg.Every
 		case errors.Is(err, errIdle):
@@ -243,7 +246,8 @@ var errIdle = errors.New("upstream: not enrolled with a hub")
 // event after the cursor, then, when due, pull the catalogue and the packs
 // the box should have. It waits for a sync already running. A push that
 // failed is its error; when only the pull failed (a pack untrusted, broken
-// or cut off) the error is a *PullError: the events went up.
+// or cut off) the error is a *PullError: the events went up; when the hub
+// refused only salvaged events, a *SalvageError (both: errors.Join).
 func (s *Syncer) Sync(ctx context.Context) error {
 	s.syncMu.Lock()
 	defer s.syncMu.Unlock()
@@ -271,7 +275,12 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		s.failed(ctx, err, 0, 0)
 		return err
 	}
-	if err := s.push(ctx, c); err != nil {
+	err = s.push(ctx, c)
+	var salvage error
+	if se := (*SalvageError)(nil); errors.As(err, &se) {
+		salvage, err = se, nil
+	}
+	if err != nil {
 		s.failed(ctx, err, c.sent, c.received)
 		if refusedData(err) {
 			// The hub answers and knows the box, but refuses its events:
@@ -281,13 +290,20 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		return err
 	}
 	pullErr := s.pull(ctx, c)
-	s.report(ctx, c, pullErr)
+	problem := errors.Join(salvage, pullErr)
+	s.report(ctx, c, problem)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {
 		return err
 	}
-	if pullErr != nil {
-		s.failed(ctx, pullErr, 0, 0)
-		return &PullError{Err: pullErr}
+	if problem != nil {
+		s.failed(ctx, problem, 0, 0)
+		switch {
+		case pullErr == nil:
+			return salvage
+		case salvage == nil:
+			return &PullError{Err: pullErr}
+		}
+		return errors.Join(salvage, &PullError{Err: pullErr})
 	}
 	s.logged("")
 	return nil
