@@ -15,6 +15,7 @@ import (
 	"github.com/mitstem/stembox/internal/metrics"
 	"github.com/mitstem/stembox/internal/ops"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/upstream"
 )
 
 // Names of metrics that other features register on the box's registry and
@@ -95,39 +96,67 @@ func (o *opsState) observe(r *http.Request, rec *httplog.Recorder, start time.Ti
 type check struct {
 	Name, Detail string
 	OK           bool
+	// Warn marks a check that does not keep the box from serving students
+	// but needs a person: the hub refuses the box's events.
+	Warn  bool
+	Since time.Time // a warning's: since when, and why
+	Cause string
 }
 
 // readiness checks that the box can do its work: the database takes writes,
-// the disk has room for them, and there are packs to serve.
+// the disk has room for them, and there are packs to serve. With a syncer,
+// it also says whether the hub refuses the box's events: a warning, since
+// the box serves its students all the same.
 func (s *Server) readiness(ctx context.Context) []check {
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
 	var checks []check
 	if err := s.db.Writable(ctx); err != nil {
-		checks = append(checks, check{"database", err.Error(), false})
+		checks = append(checks, check{Name: "database", Detail: err.Error()})
 	} else {
-		checks = append(checks, check{"database", "writable", true})
+		checks = append(checks, check{Name: "database", Detail: "writable", OK: true})
 	}
 	if d, err := ops.DiskUsage(s.dataDir()); err != nil {
-		checks = append(checks, check{"disk", err.Error(), false})
+		checks = append(checks, check{Name: "disk", Detail: err.Error()})
 	} else {
-		checks = append(checks, check{"disk", fmt.Sprintf("%d bytes free", d.Avail), d.Avail >= minFreeBytes})
+		checks = append(checks, check{Name: "disk", Detail: fmt.Sprintf("%d bytes free", d.Avail), OK: d.Avail >= minFreeBytes})
 	}
 	n := len(s.lib.Packs())
-	checks = append(checks, check{"packs", fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems())), n > 0})
+	checks = append(checks, check{Name: "packs", Detail: fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems())), OK: n > 0})
+	if s.sync != nil {
+		if st, err := s.sync.Status(ctx); err == nil {
+			checks = append(checks, syncCheck(st))
+		}
+	}
 	return checks
 }
 
+// syncCheck says whether the hub refuses the box's events (upstream.Status.Refused).
+func syncCheck(st upstream.Status) check {
+	switch {
+	case st.Refused != "":
+		return check{Name: "sync", OK: true, Warn: true, Since: st.RefusedSince, Cause: st.Refused,
+			Detail: "refused by the hub since " + st.RefusedSince.UTC().Format("2006-01-02 15:04 UTC") + ": " + st.Refused}
+	case !st.Enrolled:
+		return check{Name: "sync", OK: true, Detail: "not enrolled with a hub"}
+	}
+	return check{Name: "sync", OK: true, Detail: "not refused by the hub"}
+}
+
 // handleReady answers 200 when the box is ready to serve students, 503 with
-// the reasons when not.
+// the reasons when not; a warning (WARN) says what needs a person but
+// keeps it 200.
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 	checks := s.readiness(r.Context())
 	status := http.StatusOK
 	var b strings.Builder
 	for _, c := range checks {
 		word := "ok"
-		if !c.OK {
+		switch {
+		case !c.OK:
 			word, status = "FAIL", http.StatusServiceUnavailable
+		case c.Warn:
+			word = "WARN"
 		}
 		fmt.Fprintf(&b, "%s: %s (%s)\n", c.Name, word, c.Detail)
 	}
@@ -139,7 +168,7 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 
 type statusRow struct {
 	Label, Value string
-	Bad          bool
+	Bad, Warn    bool
 }
 
 type statusError struct {
@@ -165,16 +194,21 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request, _ *viewer)
 	for _, c := range s.readiness(r.Context()) {
 		p.Ready = p.Ready && c.OK
 		value := i18n.T(lang, "status.ok")
-		if !c.OK {
+		switch {
+		case !c.OK:
 			value = c.Detail // why, as the log and /readyz say it
+		case c.Warn && c.Name == "sync":
+			value = i18n.T(lang, "status.sync_refused", c.Since.Format("2006-01-02 15:04"), c.Cause)
 		}
-		p.Checks = append(p.Checks, statusRow{Label: i18n.T(lang, "status.check_"+c.Name), Value: value, Bad: !c.OK})
+		p.Checks = append(p.Checks, statusRow{Label: i18n.T(lang, "status.check_"+c.Name), Value: value, Bad: !c.OK, Warn: c.Warn})
 	}
 	p.ReadyText = i18n.T(lang, "status.ready")
 	if !p.Ready {
 		p.ReadyText = i18n.T(lang, "status.not_ready")
 	}
-	row := func(key, value string, bad bool) { p.Rows = append(p.Rows, statusRow{i18n.T(lang, key), value, bad}) }
+	row := func(key, value string, bad bool) {
+		p.Rows = append(p.Rows, statusRow{Label: i18n.T(lang, key), Value: value, Bad: bad})
+	}
 	row("status.version", s.ops.version, false)
 	row("status.uptime", formatUptime(lang, time.Since(s.ops.started)), false)
 	if d, err := ops.DiskUsage(s.dataDir()); err == nil {

@@ -110,6 +110,9 @@ func TestRefusedSalvageHoldsNothingBack(t *testing.T) {
 				if sent := requests.count("POST "+wire.PathEvents) - posts; try == 2 && sent != 0 {
 					t.Errorf("sync %d right after a refusal sent %d batches, want none (the salvage waits its turn)", try, sent)
 				}
+				if live, err := s.Status(ctx); err != nil || !strings.Contains(live.Refused, "replaced database") || live.RefusedSince.IsZero() {
+					t.Errorf("sync %d: the serving status says refused %q since %v (%v), want the salvage's refusal", try, live.Refused, live.RefusedSince, err)
+				}
 				boxes, err := h.Store().Boxes(ctx)
 				if err != nil || len(boxes) != 1 || boxes[0].Status == nil || !strings.Contains(boxes[0].Status.LastError, "replaced database") {
 					t.Errorf("sync %d: the hub sees %+v, %v; want the refusal as the box's last error", try, boxes, err)
@@ -123,8 +126,10 @@ func TestRefusedSalvageHoldsNothingBack(t *testing.T) {
 				t.Fatalf("sync once mended: %v", err)
 			}
 			checkSynced(t, box.db)
+			if live, _ := s.Status(ctx); live.Refused != "" {
+				t.Errorf("once the salvage went up, the status still says the hub refuses: %q", live.Refused)
+			}
 			checkHubHolds(t, h.Store(), box.boxID(t), union(old, events(t, box.db)))
 		})
 	}
 }
-

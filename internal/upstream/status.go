@@ -34,6 +34,12 @@ type Status struct {
 	Download     *Progress   // a pack download under way
 	Running      bool        // a sync is under way (known in the serving process only)
 	Packs        []PackError // packs of the hub not installed at the last pull, and why (serving process only)
+	// Refused is why the hub refuses the box's events (a 400, 409 or 413
+	// that did not resolve, or salvaged events it refused), since
+	// RefusedSince; "" once a push goes through whole (serving process
+	// only).
+	Refused      string
+	RefusedSince time.Time
 }
 
 // ReadStatus reads where sync stands from the box's database (it works
@@ -90,6 +96,7 @@ func (s *Syncer) Status(ctx context.Context) (Status, error) {
 	defer s.mu.Unlock()
 	st.Running = s.running
 	st.Packs = append([]PackError(nil), s.pulls.problems...)
+	st.Refused, st.RefusedSince = s.refused.err, s.refused.since
 	if s.download != nil {
 		p := *s.download
 		st.Download = &p

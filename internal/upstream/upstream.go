@@ -126,6 +126,7 @@ type Syncer struct {
 	lastLoggedAt time.Time
 	pulls        pullState    // the pull's own schedule and problems (pullstate.go)
 	salvage      salvageState // the salvage's schedule after a refusal (salvage.go)
+	refused      refusedState // since when the hub refuses the box's events, and why
 	sentStatus   sentStatus   // what the hub last took of the box's status (report.go)
 }
 
@@ -280,6 +281,14 @@ func (s *Syncer) Sync(ctx context.Context) error {
 	if se := (*SalvageError)(nil); errors.As(err, &se) {
 		salvage, err = se, nil
 	}
+	switch {
+	case refusedData(err):
+		s.refusedSince(err)
+	case salvage != nil:
+		s.refusedSince(salvage)
+	case err == nil:
+		s.refusedSince(nil)
+	}
 	if err != nil {
 		s.failed(ctx, err, c.sent, c.received)
 		if refusedData(err) {
@@ -307,6 +316,27 @@ func (s *Syncer) Sync(ctx context.Context) error {
 	}
 	s.logged("")
 	return nil
+}
+
+// refusedState is since when the hub refuses the box's events, and why.
+type refusedState struct {
+	since time.Time
+	err   string
+}
+
+// refusedSince records that the hub refuses the box's events for err (the
+// first refusal in a row sets the time), or that it took them (nil).
+func (s *Syncer) refusedSince(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err == nil {
+		s.refused = refusedState{}
+		return
+	}
+	if s.refused.since.IsZero() {
+		s.refused.since = time.Now()
+	}
+	s.refused.err = clip(err.Error())
 }
 
 func (s *Syncer) setRunning(on bool) {
