@@ -179,6 +179,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
+	b.lib.Serve() // commands installing beside the box keep what it serves
 	for id, perr := range b.lib.Problems() {
 		logger.Error("pack not served", "pack", id, "err", perr)
 	}

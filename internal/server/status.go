@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -114,7 +116,14 @@ func (s *Server) readiness(ctx context.Context) []check {
 		checks = append(checks, check{"disk", fmt.Sprintf("%d bytes free", d.Avail), d.Avail >= minFreeBytes})
 	}
 	n := len(s.lib.Packs())
-	checks = append(checks, check{"packs", fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems())), n > 0})
+	detail := fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems()))
+	unserved := s.lib.Unserved()
+	for _, id := range slices.Sorted(maps.Keys(unserved)) {
+		// An installed pack no version of which loads: its links answer
+		// "not found" until a person (or the next update) fixes it.
+		detail += fmt.Sprintf("; %s is installed but not served: %v", id, unserved[id])
+	}
+	checks = append(checks, check{"packs", detail, n > 0 && len(unserved) == 0})
 	return checks
 }
 

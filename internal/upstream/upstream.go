@@ -121,6 +121,7 @@ type Syncer struct {
 	lastLoggedAt time.Time
 	pulls        pullState  // the pull's own schedule and problems (pullstate.go)
 	sentStatus   sentStatus // what the hub last took of the box's status (report.go)
+	keysRefused  string     // the ETag of the hub's key list the box refused (keys.go)
 }
 
 // New returns a syncer for the box's database and library.
@@ -255,7 +256,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		s.failed(ctx, err, c.sent, c.received)
 		return err
 	}
-	pullErr := s.pull(ctx, c)
+	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c)) // keys first: they decide what the pull takes
 	s.report(ctx, c, pullErr)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {
 		return err
