@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
@@ -31,23 +30,24 @@ func (s *Syncer) pullKeys(ctx context.Context, c *hubClient) error {
 	if kr == nil {
 		return nil
 	}
-	var tags []string
-	if cur := kr.KeyList(); cur != nil {
-		tags = append(tags, cur.ETag())
-	}
+	// Ask for a list other than the one held, or, after a refusal, other
+	// than the one refused (which is reported again while the hub has it).
 	s.mu.Lock()
-	if s.keysRefused != "" {
-		tags = append(tags, s.keysRefused)
-	}
+	refusedTag, refusedErr := s.keysRefused, s.keysRefusedErr
 	s.mu.Unlock()
 	hdr := map[string]string{}
-	if len(tags) > 0 {
-		hdr["If-None-Match"] = strings.Join(tags, ", ")
+	if refusedTag != "" {
+		hdr["If-None-Match"] = refusedTag
+	} else if cur := kr.KeyList(); cur != nil {
+		hdr["If-None-Match"] = cur.ETag()
 	}
 	resp, cancel, err := c.send(ctx, http.MethodGet, wire.PathKeys, nil, hdr)
 	var he *hubError
-	if errors.As(err, &he) && (he.status == http.StatusNotModified || he.status == http.StatusNotFound) {
-		return nil // unchanged, or the hub has no list (or predates key lists)
+	if errors.As(err, &he) && he.status == http.StatusNotModified {
+		return refusedErr // unchanged
+	}
+	if errors.As(err, &he) && he.status == http.StatusNotFound {
+		return nil // the hub has no list (or predates key lists)
 	}
 	if err != nil {
 		return fmt.Errorf("the hub's key list: %w", err)
@@ -59,13 +59,17 @@ func (s *Syncer) pullKeys(ctx context.Context, c *hubClient) error {
 	if err != nil {
 		return fmt.Errorf("the hub's key list: %w", err)
 	}
-	if _, err := s.TakeKeyList(raw); err != nil {
-		s.mu.Lock()
-		s.keysRefused = content.KeyListETag(raw) // not fetched again until it changes
-		s.mu.Unlock()
-		return fmt.Errorf("the hub's key list was refused: %w", err)
+	_, err = s.TakeKeyList(raw)
+	if err != nil {
+		err = fmt.Errorf("the hub's key list was refused: %w", err)
+		refusedTag = content.KeyListETag(raw) // not fetched again until it changes
+	} else {
+		refusedTag = ""
 	}
-	return nil
+	s.mu.Lock()
+	s.keysRefused, s.keysRefusedErr = refusedTag, err
+	s.mu.Unlock()
+	return err
 }
 
 // TakeKeyList takes a key list (from the hub, or a USB stick) into the

@@ -113,15 +113,16 @@ type Syncer struct {
 	syncMu sync.Mutex // one sync at a time
 	poke   chan struct{}
 
-	mu           sync.Mutex
-	running      bool
-	download     *Progress // the pack download under way
-	batchSize    int       // shrinks when the hub says a batch is too large
-	lastLogged   string
-	lastLoggedAt time.Time
-	pulls        pullState  // the pull's own schedule and problems (pullstate.go)
-	sentStatus   sentStatus // what the hub last took of the box's status (report.go)
-	keysRefused  string     // the ETag of the hub's key list the box refused (keys.go)
+	mu             sync.Mutex
+	running        bool
+	download       *Progress // the pack download under way
+	batchSize      int       // shrinks when the hub says a batch is too large
+	lastLogged     string
+	lastLoggedAt   time.Time
+	pulls          pullState  // the pull's own schedule and problems (pullstate.go)
+	sentStatus     sentStatus // what the hub last took of the box's status (report.go)
+	keysRefused    string     // the ETag of the hub's key list the box refused (keys.go) …
+	keysRefusedErr error      // … and why
 }
 
 // New returns a syncer for the box's database and library.
