@@ -14,7 +14,10 @@ import (
 
 	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/hub"
+	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/upstream"
 )
 
 // runBox runs a box on data, as stembox serve --trust trusted… does, and
@@ -214,5 +217,65 @@ func TestKeyListByStickReachesARunningBox(t *testing.T) {
 	}
 	if _, err := runCLI(t, "pack", "install", "--data-dir", data, pack); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("installing the revoked key's pack again: %v, want refused", err)
+	}
+}
+
+// Online, without a restart: the operator lists a publisher's key at the
+// hub (`stembox hub keys add`, beside the running hub) and publishes a
+// pack signed by it; the running box takes the list at its next sync and
+// serves the pack. Revoked, the pack stops being served at the next sync,
+// and /readyz says why.
+func TestKeyListOnlineReachesARunningBox(t *testing.T) {
+	dir := t.TempDir()
+	hubDir, data := filepath.Join(dir, "hub"), filepath.Join(dir, "box")
+	keys := keygen(t, dir, "root", "publisher")
+	root, publisher := keys[0], keys[1]
+	h := hubtest.Start(t, hubDir, "", hub.Config{})
+	tok := regexp.MustCompile(`(?m)^  (\S{20,})$`).FindStringSubmatch(runCmd(t, "hub", "add-school", "--data", hubDir, "--name", "School 4", "--region", "Sughd"))
+	if _, err := box.TrustKeys(data, []string{root + ".pub"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en", ReloadEvery: time.Hour,
+		Upstream: upstream.Config{HubURL: h.URL, EnrollToken: tok[1], Every: time.Hour, CatalogueEvery: time.Hour}},
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- b.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done; b.Close() })
+	sync := func() error {
+		t.Helper()
+		b.Upstream().Poke() // the pull is due now
+		return b.Upstream().Sync(context.Background())
+	}
+
+	runCmd(t, "hub", "keys", "add", "--data", hubDir, "--root-key", root, publisher+".pub")
+	// The hub trusts the listed key to publish (no --trust needed).
+	if out := runCmd(t, "hub", "publish", "--data", hubDir, "--require", "all", packAt(t, dir, publisher, "1.0.0")); !strings.Contains(out, "published") {
+		t.Fatalf("hub publish: %s", out)
+	}
+	for try := 1; try <= 2; try++ {
+		if err := sync(); err != nil {
+			t.Fatalf("sync %d: %v", try, err)
+		}
+		if code, _ := boxGet(t, b, "/packs/mini/lessons/force"); code != 200 {
+			t.Fatalf("sync %d: the pack signed by the listed key answers %d, want 200", try, code)
+		}
+	}
+	runCmd(t, "hub", "keys", "revoke", "--data", hubDir, "--root-key", root, "--reason", "key leaked", publisher+".pub")
+	for try := 1; try <= 2; try++ {
+		sync() // a PullError: the pack is refused (the box's own loop, woken by the poke, may be the one to say it)
+		st, _ := b.Upstream().Status(context.Background())
+		if len(st.Packs) != 1 || !strings.Contains(st.Packs[0].Error, "revoked: key leaked") || st.Backlog != 0 {
+			t.Fatalf("sync %d after the revocation: status %+v, want the pack refused as revoked and no backlog", try, st)
+		}
+		if code, _ := boxGet(t, b, "/packs/mini/lessons/force"); code != 404 {
+			t.Fatalf("sync %d: the revoked key's pack answers %d, want 404", try, code)
+		}
+		if code, body := boxGet(t, b, "/readyz"); code != 503 || !strings.Contains(body, "mini is installed but not served") {
+			t.Fatalf("sync %d: /readyz answers %d:\n%s", try, code, body)
+		}
 	}
 }
