@@ -24,8 +24,14 @@ import (
 // stops it at the end of the test. It reloads its packs only when told.
 func runBox(t *testing.T, data string, trusted ...string) *box.Box {
 	t.Helper()
-	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en", ReloadEvery: time.Hour, TrustedKeys: trusted},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	return runBoxConfig(t, box.Config{DataDir: data, TrustedKeys: trusted})
+}
+
+// runBoxConfig runs a box made with cfg on a free loopback port.
+func runBoxConfig(t *testing.T, cfg box.Config) *box.Box {
+	t.Helper()
+	cfg.Addr, cfg.Lang, cfg.ReloadEvery = "127.0.0.1:0", "en", time.Hour
+	b, err := box.Open(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,16 +241,8 @@ func TestKeyListOnlineReachesARunningBox(t *testing.T) {
 	if _, err := box.TrustKeys(data, []string{root + ".pub"}); err != nil {
 		t.Fatal(err)
 	}
-	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en", ReloadEvery: time.Hour,
-		Upstream: upstream.Config{HubURL: h.URL, EnrollToken: tok[1], Every: time.Hour, CatalogueEvery: time.Hour}},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done; b.Close() })
+	b := runBoxConfig(t, box.Config{DataDir: data,
+		Upstream: upstream.Config{HubURL: h.URL, EnrollToken: tok[1], Every: time.Hour, CatalogueEvery: time.Hour}})
 	sync := func() error {
 		t.Helper()
 		b.Upstream().Poke() // the pull is due now
