@@ -166,5 +166,6 @@ func (h *Hub) handleKeys(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+content.KeyListFile+`"`) // from the import page, for a stick
 	w.Write(raw)
 }
