@@ -197,3 +197,31 @@ func TestRevokedKeyStopsServingItsPacks(t *testing.T) {
 		t.Fatalf("after signing it again: %v, unserved %v", p, lib.Unserved())
 	}
 }
+
+// A key list kept on disk that no longer verifies (its root's file was
+// removed) does not stop the box from starting: it trusts its own keys
+// only, and says why.
+func TestKeyListOnDiskThatNoLongerVerifies(t *testing.T) {
+	dir := t.TempDir()
+	root, publisher := mustSigner(t), mustSigner(t)
+	kr := rootKeyring(t, dir, root)
+	if _, err := kr.AcceptKeyList(contenttest.KeyList(t, root, 1, []content.PublicKey{publisher.Public()})); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "root.pub"))
+	again := content.NewKeyring()
+	if err := again.LoadKeyDir(dir); err != nil {
+		t.Fatalf("a keyring whose list does not verify: %v, want it made anyway", err)
+	}
+	if again.Trusts(publisher.Public().ID) || again.KeyList() != nil {
+		t.Error("the unverified list's keys are trusted")
+	}
+	if p := again.ListProblem(); p == nil || !strings.Contains(p.Error(), "not one of this box's own trusted keys") {
+		t.Errorf("ListProblem = %v, want why", p)
+	}
+	// Given the root again (serve --trust), the list is taken.
+	withRoot := content.NewKeyring(root.Public())
+	if err := withRoot.LoadKeyDir(dir); err != nil || !withRoot.Trusts(publisher.Public().ID) || withRoot.ListProblem() != nil {
+		t.Errorf("with the root given first: %v, trusts %v", err, withRoot.IDs())
+	}
+}

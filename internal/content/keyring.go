@@ -34,6 +34,8 @@ type Keyring struct {
 	listed  map[string]PublicKey  // its keys
 	revoked map[string]RevokedKey // the keys it revokes
 	gen     uint64                // counts changes of what is trusted
+
+	listProblem error // why the list kept on disk was not taken
 }
 
 // KeyListName is the file, in the keyring's first folder, that holds the
@@ -189,15 +191,27 @@ func (kr *Keyring) loadDir(dir string) error {
 		return nil
 	}
 	s, err := kr.verifyKeyList(raw)
-	if err != nil {
-		return fmt.Errorf("content: %s: %w", filepath.Join(dir, KeyListName), err)
-	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
+	if err != nil {
+		// Kept, not fatal: a box whose root key file was removed still
+		// starts, trusting its own keys only (ListProblem says why).
+		kr.listProblem = fmt.Errorf("content: %s: %w", filepath.Join(dir, KeyListName), err)
+		return nil
+	}
+	kr.listProblem = nil
 	if kr.list == nil || s.List.Serial > kr.list.List.Serial {
 		kr.use(s)
 	}
 	return nil
+}
+
+// ListProblem says why the key list kept in the keyring's folder was not
+// taken when it was last read, or nil.
+func (kr *Keyring) ListProblem() error {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	return kr.listProblem
 }
 
 // KeyListChange says what taking a key list changed.
