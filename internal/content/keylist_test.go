@@ -185,6 +185,19 @@ func TestRevokedKeyStopsServingItsPacks(t *testing.T) {
 	if _, err := lib.Install(bytes.NewReader(archive), int64(len(archive)), content.InstallOptions{}); err == nil || !strings.Contains(err.Error(), "revoked") {
 		t.Fatalf("installing it again: err = %v, want refused, revoked", err)
 	}
+	for restart := 1; restart <= 2; restart++ { // the box started again, twice
+		kr2 := content.NewKeyring()
+		if err := kr2.LoadKeyDir(keyDir); err != nil {
+			t.Fatal(err)
+		}
+		lib2, err := content.OpenLibrary(filepath.Join(dir, "packs"), kr2, content.DefaultLimits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := lib2.Pack("mini"); ok || lib2.Unserved()["mini"] == nil {
+			t.Fatalf("restart %d: the revoked key's pack is served again (unserved %v)", restart, lib2.Unserved())
+		}
+	}
 	// The same pack signed again by the root (the programme's fix) is
 	// served again.
 	m := contenttest.Members(t, archive)

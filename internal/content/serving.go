@@ -55,6 +55,10 @@ func (l *Library) markServed(packs map[string]*Pack) {
 		if m.name[id] == p.Name {
 			continue
 		}
+		if servedName(filepath.Join(l.dir, id)) == p.Name { // marked by an earlier run
+			m.name[id] = p.Name
+			continue
+		}
 		if err := writeFileAtomic(filepath.Join(l.dir, id, servedMarkName), []byte(p.Name+"\n"), 0o644); err == nil {
 			m.name[id] = p.Name
 		}
