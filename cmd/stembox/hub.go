@@ -28,6 +28,7 @@ const hubUsage = `stembox hub — the central server: enrollment, event ingest, 
       Store a USB bundle's events; write the acknowledgement (and the packs
       the box should get) to DIR for the stick.
   stembox hub schools | boxes                        list them
+  stembox hub keys list | add | revoke …             the key list of pack signers boxes learn (stembox hub keys help)
   stembox hub report [--by region|school|grade|subject|pack] [--region R] [--school ID]
                      [--from 2026-03-01] [--to 2026-03-31] [--out FILE.csv]
 

@@ -27,6 +27,7 @@ var hubCommands = commands{
 	"schools":      hubSchools,
 	"boxes":        hubBoxes,
 	"report":       hubReport,
+	"keys":         hubKeys,
 }
 
 // hubTarget is where an operator's command finds the hub's data: --data
@@ -278,7 +279,7 @@ func hubPublish(ctx context.Context, st *hub.Store, dataDir string, trusted, req
 	if err != nil {
 		return err
 	}
-	if len(kr.IDs()) == 0 {
+	if _, lerr := st.KeyList(ctx); len(kr.IDs()) == 0 && lerr != nil {
 		return fmt.Errorf("the hub trusts no pack signer: put their .pub files in %s or pass --trust", filepath.Join(dataDir, "trusted-keys"))
 	}
 	var reqs []hub.Requirement
@@ -318,6 +319,9 @@ func hubImport(ctx context.Context, st *hub.Store, out string, files []string, s
 			fmt.Fprintf(stdout, "  stored in part: %v\n  carry the acknowledgement back: the box goes on under a new epoch, and its next bundle carries the rest\n", res.Diverged)
 		}
 		fmt.Fprintf(stdout, "  acknowledgement: %s\n", res.AckPath)
+		if res.KeyListPath != "" {
+			fmt.Fprintf(stdout, "  key list: %s\n", res.KeyListPath)
+		}
 		for _, pp := range res.PackPaths {
 			fmt.Fprintf(stdout, "  pack for the box: %s\n", pp)
 		}

@@ -29,7 +29,9 @@ const syncUsage = `stembox sync — the box's link to the hub
       DIR (a USB stick), for stembox hub import.
   stembox sync import [--data-dir DIR] [--trust KEY.pub …] FILE|DIR …
       Apply what came back from the hub: acknowledgements (.stemack) move
-      the cursor, packs (.stempack) are installed (never an older version).
+      the cursor, the hub's key list (keys.stemkeys) is taken if a key the
+      box trusts signed it, packs (.stempack) are installed (never an older
+      version).
       --trust makes the box trust KEY from now on, as pack install --trust.
       Twice changes nothing.
 
@@ -178,6 +180,17 @@ func printImported(w io.Writer, res upstream.ImportResult) {
 			fmt.Fprintf(w, "the hub holds this box's events up to %d\n", res.AckedSeq)
 		} else {
 			fmt.Fprintf(w, "acknowledgement applied before: nothing changed (the hub holds events up to %d)\n", res.AckedSeq)
+		}
+	}
+	if k := res.KeyList; k != nil {
+		switch {
+		case k.Unchanged:
+			fmt.Fprintf(w, "key list %d held already: nothing changed\n", k.Serial)
+		default:
+			fmt.Fprintf(w, "took key list %d: trusts %d more keys, revoked %d\n", k.Serial, len(k.Added), len(k.Revoked))
+			for _, id := range k.Revoked {
+				fmt.Fprintf(w, "  key %s revoked: packs signed only by it are no longer served\n", id)
+			}
 		}
 	}
 	if res.Epoch != "" {

@@ -122,13 +122,13 @@ func DevKeyPath(data string) string { return filepath.Join(data, "dev-key") }
 // in DataDir/trusted-keys, the given files, and the box's own development key.
 func Keyring(data string, files []string) (*content.Keyring, error) {
 	kr := content.NewKeyring()
-	if err := kr.LoadKeyDir(trustedKeysDir(data)); err != nil {
-		return nil, err
-	}
-	for _, f := range files {
+	for _, f := range files { // first: one of them may have signed the key list kept in the folder
 		if err := kr.LoadKeyFile(f); err != nil {
 			return nil, err
 		}
+	}
+	if err := kr.LoadKeyDir(trustedKeysDir(data)); err != nil {
+		return nil, err
 	}
 	if _, err := os.Stat(DevKeyPath(data) + ".pub"); err == nil {
 		if err := kr.LoadKeyFile(DevKeyPath(data) + ".pub"); err != nil {
@@ -213,8 +213,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
+	b.lib.Serve() // commands installing beside the box keep what it serves
 	for id, perr := range b.lib.Problems() {
 		logger.Error("pack not served", "pack", id, "err", perr)
+	}
+	if err := b.lib.Keys().ListProblem(); err != nil {
+		logger.Error("the key list kept on the box was not taken; trusting the box's own keys only", "err", err)
 	}
 	for _, p := range b.lib.Packs() {
 		if v := p.Manifest.Katex; v != "" && v != katex.Version() {
@@ -297,6 +301,7 @@ func (b *Box) reloadLoop(ctx context.Context) error {
 	for id, err := range b.lib.Problems() {
 		logged[id] = err.Error() // logged by Open
 	}
+	listProblem := fmt.Sprint(b.lib.Keys().ListProblem())
 	for {
 		select {
 		case <-ctx.Done():
@@ -313,6 +318,12 @@ func (b *Box) reloadLoop(ctx context.Context) error {
 				}
 			}
 			logged = now
+			if p := b.lib.Keys().ListProblem(); fmt.Sprint(p) != listProblem {
+				listProblem = fmt.Sprint(p)
+				if p != nil {
+					b.log.Error("the key list kept on the box was not taken; trusting the box's own keys only", "err", p)
+				}
+			}
 		}
 	}
 }

@@ -14,11 +14,7 @@ import (
 // (/admin/sync).
 func (b *Box) openUpstream() error {
 	cfg := b.cfg.Upstream
-	keys, err := Keyring(b.cfg.DataDir, b.cfg.TrustedKeys)
-	if err != nil {
-		return err
-	}
-	cfg.Keys = keys
+	cfg.Keys = b.lib.Keys() // one keyring: a key list the syncer takes applies to the library at once
 	if cfg.CacheDir == "" {
 		cfg.CacheDir = UpstreamCacheDir(b.cfg.DataDir)
 	}

@@ -40,6 +40,8 @@ type Library struct {
 	packs    map[string]*Pack
 	problems map[string]error // per pack id, why it (or its update) is not served
 	failed   map[string]failedLoad
+	unserved map[string]bool // installed packs of which no version is served
+	serving  *servingMarks   // set by Serve: this process serves the library
 
 	installMu sync.Mutex // one install at a time
 	// afterFile, when set (by tests), runs after each file is written during
@@ -63,7 +65,7 @@ type Pack struct {
 // loads every installed pack. Packs that cannot be loaded are skipped and
 // reported by Problems.
 func OpenLibrary(dir string, keys *Keyring, lim Limits) (*Library, error) {
-	l := &Library{dir: dir, keys: keys, limits: lim, packs: map[string]*Pack{}, problems: map[string]error{}, failed: map[string]failedLoad{}}
+	l := &Library{dir: dir, keys: keys, limits: lim, packs: map[string]*Pack{}, problems: map[string]error{}, failed: map[string]failedLoad{}, unserved: map[string]bool{}}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("content: library: %w", err)
 	}
@@ -88,7 +90,7 @@ func (l *Library) Dir() string { return l.dir }
 // version that loads), and Problems says why.
 func (l *Library) Reload() error {
 	keysErr := l.keys.Refresh()
-	keys := len(l.keys.IDs())
+	keys := l.keys.Generation()
 	entries, err := os.ReadDir(l.dir)
 	if err != nil {
 		return fmt.Errorf("content: library: %w", err)
@@ -96,9 +98,15 @@ func (l *Library) Reload() error {
 	l.mu.RLock()
 	old, oldFailed := maps.Clone(l.packs), maps.Clone(l.failed) // an install changes them meanwhile
 	l.mu.RUnlock()
+	for id, p := range old {
+		if !l.keys.Trusts(p.KeyID) {
+			delete(old, id) // its key was revoked: load it again, and fail
+		}
+	}
 	packs := map[string]*Pack{}
 	problems := map[string]error{}
 	failed := map[string]failedLoad{}
+	unserved := map[string]bool{}
 	for _, e := range entries {
 		if !e.IsDir() || !ValidID(e.Name()) {
 			continue
@@ -121,7 +129,8 @@ func (l *Library) Reload() error {
 			continue
 		}
 		var lerr error
-		if f, ok := oldFailed[id]; ok && f.name == name && f.keys == keys {
+		sig, _ := os.ReadFile(filepath.Join(l.dir, id, name, signatureName))
+		if f, ok := oldFailed[id]; ok && f.name == name && f.keys == keys && f.sig == string(sig) {
 			lerr = f.err // it failed already: do not read it again every reload
 		} else if p, err := l.load(id, name); err == nil {
 			packs[id] = p
@@ -129,21 +138,23 @@ func (l *Library) Reload() error {
 		} else {
 			lerr = err
 		}
-		failed[id] = failedLoad{name: name, err: lerr, keys: keys}
+		failed[id] = failedLoad{name: name, err: lerr, keys: keys, sig: string(sig)}
 		prev, ok := old[id]
 		if !ok {
 			prev = l.fallback(id, name)
 		}
 		if prev == nil {
 			problems[id] = lerr
+			unserved[id] = true
 			continue
 		}
 		packs[id] = prev
 		problems[id] = fmt.Errorf("%s is still served, because the installed update does not load: %w", prev.Manifest.Version, lerr)
 	}
 	l.mu.Lock()
-	l.packs, l.problems, l.failed = packs, problems, failed
+	l.packs, l.problems, l.failed, l.unserved = packs, problems, failed, unserved
 	l.mu.Unlock()
+	l.markServed(packs)
 	return keysErr
 }
 
@@ -151,7 +162,8 @@ func (l *Library) Reload() error {
 type failedLoad struct {
 	name string
 	err  error
-	keys int // how many keys were trusted: a new one may make it load
+	keys uint64 // the keyring's generation then: a new key may make it load
+	sig  string // its signature then: signed again, it may load
 }
 
 // fallback loads the newest installed version of pack id other than skip,
@@ -364,6 +376,13 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 		}
 		res.Replaced = cur.Manifest.Version
 		previous = cur.Name
+	} else if cur := l.installedElsewhere(m.ID); cur != nil && cur.Name != name {
+		// Installed, but not served by this process (another one, which
+		// trusts other keys, may serve it): it still may not go back.
+		if err := notNewer(m, a.KeyID, cur, opt); err != nil {
+			return InstallResult{}, err
+		}
+		res.Replaced = cur.Manifest.Version
 	}
 	if err := a.Check(); err != nil {
 		return InstallResult{}, l.refuse(m, err)
@@ -375,6 +394,8 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 		if err := l.extract(a, packDir, name); err != nil {
 			return InstallResult{}, err
 		}
+	} else if err := resign(final, a.Signature); err != nil {
+		return InstallResult{}, err
 	}
 	// Load the new version completely before it becomes current.
 	p, err := l.load(m.ID, name)
@@ -384,6 +405,7 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 		}
 		return InstallResult{}, l.refuse(m, failure.Wrap(failure.Invalid, err, "pack: "+err.Error()))
 	}
+	onDisk := currentName(packDir) // the version another process may serve
 	if err := writeFileAtomic(filepath.Join(packDir, "current"), []byte(name+"\n"), 0o644); err != nil {
 		return InstallResult{}, err
 	}
@@ -392,8 +414,10 @@ func (l *Library) Install(r io.ReaderAt, size int64, opt InstallOptions) (Instal
 	l.packs[m.ID] = p
 	delete(l.problems, m.ID)
 	delete(l.failed, m.ID)
+	delete(l.unserved, m.ID)
 	l.mu.Unlock()
-	l.prune(packDir, name, previous)
+	l.markServed(map[string]*Pack{m.ID: p})
+	l.prune(packDir, name, previous, onDisk, servedName(packDir))
 	res.Pack = p
 	return res, nil
 }

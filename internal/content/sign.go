@@ -1,8 +1,6 @@
 package content
 
 import (
-	"bufio"
-	"bytes"
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
@@ -11,10 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strings"
-	"sync"
 )
 
 // A public key is written as one line, "ed25519:KEYID:BASE64", where KEYID is
@@ -130,137 +125,12 @@ func LoadSigner(path string) (*Signer, error) {
 	return &Signer{priv: ed25519.NewKeyFromSeed(seed)}, nil
 }
 
-// Keyring is the set of keys a box trusts to sign packs. It is safe for
-// concurrent use.
-type Keyring struct {
-	mu   sync.RWMutex
-	keys map[string]PublicKey
-	dirs []string // read again by Refresh
-}
-
-// NewKeyring returns a keyring holding keys.
-func NewKeyring(keys ...PublicKey) *Keyring {
-	kr := &Keyring{keys: map[string]PublicKey{}}
-	for _, k := range keys {
-		kr.keys[k.ID] = k
-	}
-	return kr
-}
-
-// Add trusts k.
-func (kr *Keyring) Add(k PublicKey) {
-	kr.mu.Lock()
-	kr.keys[k.ID] = k
-	kr.mu.Unlock()
-}
-
-// IDs lists the trusted key ids, sorted.
-func (kr *Keyring) IDs() []string {
-	kr.mu.RLock()
-	ids := make([]string, 0, len(kr.keys))
-	for id := range kr.keys {
-		ids = append(ids, id)
-	}
-	kr.mu.RUnlock()
-	sort.Strings(ids)
-	return ids
-}
-
-// Key returns the trusted key with the given id.
-func (kr *Keyring) Key(id string) (PublicKey, bool) {
-	kr.mu.RLock()
-	defer kr.mu.RUnlock()
-	k, ok := kr.keys[id]
-	return k, ok
-}
-
 // WriteKeyFile writes a public key file (atomically).
 func WriteKeyFile(path string, k PublicKey) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("content: %w", err)
 	}
 	return writeFileAtomic(path, []byte(k.String()+"\n"), 0o644)
-}
-
-// LoadKeyFile adds every key line of a file (blank lines and # comments
-// skipped) to the keyring.
-func (kr *Keyring) LoadKeyFile(path string) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("content: trusted keys: %w", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		k, err := ParsePublicKey(line)
-		if err != nil {
-			return fmt.Errorf("content: %s:%d: %w", path, n, err)
-		}
-		kr.Add(k)
-	}
-	return sc.Err()
-}
-
-// LoadKeyDir adds the keys of every *.pub file in dir; a missing dir adds
-// none. Refresh reads dir again.
-func (kr *Keyring) LoadKeyDir(dir string) error {
-	kr.mu.Lock()
-	kr.dirs = append(kr.dirs, dir)
-	kr.mu.Unlock()
-	return kr.loadDir(dir)
-}
-
-// Refresh adds the keys put in the folders of LoadKeyDir since (by
-// `stembox pack install --trust`, say). A key removed from them stays
-// trusted until the keyring is made anew (the box restarts).
-func (kr *Keyring) Refresh() error {
-	kr.mu.RLock()
-	dirs := slices.Clone(kr.dirs)
-	kr.mu.RUnlock()
-	for _, d := range dirs {
-		if err := kr.loadDir(d); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (kr *Keyring) loadDir(dir string) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.pub"))
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := kr.LoadKeyFile(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// Verify checks that sig is a valid signature of manifest by a trusted key.
-func (kr *Keyring) Verify(manifest, sig []byte) (keyID string, err error) {
-	parts := strings.Split(strings.TrimSpace(string(sig)), ":")
-	if len(parts) != 3 || parts[0] != "ed25519" {
-		return "", fmt.Errorf("signature is not of the form ed25519:KEYID:BASE64")
-	}
-	kr.mu.RLock()
-	k, ok := kr.keys[parts[1]]
-	kr.mu.RUnlock()
-	if !ok {
-		return parts[1], fmt.Errorf("signed by key %s, which this box does not trust", parts[1])
-	}
-	raw, err := base64.StdEncoding.DecodeString(parts[2])
-	if err != nil || len(raw) != ed25519.SignatureSize {
-		return k.ID, fmt.Errorf("signature by key %s is malformed", k.ID)
-	}
-	if !ed25519.Verify(k.Key, manifest, raw) {
-		return k.ID, fmt.Errorf("signature by key %s does not match the manifest (the pack was altered)", k.ID)
-	}
-	return k.ID, nil
 }
 
 func abbreviate(s string) string {

@@ -31,6 +31,7 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("GET /api/v1/catalogue", h.boxOnly(h.handleCatalogue))
 	mux.HandleFunc("GET /api/v1/packs/{id}/{version}/{part}", h.boxOrOperator(h.handlePackPart))
 	mux.HandleFunc("GET /api/v1/files/{sha}", h.boxOrOperator(h.handleFile))
+	mux.HandleFunc("GET /api/v1/keys", h.boxOrOperator(h.handleKeys))
 	// Operators' tools.
 	mux.HandleFunc("POST /api/v1/schools", h.operatorAPI(h.handleAPICreateSchool))
 	mux.HandleFunc("POST /api/v1/schools/{id}/tokens", h.operatorAPI(h.handleAPINewToken))

@@ -69,6 +69,9 @@ func (h *Store) Publish(ctx context.Context, r io.ReaderAt, size int64, kr *cont
 	// Every file of every publish is read and checked, and the pack loaded
 	// as a box would, before anything is stored: a blob already held (say,
 	// by an earlier publish that failed) vouches for nothing in this one.
+	if err := h.trustListed(ctx, kr); err != nil { // keys the boxes learn from the key list
+		return PublishResult{}, err
+	}
 	a, err := content.VerifyArchive(r, size, kr, content.DefaultLimits)
 	if err != nil {
 		return PublishResult{}, fmt.Errorf("hub: publish refused, no box could load this pack: %w", err)

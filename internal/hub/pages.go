@@ -442,8 +442,9 @@ func (h *Hub) handleRequire(w http.ResponseWriter, r *http.Request, s *Session) 
 }
 
 type importData struct {
-	Done   bool
-	Result ImportResult
+	Done    bool
+	Result  ImportResult
+	KeyList bool // the hub has a key list, for the stick too
 }
 
 func (h *Hub) handleImportPage(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -463,7 +464,8 @@ func (h *Hub) handleImport(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	h.log.Info("bundle imported", "box", res.Ack.BoxID, "stored", res.Ack.Stored, "acked", res.Ack.AckedSeq, "repeat", res.Repeat)
-	h.render(w, r, http.StatusOK, "hub-import", "hub.import.title", s, page{Data: importData{Done: true, Result: res}})
+	_, kerr := h.store.KeyList(r.Context())
+	h.render(w, r, http.StatusOK, "hub-import", "hub.import.title", s, page{Data: importData{Done: true, Result: res, KeyList: kerr == nil}})
 }
 
 // handleAckDownload signs the acknowledgement of an imported bundle anew

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/durable"
+	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
@@ -59,8 +60,9 @@ func AckFileName(a wire.Ack) string {
 // StickResult says what ImportBundleFile did and wrote.
 type StickResult struct {
 	ImportResult
-	AckPath   string   // the acknowledgement written
-	PackPaths []string // the packs written for the box
+	AckPath     string   // the acknowledgement written
+	PackPaths   []string // the packs written for the box
+	KeyListPath string   // the key list written, if the hub has one
 }
 
 // ImportBundleFile imports the bundle file at path (ImportBundle) and
@@ -85,6 +87,16 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 	}
 	out := StickResult{ImportResult: res, AckPath: filepath.Join(dir, AckFileName(res.Ack))}
 	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(res.AckFile); return err }); err != nil {
+		return StickResult{}, err
+	}
+	// The key list first, so a box that syncs only by stick learns keys
+	// and revocations too (before it installs the packs).
+	if kl, err := h.KeyList(ctx); err == nil {
+		out.KeyListPath = filepath.Join(dir, content.KeyListFile)
+		if err := durable.WriteFile(out.KeyListPath, 0o644, func(f *os.File) error { _, err := f.Write(kl); return err }); err != nil {
+			return StickResult{}, err
+		}
+	} else if failure.KindOf(err) != failure.NotFound {
 		return StickResult{}, err
 	}
 	for _, p := range res.Packs {

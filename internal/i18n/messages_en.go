@@ -524,6 +524,7 @@ var messagesEN = map[string]string{
 	"hub.import.done":          "Box %s: %d new events stored; the hub now holds its events up to number %d.",
 	"hub.import.repeat":        "This bundle was imported before.",
 	"hub.import.ack":           "Download the acknowledgement for the box",
+	"hub.import.keys":          "The key list of pack signers (put it on the stick too):",
 	"hub.import.packs":         "Packs this box should get (put them on the stick too):",
 	"sync.title":               "Sync with the hub",
 	"sync.not_enrolled":        "This box is not enrolled with a hub yet.",

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -122,7 +124,14 @@ func (s *Server) readiness(ctx context.Context) []check {
 		checks = append(checks, check{Name: "disk", Detail: fmt.Sprintf("%d bytes free", d.Avail), OK: d.Avail >= minFreeBytes})
 	}
 	n := len(s.lib.Packs())
-	checks = append(checks, check{Name: "packs", Detail: fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems())), OK: n > 0})
+	detail := fmt.Sprintf("%d served, %d with problems", n, len(s.lib.Problems()))
+	unserved := s.lib.Unserved()
+	for _, id := range slices.Sorted(maps.Keys(unserved)) {
+		// An installed pack no version of which loads: its links answer
+		// "not found" until a person (or the next update) fixes it.
+		detail += fmt.Sprintf("; %s is installed but not served: %v", id, unserved[id])
+	}
+	checks = append(checks, check{Name: "packs", Detail: detail, OK: n > 0 && len(unserved) == 0})
 	if s.sync != nil {
 		if st, err := s.sync.Status(ctx); err == nil {
 			checks = append(checks, syncCheck(st))

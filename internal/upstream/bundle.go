@@ -161,8 +161,9 @@ type ImportResult struct {
 	AckedSeq  int64 // the cursor after them
 	Moved     bool  // the cursor moved
 	Installed []string
-	Unchanged []string // packs already installed
-	Kept      []string // packs not installed because the box holds a newer version (or another build of it): why
+	Unchanged []string               // packs already installed
+	Kept      []string               // packs not installed because the box holds a newer version (or another build of it): why
+	KeyList   *content.KeyListChange // the key list taken, if the stick held one (keys.go)
 	// Epoch is the epoch the box started because an acknowledgement said
 	// its history parted from the hub's ("" if none): export again.
 	Epoch string
@@ -186,7 +187,7 @@ func Import(ctx context.Context, db *store.DB, lib *content.Library, path string
 		}
 		for _, e := range entries {
 			n := e.Name()
-			if !e.IsDir() && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, wire.AckExt) || strings.HasSuffix(n, content.Extension)) {
+			if !e.IsDir() && !strings.HasPrefix(n, ".") && (strings.HasSuffix(n, wire.AckExt) || strings.HasSuffix(n, content.Extension) || n == content.KeyListFile) {
 				files = append(files, filepath.Join(path, n))
 			}
 		}
@@ -198,7 +199,14 @@ func Import(ctx context.Context, db *store.DB, lib *content.Library, path string
 		files = []string{path}
 	}
 	var res ImportResult
+	// The key list first: it decides which packs the box takes.
+	if err := importKeyList(lib, files, &res); err != nil {
+		return res, err
+	}
 	for _, f := range files {
+		if filepath.Base(f) == content.KeyListFile {
+			continue
+		}
 		if strings.HasSuffix(f, content.Extension) {
 			if lib == nil {
 				return res, fmt.Errorf("upstream: no pack library to install %s into", f)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/upstream"
@@ -30,6 +31,10 @@ func TestImportPage(t *testing.T) {
 	ctx := t.Context()
 	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
 	publish(t, h, archive, keys)
+	extra := contenttest.Signer(t).Public()
+	if _, err := h.Store().UpdateKeyList(ctx, key, hub.AddListedKey(extra, "", time.Now())); err != nil { // signed by the box's own key
+		t.Fatal(err)
+	}
 	box := newBox(t, keys)
 	tok, _ := h.Store().CreateSchool(ctx, "School", "R", time.Hour)
 	resp, err := h.Store().Enroll(ctx, tok.Token, "", "")
@@ -79,19 +84,21 @@ func TestImportPage(t *testing.T) {
 	}
 	ackLink := regexp.MustCompile(`href="(/imports/[0-9a-f]+)"`).FindStringSubmatch(string(result))
 	packLink := regexp.MustCompile(`href="(/api/v1/packs/mini/[^"]+/archive)"`).FindStringSubmatch(string(result))
-	if ackLink == nil || packLink == nil {
+	keysLink := regexp.MustCompile(`href="(/api/v1/keys)"`).FindStringSubmatch(string(result))
+	if ackLink == nil || packLink == nil || keysLink == nil {
 		t.Fatalf("the result page lacks the acknowledgement or the pack:\n%s", result)
 	}
 	back := t.TempDir()
 	os.WriteFile(filepath.Join(back, "x"+wire.AckExt), []byte(get(t, c, h.URL+ackLink[1])), 0o644)
 	os.WriteFile(filepath.Join(back, "mini"+content.Extension), []byte(get(t, c, h.URL+packLink[1])), 0o644)
+	os.WriteFile(filepath.Join(back, content.KeyListFile), []byte(get(t, c, h.URL+keysLink[1])), 0o644)
 	imp, err := upstream.Import(ctx, box.db, box.lib, back)
 	if err != nil {
 		t.Fatal(err)
 	}
 	last, _ := box.db.LastSeq(ctx)
-	if !imp.Moved || imp.AckedSeq != last || len(imp.Installed) != 1 {
-		t.Fatalf("import on the box = %+v, want the cursor at %d and the pack installed", imp, last)
+	if !imp.Moved || imp.AckedSeq != last || len(imp.Installed) != 1 || imp.KeyList == nil || !box.keys.Trusts(extra.ID) {
+		t.Fatalf("import on the box = %+v, want the cursor at %d, the pack installed and the key list taken", imp, last)
 	}
 }
 

@@ -33,28 +33,30 @@ type pullState struct {
 	refused  map[string]refusal // by manifest hash
 }
 
-// refusal is why the box refused a pack of the catalogue, and how many
-// keys it trusted then: a new trusted key may change its mind.
+// refusal is why the box refused a pack of the catalogue, and what the
+// box trusted then (the keyring's generation): a key trusted since may
+// change its mind.
 type refusal struct {
 	err  error
-	keys int
+	keys uint64
 }
 
 // trustedKeys reads the trusted keys again (pack install --trust adds
-// some to DATA/trusted-keys while the box runs) and counts them.
-func (s *Syncer) trustedKeys() int {
+// some to DATA/trusted-keys while the box runs, a key list adds some) and
+// returns the keyring's generation.
+func (s *Syncer) trustedKeys() uint64 {
 	if s.cfg.Keys == nil {
 		return 0
 	}
 	if err := s.cfg.Keys.Refresh(); err != nil {
 		s.log.Warn("read the trusted keys again", "err", err)
 	}
-	return len(s.cfg.Keys.IDs())
+	return s.cfg.Keys.Generation()
 }
 
 // refusedBefore returns why the pack with this manifest hash was refused,
-// if it was while the box trusted as many keys as now.
-func (s *Syncer) refusedBefore(hash string, keys int) error {
+// if it was while the box trusted what it trusts now.
+func (s *Syncer) refusedBefore(hash string, keys uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if r, ok := s.pulls.refused[hash]; ok && r.keys == keys {
@@ -63,7 +65,7 @@ func (s *Syncer) refusedBefore(hash string, keys int) error {
 	return nil
 }
 
-func (s *Syncer) refuse(hash string, err error, keys int) {
+func (s *Syncer) refuse(hash string, err error, keys uint64) {
 	s.mu.Lock()
 	s.pulls.refused[hash] = refusal{err: err, keys: keys}
 	s.mu.Unlock()

@@ -118,16 +118,18 @@ type Syncer struct {
 	syncMu sync.Mutex // one sync at a time
 	poke   chan struct{}
 
-	mu           sync.Mutex
-	running      bool
-	download     *Progress // the pack download under way
-	batchSize    int       // shrinks when the hub says a batch is too large
-	lastLogged   string
-	lastLoggedAt time.Time
-	pulls        pullState    // the pull's own schedule and problems (pullstate.go)
-	salvage      salvageState // the salvage's schedule after a refusal (salvage.go)
-	refused      refusedState // since when the hub refuses the box's events, and why
-	sentStatus   sentStatus   // what the hub last took of the box's status (report.go)
+	mu             sync.Mutex
+	running        bool
+	download       *Progress // the pack download under way
+	batchSize      int       // shrinks when the hub says a batch is too large
+	lastLogged     string
+	lastLoggedAt   time.Time
+	pulls          pullState    // the pull's own schedule and problems (pullstate.go)
+	salvage        salvageState // the salvage's schedule after a refusal (salvage.go)
+	refused        refusedState // since when the hub refuses the box's events, and why
+	sentStatus     sentStatus   // what the hub last took of the box's status (report.go)
+	keysRefused    string       // the ETag of the hub's key list the box refused (keys.go) …
+	keysRefusedErr error        // … and why
 }
 
 // New returns a syncer for the box's database and library.
@@ -298,7 +300,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		}
 		return err
 	}
-	pullErr := s.pull(ctx, c)
+	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c)) // keys first: they decide what the pull takes
 	problem := errors.Join(salvage, pullErr)
 	s.report(ctx, c, problem)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {

@@ -8,6 +8,7 @@ package wire
 //	GET  /api/v1/packs/{id}/{version}/manifest, …/signature   the pack's manifest.json and manifest.sig
 //	GET  /api/v1/files/{sha256}  a pack file by content (Range requests honoured)
 //	POST /api/v1/status          BoxStatus → 204 (after each push; the last one wins)
+//	GET  /api/v1/keys            the signed key list (text; ETag, If-None-Match → 304; 404 when none)
 //
 // Every request but enroll carries "Authorization: Bearer CREDENTIAL".
 // Errors are {"error": message, "code": kind} with an HTTP status.
@@ -20,6 +21,7 @@ const (
 	PathFiles     = "/api/v1/files/"
 	PathPacks     = "/api/v1/packs/"
 	PathStatus    = "/api/v1/status"
+	PathKeys      = "/api/v1/keys"
 )
 
 // EnrollRequest turns a one-time enrollment token into a credential.
