@@ -316,7 +316,13 @@ func TestAppSimulation(t *testing.T) {
 	sim = st.appFrame("/apps/slope.html")
 	time.Sleep(2 * time.Second)
 	shots.take(st, "offline-before-check")
-	st.tapApp(sim, "slope", "#check", 0.5, `document.getElementById("verdict").textContent !== ""`)
+	// Touch was shown to work above; here what counts is that the app runs
+	// from the device and its result is kept, so the check is clicked from
+	// the frame's own script (a synthesized tap into a frame just rebuilt
+	// may land before it is laid out on a loaded machine).
+	if _, err := chromedp.Run(sim, chromedp.Evaluate[bool](`document.getElementById("check").click(), true`)); err != nil {
+		t.Fatalf("click the offline simulation's check: %v", err)
+	}
 	st.waitJS("the result to be kept", `document.getElementById("app-ui").textContent.indexOf("kept on this device")>=0`, 20*time.Second)
 	shots.take(st, "lesson-sim-offline")
 	ob.start()
