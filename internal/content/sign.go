@@ -139,3 +139,10 @@ func abbreviate(s string) string {
 	}
 	return s
 }
+
+// Namespace returns the prefix of the ids of packs made on a box and signed
+// with its own key (the teacher studio): "t", the key's id, and "-". Key ids
+// are a hash of the key, so two boxes never share a namespace, and a box's
+// key that another box trusts (not as a root) signs only ids in its own
+// namespace.
+func Namespace(keyID string) string { return "t" + keyID + "-" }
