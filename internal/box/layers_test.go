@@ -17,7 +17,7 @@ var layers = []struct {
 	name     string
 	packages []string
 }{
-	{"domain (no I/O)", []string{"event", "school", "learn", "auth", "failure", "redirect", "roster", "gift", "markup", "katex", "i18n", "upstream/wire"}},
+	{"domain (no I/O)", []string{"event", "school", "learn", "auth", "failure", "redirect", "roster", "gift", "studio", "picture", "markup", "katex", "i18n", "upstream/wire"}},
 	{"infrastructure", []string{"clock", "timekeeper", "durable", "migrate", "httplog", "serve", "metrics", "ops", "term", "discovery"}},
 	{"storage and packs", []string{"store", "content", "peer"}},
 	{"features", []string{"gradebook", "live", "upstream", "server", "hub"}},
