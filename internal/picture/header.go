@@ -24,7 +24,7 @@ type file struct {
 	format        format
 	width, height int
 	perPixel      float64 // bytes the decoder holds a pixel (jpegHeader.decodeCost, …)
-	orientation   int   // EXIF orientation, 1–8 (1 = as stored)
+	orientation   int     // EXIF orientation, 1–8 (1 = as stored)
 }
 
 var pngMagic = []byte("\x89PNG\r\n\x1a\n")
