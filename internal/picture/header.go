@@ -75,10 +75,14 @@ func inspect(data []byte) (*file, error) {
 		f.orientation = j.orientation
 		f.perPixel = j.decodeCost()
 	case formatPNG:
-		f.perPixel = pngDecodeCost(data)
+		f.perPixel = pngDecodeCost(data, f.height)
 	case formatWebP:
 		f.perPixel = webpDecodeCost(data)
 	}
+	// resize holds about 16 bytes of filter weights for every source row
+	// and column: nothing for a photo, much for a picture of 1 pixel by
+	// millions (which the pixel limit alone would let in).
+	f.perPixel += 20 * float64(f.width+f.height) / (float64(f.width) * float64(f.height))
 	return f, nil
 }
 
@@ -198,11 +202,13 @@ func exifOrientation(t []byte) int {
 	return 1
 }
 
-// pngDecodeCost is what Go's PNG decoder holds a pixel, from the IHDR
-// chunk: 8 bytes for 16-bit samples, 1 for a palette, else 4 (grey with a
-// transparent colour becomes NRGBA); an interlaced PNG holds each pass
-// besides the picture.
-func pngDecodeCost(data []byte) float64 {
+// pngDecodeCost is what Go's PNG decoder holds a pixel of a picture h
+// pixels high, from the IHDR chunk: 8 bytes for 16-bit samples, 1 for a
+// palette, else 4 (grey with a transparent colour becomes NRGBA); an
+// interlaced PNG holds each pass besides the picture; and the decoder
+// holds two rows of raw samples (up to 8 bytes a pixel), which matter
+// only for a picture a few pixels high.
+func pngDecodeCost(data []byte, h int) float64 {
 	if len(data) < 29 || string(data[12:16]) != "IHDR" {
 		return 8
 	}
@@ -217,7 +223,7 @@ func pngDecodeCost(data []byte) float64 {
 	if interlace != 0 {
 		cost *= 2
 	}
-	return cost + 0.5
+	return cost + 0.5 + 16/float64(h)
 }
 
 // webpDecodeCost is what x/image/webp holds a pixel: a lossy picture is

@@ -154,7 +154,8 @@ func TestCleanTurnsPhotosUpright(t *testing.T) {
 			{"bottom right", 3 * tc.w / 4, 3 * tc.h / 4, tc.br},
 		} {
 			if got := img.At(c.x, c.y); !near(got, c.want) {
-				t.Errorf("orientation %d: %s is %v, want %v", tc.orientation, c.where, got, c.want)
+				r, g, b, _ := got.RGBA()
+				t.Errorf("orientation %d: %s is rgb(%d,%d,%d), want rgb(%d,%d,%d)", tc.orientation, c.where, r>>8, g>>8, b>>8, c.want.R, c.want.G, c.want.B)
 			}
 		}
 	}
