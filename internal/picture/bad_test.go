@@ -24,7 +24,7 @@ func pngOfSize(tb testing.TB, w, h uint32, colour byte, raw int64) []byte {
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
 	ihdr = append(ihdr, 8, colour, 0, 0, 0)
 	var z bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
 	zeros := make([]byte, 1<<20)
 	for n := raw; n > 0; n -= int64(len(zeros)) {
 		if _, err := zw.Write(zeros[:min(n, int64(len(zeros)))]); err != nil {
@@ -45,6 +45,19 @@ func jpegClaiming(w, h uint16) []byte {
 	out := []byte{0xff, 0xd8}
 	out = append(out, jpegSegment(0xe0, []byte("JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"))...)
 	out = append(out, jpegSegment(0xc0, sof)...)
+	return append(out, 0xff, 0xd9)
+}
+
+// manyScans is a small JPEG whose one scan is repeated n times: each
+// scan makes Go's decoder go over the whole picture again.
+func manyScans(tb testing.TB, n int) []byte {
+	tb.Helper()
+	j := encodeJPEG(tb, quadrants(16, 16))
+	sos := bytes.Index(j, []byte{0xff, 0xda})
+	out := append([]byte(nil), j[:sos]...)
+	for range n {
+		out = append(out, j[sos:len(j)-2]...)
+	}
 	return append(out, 0xff, 0xd9)
 }
 
@@ -121,9 +134,10 @@ func TestCleanRefusesBadInput(t *testing.T) {
 		{"png bomb", func() io.Reader { return bytes.NewReader(pngOfSize(t, 100000, 100000, 6, 1000)) }, lim, KeyTooMany, []any{100000, 100000, int64(10000), int64(40)}},
 		{"jpeg bomb", func() io.Reader { return bytes.NewReader(jpegClaiming(60000, 60000)) }, lim, KeyTooMany, []any{60000, 60000, int64(3600), int64(40)}},
 		{"inflates past the pixel limit", func() io.Reader {
-			return bytes.NewReader(pngOfSize(t, 6000, 6000, 6, 6000*(6000*4+1)))
-		}, Limits{MaxPixels: 10_000_000}, KeyTooMany, []any{6000, 6000, int64(36), int64(10)}},
-		{"inflates past its size", func() io.Reader { return bytes.NewReader(pngOfSize(t, 1000, 1000, 0, 64<<20)) }, lim, KeyBroken, nil},
+			return bytes.NewReader(pngOfSize(t, 4000, 4000, 6, 4000*(4000*4+1)))
+		}, Limits{MaxPixels: 10_000_000}, KeyTooMany, []any{4000, 4000, int64(16), int64(10)}},
+		{"inflates past its size", func() io.Reader { return bytes.NewReader(pngOfSize(t, 1000, 1000, 0, 32<<20)) }, lim, KeyBroken, nil},
+		{"jpeg of 10000 scans", func() io.Reader { return bytes.NewReader(manyScans(t, 10000)) }, lim, KeyBroken, nil},
 		{"svg", func() io.Reader {
 			return strings.NewReader(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
 		}, lim, KeyUnsupported, nil},
@@ -147,7 +161,10 @@ func TestCleanRefusesBadInput(t *testing.T) {
 			runtime.ReadMemStats(&after)
 			var e *Error
 			if !errors.As(err, &e) {
-				t.Fatalf("Clean = %v, %v; want an *Error %s", p, err, tc.key)
+				if p != nil {
+					t.Fatalf("Clean made a %s of %d×%d; want the error %s", p.Type, p.Width, p.Height, tc.key)
+				}
+				t.Fatalf("Clean = %v; want an *Error %s", err, tc.key)
 			}
 			if e.Key != tc.key {
 				t.Fatalf("key %s (%v), want %s", e.Key, e, tc.key)
@@ -177,6 +194,30 @@ func equalArgs(a, b []any) bool {
 		}
 	}
 	return true
+}
+
+// Scans are counted right: camera and progressive JPEGs pass, and a JPEG
+// that repeats its scan is refused only past maxScans.
+func TestJPEGScans(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		data  []byte
+		scans int
+	}{
+		{"go's baseline", encodeJPEG(t, photo(64, 48)), 1},
+		{"camera with exif", cameraJPEG(t, photo(64, 48), 6), 1},
+		{"progressive", readFixture(t, "progressive420.jpg"), 10},
+		{"repeated scan", manyScans(t, maxScans), maxScans},
+	} {
+		var j jpegHeader
+		j.read(tc.data)
+		if j.scans != tc.scans {
+			t.Errorf("%s: %d scans, want %d", tc.name, j.scans, tc.scans)
+		}
+		if _, err := Clean(bytes.NewReader(tc.data), Limits{}); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
 }
 
 // Clean reads at most MaxBytes+1 bytes of a stream, never the rest.

@@ -3,6 +3,7 @@ package picture
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -72,6 +73,9 @@ func inspect(data []byte) (*file, error) {
 	case formatJPEG:
 		var j jpegHeader
 		j.read(data)
+		if j.scans > maxScans {
+			return nil, fail(KeyBroken, fmt.Errorf("picture: a jpeg of %d scans, over %d", j.scans, maxScans))
+		}
 		f.orientation = j.orientation
 		f.perPixel = j.decodeCost()
 	case formatPNG:
@@ -93,7 +97,14 @@ type jpegHeader struct {
 	components  int
 	samples     float64 // samples a pixel over all components: 1.5 for 4:2:0 colour
 	orientation int
+	scans       int
 }
+
+// maxScans is the most scans a JPEG may have. Go's decoder goes over every
+// block of the picture in each scan, so a file of a million tiny scans
+// would keep a core busy for hours. A camera writes 1 scan (3 for colour
+// not interleaved), a progressive encoder about 10.
+const maxScans = 64
 
 func (j *jpegHeader) read(data []byte) {
 	j.orientation = 1
@@ -109,12 +120,21 @@ func (j *jpegHeader) read(data []byte) {
 		case marker == 0x01 || marker == 0xd8 || marker >= 0xd0 && marker <= 0xd7: // no length
 			i += 2
 			continue
-		case marker == 0xda || marker == 0xd9: // the first scan, or the end
+		case marker == 0xd9: // the end
 			return
 		}
 		n := int(binary.BigEndian.Uint16(data[i+2:]))
 		if n < 2 || i+2+n > len(data) {
 			return
+		}
+		if marker == 0xda { // a scan: its header, then entropy-coded data up to the next marker
+			j.scans++
+			for i += 2 + n; i+1 < len(data); i++ {
+				if data[i] == 0xff && data[i+1] != 0 && data[i+1] != 0xff && (data[i+1] < 0xd0 || data[i+1] > 0xd7) {
+					break
+				}
+			}
+			continue
 		}
 		seg := data[i+4 : i+2+n]
 		switch {
