@@ -19,10 +19,14 @@ import (
 // pngOfSize is a PNG whose header says w×h 8-bit RGBA (colour 6) or grey
 // (colour 0), whose image data inflates to raw bytes of zeros.
 func pngOfSize(tb testing.TB, w, h uint32, colour byte, raw int64) []byte {
+	return pngOfDepth(tb, w, h, 8, colour, raw)
+}
+
+func pngOfDepth(tb testing.TB, w, h uint32, depth, colour byte, raw int64) []byte {
 	tb.Helper()
 	ihdr := binary.BigEndian.AppendUint32(nil, w)
 	ihdr = binary.BigEndian.AppendUint32(ihdr, h)
-	ihdr = append(ihdr, 8, colour, 0, 0, 0)
+	ihdr = append(ihdr, depth, colour, 0, 0, 0)
 	var z bytes.Buffer
 	zw, _ := zlib.NewWriterLevel(&z, zlib.BestSpeed)
 	zeros := make([]byte, 1<<20)
@@ -144,6 +148,7 @@ func TestCleanRefusesBadInput(t *testing.T) {
 		{"svg with xml declaration", func() io.Reader {
 			return strings.NewReader(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>`)
 		}, lim, KeyUnsupported, nil},
+		{"animated webp", func() io.Reader { return bytes.NewReader(readFixture(t, "animated.webp")) }, lim, KeyUnsupported, nil},
 		{"gif", func() io.Reader { return bytes.NewReader(gifBuf.Bytes()) }, lim, KeyUnsupported, nil},
 		{"bmp", func() io.Reader { return bytes.NewReader(bmp) }, lim, KeyUnsupported, nil},
 		{"html named x.png", func() io.Reader {
@@ -237,9 +242,8 @@ func TestCleanReadsNoMoreThanTheLimit(t *testing.T) {
 // 16-bit PNG, 8 bytes a pixel) may have fewer pixels, and the message
 // says how many.
 func TestCleanLimitsPixelsByDecodeCost(t *testing.T) {
-	img := image.NewRGBA64(image.Rect(0, 0, 2000, 1500))
-	data := encodePNG(t, img)
-	_, err := Clean(bytes.NewReader(data), Limits{MaxPixels: 5_000_000})
+	// Refused on its header alone, before its (tiny) image data is read.
+	_, err := Clean(bytes.NewReader(pngOfDepth(t, 2000, 1500, 16, 6, 1)), Limits{MaxPixels: 5_000_000})
 	var e *Error
 	if !errors.As(err, &e) || e.Key != KeyTooMany {
 		t.Fatalf("Clean = %v, want %s", err, KeyTooMany)
@@ -247,7 +251,9 @@ func TestCleanLimitsPixelsByDecodeCost(t *testing.T) {
 	if want := []any{2000, 1500, int64(3), int64(2)}; !equalArgs(e.Args, want) {
 		t.Errorf("args %v, want %v", e.Args, want)
 	}
-	if _, err := Clean(bytes.NewReader(data), Limits{MaxPixels: 6_000_000}); err != nil {
+	// 0.6 MP of 16-bit pixels fit in the budget of 1.5 MP (0.88 MP of them).
+	data := encodePNG(t, image.NewRGBA64(image.Rect(0, 0, 1000, 600)))
+	if _, err := Clean(bytes.NewReader(data), Limits{MaxPixels: 1_500_000}); err != nil {
 		t.Errorf("with room for it: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package picture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"image"
 	"image/jpeg"
@@ -67,6 +68,9 @@ func inspect(data []byte) (*file, error) {
 	}
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fail(KeyBroken, nil)
+	}
+	if f.format == formatWebP && string(data[12:16]) == "VP8X" && len(data) > 20 && data[20]&0x02 != 0 {
+		return nil, fail(KeyUnsupported, errors.New("picture: an animated webp"))
 	}
 	f.width, f.height = cfg.Width, cfg.Height
 	switch f.format {

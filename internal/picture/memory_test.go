@@ -23,6 +23,9 @@ func allocated(f func()) uint64 {
 // the pixel limit is made from: the estimate is what keeps a box's memory
 // bounded, so it must not be an underestimate for any kind of file.
 func TestDecodeCostCoversTheDecoders(t *testing.T) {
+	if raceEnabled {
+		t.Skip("it measures the decoders' allocations as the box runs them, without the race detector")
+	}
 	for _, tc := range []struct {
 		name string
 		data []byte

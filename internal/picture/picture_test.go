@@ -202,14 +202,14 @@ func TestCleanScalesSmoothly(t *testing.T) {
 // exactly what one alone makes.
 func TestCleanInParallel(t *testing.T) {
 	inputs := [][]byte{
-		cameraJPEG(t, photo(600, 400), 6),
-		encodePNG(t, translucent(500, 300)),
+		cameraJPEG(t, photo(300, 200), 6),
+		encodePNG(t, translucent(300, 200)),
 		readFixture(t, "photo.webp"),
 		readFixture(t, "progressive444.jpg"),
 	}
 	want := make([][]byte, len(inputs))
 	for i, in := range inputs {
-		p, err := Clean(bytes.NewReader(in), Limits{MaxSide: 200})
+		p, err := Clean(bytes.NewReader(in), Limits{MaxSide: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -221,7 +221,7 @@ func TestCleanInParallel(t *testing.T) {
 		for g := range 8 {
 			wg.Go(func() {
 				i := g % len(inputs)
-				p, err := Clean(bytes.NewReader(inputs[i]), Limits{MaxSide: 200})
+				p, err := Clean(bytes.NewReader(inputs[i]), Limits{MaxSide: 100})
 				if err != nil {
 					errs <- err
 					return
