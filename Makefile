@@ -181,6 +181,15 @@ loadtest:
 live-e2e: browser-tools
 	$(GO) test -count=1 -run TestBrowserLiveSession -v ./internal/box/
 
+# tour: a whole lesson on a new box in headless Chromium, screenshots of
+# every page at phone, laptop and projector sizes in tg, ru and en in
+# $(TOUR_OUT), and an audit that fails on what a user would see broken
+# (README, "The tour"). A few minutes; not part of make test.
+.PHONY: tour
+TOUR_OUT ?= tour-out
+tour: browser-tools
+	$(GO) run ./cmd/stembox-tour -out $(TOUR_OUT)
+
 # browser-tools installs Debian's Chromium for the browser tests, when it is
 # missing and we are root.
 browser-tools:
