@@ -190,6 +190,12 @@ TOUR_OUT ?= tour-out
 tour: browser-tools
 	$(GO) run ./cmd/stembox-tour -out $(TOUR_OUT)
 
+# tour-docs is the tour that also refreshes the README's screenshots in
+# docs/screenshots (run it after a change to the pages they show).
+.PHONY: tour-docs
+tour-docs: browser-tools
+	$(GO) run ./cmd/stembox-tour -out $(TOUR_OUT) -docs docs/screenshots
+
 # browser-tools installs Debian's Chromium for the browser tests, when it is
 # missing and we are root.
 browser-tools:

@@ -19,11 +19,12 @@ func main() {
 	out := flag.String("out", "tour-out", "folder for the screenshots and findings.txt")
 	packs := flag.String("packs", "content-packs", "the content packs, in source form")
 	chromium := flag.String("chromium", "/usr/bin/chromium", "the Chromium to drive")
+	docs := flag.String("docs", "", "also copy the README's screenshots into this folder (docs/screenshots)")
 	quiet := flag.Bool("q", false, "do not list the pages as they are visited")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	if err := run(ctx, tour.Config{Out: *out, Packs: *packs, Chromium: *chromium}, *quiet); err != nil {
+	if err := run(ctx, tour.Config{Out: *out, Packs: *packs, Chromium: *chromium, Docs: *docs}, *quiet); err != nil {
 		fmt.Fprintln(os.Stderr, "stembox-tour:", err)
 		os.Exit(1)
 	}

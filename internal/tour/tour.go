@@ -25,6 +25,16 @@ type Config struct {
 	Chromium string    // the browser; Debian's chromium by default
 	Langs    []string  // the UI languages of the screenshots; tg, ru, en by default
 	Log      io.Writer // progress, a line a page; nil: none
+	Docs     string    // when set, DocShots are copied here (docs/screenshots)
+}
+
+// DocShots are the screenshots the README shows (make tour-docs copies
+// them into docs/screenshots, without their step numbers): the projector's
+// phases, a phone in the quiz, the heatmap.
+var DocShots = []string{
+	"live-screen-joined-projector-en", "live-screen-question-projector-en", "live-screen-reveal-q1-projector-en",
+	"live-screen-board-projector-en", "live-screen-end-projector-en",
+	"live-play-question-phone-tg", "live-play-reveal-q1-phone-tg", "progress-laptop-en",
 }
 
 // A Size is a screen the tour looks at every page on.
@@ -123,7 +133,33 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		}
 	}()
 	t.lesson()
+	if cfg.Docs != "" {
+		if err := copyDocShots(cfg.Out, cfg.Docs); err != nil {
+			return t.rep, err
+		}
+	}
 	return t.rep, nil
+}
+
+// copyDocShots copies DocShots from out to docs, as NAME.png.
+func copyDocShots(out, docs string) error {
+	if err := os.MkdirAll(docs, 0o755); err != nil {
+		return err
+	}
+	for _, name := range DocShots {
+		found, _ := filepath.Glob(filepath.Join(out, "[0-9][0-9]-"+name+".png"))
+		if len(found) != 1 {
+			return fmt.Errorf("tour: screenshot %s: found %d, want 1", name, len(found))
+		}
+		b, err := os.ReadFile(found[0])
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(docs, name+".png"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // tour is one run's state.
