@@ -132,7 +132,7 @@ func (t *tour) lesson() {
 	teacher.open(student)
 	teacher.capture("student-answers", "")
 	teacher.open(class)
-	teacher.open(js[string](teacher, `document.querySelector('ul.work a[href*="/sets/"]').getAttribute('href')`))
+	teacher.open(js[string](teacher, `document.querySelector('ul.work a[href^="/teach/classes/"][href*="/sets/"]').getAttribute('href')`))
 	teacher.capture("item-analysis", "")
 	teacher.open(class + "/report")
 	teacher.capture("report", "")
@@ -155,11 +155,16 @@ func setValue(css, v string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetValue(chromedp.CSS(css), v)
 }
 
+// question is the path of a question of a set: /packs/P/sets/S/N.
+var question = regexp.MustCompile(`^/packs/[^/]+/sets/[^/]+/\d+$`)
+
 // doSet answers every exercise of the set from its start page: the n-th
 // student picks the n-th choice (so the class's answers differ) and types
-// a number or a word. The first student's pages are captured.
+// a number or a word (a right number for every other one). The first
+// student's pages are captured.
 func (tb *tab) doSet(n int, first bool) {
 	tb.submit(`p.cta a.button`)
+	answered := 0
 	for step := 0; step < 30; step++ {
 		if first && step == 0 {
 			tb.capture("exercise", "")
@@ -168,7 +173,8 @@ func (tb *tab) doSet(n int, first bool) {
 			var f = document.querySelector('form.exercise'), n = %d;
 			var r = f.querySelectorAll('input[type=radio]'); if (r.length) r[n %% r.length].checked = true;
 			var c = f.querySelectorAll('input[type=checkbox]'); if (c.length) c[n %% c.length].checked = true;
-			var t = f.querySelector('input[name=text][type=text]'); if (t) t.value = n %% 2 ? "12" : "энергия";
+			var t = f.querySelector('input[name=text][type=text]');
+			if (t) t.value = t.getAttribute('inputmode') === 'decimal' ? (n %% 2 ? "12" : "238") : (n %% 2 ? "энергия" : "альбедо");
 			return true })()`, n))
 		tb.submit(`form.exercise button[type=submit]`)
 		if first && step == 0 {
@@ -176,7 +182,11 @@ func (tb *tab) doSet(n int, first bool) {
 		}
 		next := js[string](tb, `document.querySelector('p.cta a.button:not(.secondary)').getAttribute('href')`)
 		tb.open(next)
-		if !regexp.MustCompile(`/sets/[^/]+/[^/]+/\d+$`).MatchString(strings.SplitN(next, "?", 2)[0]) {
+		answered++
+		if !question.MatchString(strings.SplitN(next, "?", 2)[0]) {
+			if answered < 2 {
+				tb.failf("the set ended after %d questions", answered)
+			}
 			if first {
 				tb.capture("set-done", "")
 			}

@@ -56,8 +56,11 @@ func (tb *tab) do(steps ...chromedp.Action[chromedp.Void]) {
 func (tb *tab) open(path string) { tb.follow(chromedp.Navigate(tb.t.base + path)) }
 
 // follow runs steps that load a page and wants it to load with a 2xx status.
+// A step that loads no page (a script took the form over) fails after 30 s.
 func (tb *tab) follow(steps ...chromedp.Action[chromedp.Void]) {
-	resp, err := chromedp.RunResponse(tb.ctx, steps...)
+	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
+	defer cancel()
+	resp, err := chromedp.RunResponse(ctx, steps...)
 	if err != nil {
 		tb.failf("loading a page: %v", err)
 	}
