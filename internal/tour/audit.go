@@ -68,12 +68,13 @@ var EnglishWords = []string{
 
 // Options say what kind of screen the page is on.
 type Options struct {
-	Phone bool // check tap targets (44×44 px)
+	Phone bool   // check tap targets (44×44 px)
+	Scope string // a CSS selector: check only the elements in it (the page's side scroll always); "" for all
 }
 
 // Audit runs every check on the page in ctx's tab as it is now.
 func Audit(ctx context.Context, o Options) ([]Finding, error) {
-	arg, err := json.Marshal(map[string]any{"phone": o.Phone, "englishWords": wordPatterns()})
+	arg, err := json.Marshal(map[string]any{"phone": o.Phone, "scope": o.Scope, "englishWords": wordPatterns()})
 	if err != nil {
 		return nil, err
 	}

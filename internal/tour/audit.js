@@ -6,6 +6,9 @@
   var out = [];
   var vw = document.documentElement.clientWidth;
   var pageLang = (document.documentElement.lang || "").toLowerCase();
+  // scope: the part of the page whose elements are checked (opts.scope, a
+  // CSS selector; the whole body by default). The side scroll is the page's.
+  var scope = (opts.scope && document.querySelector(opts.scope)) || document.body;
 
   function describe(e) {
     var s = e.tagName.toLowerCase();
@@ -55,7 +58,7 @@
     }
     return false;
   }
-  var all = Array.prototype.slice.call(document.body.querySelectorAll("*"));
+  var all = Array.prototype.slice.call(scope.querySelectorAll("*"));
   var wide = [];
   all.forEach(function (e) {
     if (skipped(e, "too-wide") || !e.getClientRects().length) return;
@@ -96,7 +99,7 @@
     return false;
   }
   if (opts.phone) {
-    document.querySelectorAll("a[href], button, input, select, textarea, summary").forEach(function (e) {
+    scope.querySelectorAll("a[href], button, input, select, textarea, summary").forEach(function (e) {
       if (skipped(e, "tap-target") || !visible(e) || e.disabled || e.type === "hidden") return;
       if ((e.type === "radio" || e.type === "checkbox") && e.closest("label")) return;
       if (e.tagName === "A" && inRunningText(e)) return;
@@ -111,7 +114,7 @@
   // Text nodes that are shown, with the element that holds each (which
   // checks skip is decided per check below).
   var texts = [];
-  var walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  var walker = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
   for (var n = walker.nextNode(); n; n = walker.nextNode()) {
     var p = n.parentElement;
     if (!p || !/\S/.test(n.textContent)) continue;
@@ -120,7 +123,7 @@
   }
   // Words a user reads that are not text nodes.
   var attrs = [];
-  document.querySelectorAll("[placeholder],[title],[aria-label],img[alt],input[type=submit][value],input[type=button][value]").forEach(function (e) {
+  scope.querySelectorAll("[placeholder],[title],[aria-label],img[alt],input[type=submit][value],input[type=button][value]").forEach(function (e) {
     if (e.closest("head")) return;
     ["placeholder", "title", "aria-label", "alt", "value"].forEach(function (a) {
       if (a === "value" && !(e.tagName === "INPUT" && (e.type === "submit" || e.type === "button"))) return;

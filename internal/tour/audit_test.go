@@ -116,3 +116,37 @@ func TestWordPatterns(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditScope checks that a scope leaves out what is outside it, but
+// not the page's side scroll.
+func TestAuditScope(t *testing.T) {
+	browsertest.Need(t)
+	b := browsertest.Start(t, 60*time.Second)
+	if err := chromedp.Do(b.Ctx, chromedp.EmulateViewport(360, 640, chromedp.EmulateMobile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		body, scope string
+		want        []string
+	}{
+		{`<header><button style="min-height:0;height:20px">Go</button></header><main><p>fine</p></main>`, "", []string{CheckTapTarget}},
+		{`<header><button style="min-height:0;height:20px">Go</button></header><main><p>fine</p></main>`, "main", nil},
+		{`<header><div style="width:600px">wide</div></header><main><p>fine</p></main>`, "main", []string{CheckSideScroll}},
+	} {
+		u := "data:text/html;charset=utf-8," + url.PathEscape(strings.Replace(page("en", ""), "<main></main>", c.body, 1))
+		if err := chromedp.Do(b.Ctx, chromedp.Navigate(u)); err != nil {
+			t.Fatal(err)
+		}
+		fs, err := Audit(b.Ctx, Options{Phone: true, Scope: c.scope})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, f := range fs {
+			got = append(got, f.Check)
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("scope %q over %s: found %q, want %q", c.scope, c.body, got, c.want)
+		}
+	}
+}

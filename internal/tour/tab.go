@@ -201,7 +201,7 @@ func (tb *tab) look(name, path, lang, ready string) {
 			t.failf("%v", err)
 		}
 		t.rep.Shots++
-		fs, err := Audit(tb.ctx, Options{Phone: s.Phone})
+		fs, err := Audit(tb.ctx, Options{Phone: s.Phone, Scope: t.cfg.Scope})
 		if err != nil {
 			tb.failf("%v", err)
 		}

@@ -26,6 +26,7 @@ type Config struct {
 	Langs    []string  // the UI languages of the screenshots; tg, ru, en by default
 	Log      io.Writer // progress, a line a page; nil: none
 	Docs     string    // when set, DocShots are copied here (docs/screenshots)
+	Scope    string    // audit only the elements in this CSS selector ("" for the whole page)
 }
 
 // DocShots are the screenshots the README shows (make tour-docs copies
@@ -66,7 +67,7 @@ type failed struct{ err error }
 // returns what the audit found. An error means the lesson could not be
 // played to its end (the box, the browser, or a page that did not do what
 // a user expects); findings are no error.
-func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
+func Run(ctx context.Context, cfg Config) (*Report, error) {
 	start := time.Now()
 	if cfg.Chromium == "" {
 		cfg.Chromium = "/usr/bin/chromium"
@@ -118,6 +119,19 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 
 	t := &tour{cfg: cfg, base: "http://" + b.Addr().String(), browser: browser, box: b, rep: &Report{}}
+	err = t.play(t.lesson)
+	t.rep.Took = time.Since(start)
+	if werr := t.writeFindings(); werr != nil && err == nil {
+		err = werr
+	}
+	if err == nil && cfg.Docs != "" {
+		err = copyDocShots(cfg.Out, cfg.Docs)
+	}
+	return t.rep, err
+}
+
+// play runs steps, which end the tour with an error by t.failf.
+func (t *tour) play(steps func()) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			f, ok := r.(failed)
@@ -126,19 +140,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 			}
 			err = f.err
 		}
-		t.rep.Took = time.Since(start)
-		rep = t.rep
-		if werr := t.writeFindings(); werr != nil && err == nil {
-			err = werr
-		}
 	}()
-	t.lesson()
-	if cfg.Docs != "" {
-		if err := copyDocShots(cfg.Out, cfg.Docs); err != nil {
-			return t.rep, err
-		}
-	}
-	return t.rep, nil
+	steps()
+	return nil
 }
 
 // copyDocShots copies DocShots from out to docs, as NAME.png.
