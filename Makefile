@@ -188,6 +188,21 @@ loadtest:
 live-e2e: browser-tools
 	$(GO) test -count=1 -run TestBrowserLiveSession -v ./internal/box/
 
+# tour: a whole lesson on a new box in headless Chromium, screenshots of
+# every page at phone, laptop and projector sizes in tg, ru and en in
+# $(TOUR_OUT), and an audit that fails on what a user would see broken
+# (README, "The tour"). A few minutes; not part of make test.
+.PHONY: tour
+TOUR_OUT ?= tour-out
+tour: browser-tools
+	$(GO) run ./cmd/stembox-tour -out $(TOUR_OUT)
+
+# tour-docs is the tour that also refreshes the README's screenshots in
+# docs/screenshots (run it after a change to the pages they show).
+.PHONY: tour-docs
+tour-docs: browser-tools
+	$(GO) run ./cmd/stembox-tour -out $(TOUR_OUT) -docs docs/screenshots
+
 # browser-tools installs Debian's Chromium for the browser tests, when it is
 # missing and we are root.
 browser-tools:

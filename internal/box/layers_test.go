@@ -21,7 +21,7 @@ var layers = []struct {
 	{"infrastructure", []string{"clock", "timekeeper", "durable", "migrate", "httplog", "serve", "metrics", "ops", "term", "discovery"}},
 	{"storage and packs", []string{"store", "content", "peer"}},
 	{"features", []string{"gradebook", "live", "upstream", "server", "hub"}},
-	{"assembly", []string{"box"}},
+	{"assembly", []string{"box", "tour"}},
 }
 
 // apart are pairs that share a layer but must not meet: the hub is another

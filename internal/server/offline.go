@@ -38,7 +38,8 @@ type manifestKey struct{ pack, name, lang string }
 
 // offlineShell are the static files every page needs, kept by the service
 // worker when it installs.
-var offlineShell = []string{"app.css", "offline.js", "devtime.js", "apps.js", "icon.svg", "vendor/katex/katex.min.css"}
+var offlineShell = []string{"app.css", "offline.js", "offline-queue.js", "offline-sync.js", "offline-exercise.js", "offline-packs.js",
+	"devtime.js", "apps.js", "icon.svg", "vendor/katex/katex.min.css"}
 
 // Estimates for the size of a saved pack: what a page adds to a lesson's
 // content (layout, header, the page's own markup), and a question's page, as
@@ -72,14 +73,26 @@ type workerConfig struct {
 	Langs   []string `json:"langs"`
 }
 
-// buildWorker prefixes web/static/sw.js with its configuration. The body
-// changes whenever a static file does, so browsers install the new worker,
-// which drops the old caches.
+// workerParts are the files of the service worker, by idea (web/static/sw.js
+// lists them), in the order they run.
+var workerParts = []string{"sw.js", "sw-packs.js", "sw-versions.js", "sw-messages.js", "sw-fetch.js"}
+
+// buildWorker makes the service worker: its configuration, then its parts in
+// one function, so that they share one scope as one file would and the
+// browser loads one script (no importScripts: a worker update stays one
+// byte-for-byte check, and an old phone makes one request). The body changes
+// whenever a static file does, so browsers install the new worker, which
+// drops the old caches.
 func (o *offline) buildWorker() (*cachedBody, error) {
-	src, err := fs.ReadFile(web.Static, "static/sw.js")
-	if err != nil {
-		return nil, fmt.Errorf("server: service worker: %w", err)
+	src := []byte("(function () {\n")
+	for _, part := range workerParts {
+		b, err := fs.ReadFile(web.Static, "static/"+part)
+		if err != nil {
+			return nil, fmt.Errorf("server: service worker: %w", err)
+		}
+		src = append(append(src, b...), '\n')
 	}
+	src = append(src, "}());\n"...)
 	cfg := workerConfig{Version: o.s.assets.hash, Offline: "/offline"}
 	for _, f := range offlineShell {
 		cfg.Shell = append(cfg.Shell, o.s.assets.URL(f))

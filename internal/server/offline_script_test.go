@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -18,7 +19,36 @@ import (
 )
 
 // offlineScripts are the scripts of working offline; old phones run them.
-var offlineScripts = []string{"static/offline.js", "static/sw.js", "static/devtime.js", "static/apps.js"}
+var offlineScripts = []string{
+	"static/offline.js", "static/offline-queue.js", "static/offline-sync.js", "static/offline-exercise.js", "static/offline-packs.js",
+	"static/sw.js", "static/sw-packs.js", "static/sw-versions.js", "static/sw-messages.js", "static/sw-fetch.js",
+	"static/devtime.js", "static/apps.js",
+}
+
+// TestOfflineScriptsAreSmall keeps each script of working offline under 400
+// lines, so that each stays about one idea, and checks that every file of
+// web/static whose name starts with offline or sw is one of them.
+func TestOfflineScriptsAreSmall(t *testing.T) {
+	for _, name := range offlineScripts {
+		src, err := fs.ReadFile(web.Static, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := strings.Count(string(src), "\n"); n >= 400 {
+			t.Errorf("%s has %d lines; split it by idea below 400", name, n)
+		}
+	}
+	all, err := fs.Glob(web.Static, "static/*.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range all {
+		base := strings.TrimPrefix(f, "static/")
+		if (strings.HasPrefix(base, "offline") || strings.HasPrefix(base, "sw")) && !slices.Contains(offlineScripts, f) {
+			t.Errorf("%s is not in offlineScripts: it is neither checked as ES5 nor for its size", f)
+		}
+	}
+}
 
 // TestOfflineScriptsAreES5 parses the scripts and refuses what Chrome 70
 // lacks (optional chaining, ??, private fields) and, to keep them plain

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/school"
+	"github.com/mitstem/stembox/web"
 )
 
 // offlineStudent puts a student called name in a class of its own and
@@ -73,10 +75,30 @@ func TestServiceWorkerIsServedAtTheRoot(t *testing.T) {
 		}
 		wantStatus(t, d.get(u), 200)
 	}
-	for _, want := range []string{"offline.js", "app.css"} {
+	for _, want := range []string{"/offline.js", "/offline-queue.js", "/offline-sync.js", "/offline-exercise.js", "/offline-packs.js", "/app.css"} {
 		if !strings.Contains(strings.Join(cfg.Shell, " "), want) {
 			t.Errorf("shell %v lacks %s", cfg.Shell, want)
 		}
+	}
+	// One script: after the configuration, sw.js and its parts in order,
+	// inside one function (they share its scope and its "use strict").
+	_, rest, _ := strings.Cut(r.body, "\n")
+	checkES5(t, "/sw.js", r.body)
+	if !strings.HasPrefix(rest, "(function () {\n/* stembox service worker") || !strings.HasSuffix(rest, "\n}());\n") {
+		t.Errorf("the worker's parts are not inside one function: %.80q … %q", rest, rest[max(0, len(rest)-20):])
+	}
+	at := 0
+	for _, part := range []string{"sw.js", "sw-packs.js", "sw-versions.js", "sw-messages.js", "sw-fetch.js"} {
+		b, err := fs.ReadFile(web.Static, "static/"+part)
+		if err != nil {
+			t.Fatal(err)
+		}
+		i := strings.Index(rest[at:], string(b))
+		if i < 0 {
+			t.Errorf("/sw.js lacks %s (after byte %d)", part, at)
+			continue
+		}
+		at += i + len(b)
 	}
 	// A browser revalidates the worker on every navigation: that costs a 304.
 	etag := r.Header.Get("Etag")
@@ -91,8 +113,13 @@ func TestPagesLoadTheOfflineScript(t *testing.T) {
 	for _, path := range []string{"/", "/packs/mini", "/packs/mini/lessons/speed", "/packs/mini/sets/speed", "/packs/mini/sets/speed/1", "/student"} {
 		r := d.get(path)
 		wantStatus(t, r, 200)
-		if !regexp.MustCompile(`<script src="/static/[0-9a-f]+/offline\.js" defer></script>`).MatchString(r.body) {
-			t.Errorf("%s does not load offline.js", path)
+		// The offline script's parts, in the order they build on each other.
+		if !regexp.MustCompile(`<script src="/static/[0-9a-f]+/offline\.js" defer></script>\s*` +
+			`<script src="/static/[0-9a-f]+/offline-queue\.js" defer></script>\s*` +
+			`<script src="/static/[0-9a-f]+/offline-sync\.js" defer></script>\s*` +
+			`<script src="/static/[0-9a-f]+/offline-exercise\.js" defer></script>\s*` +
+			`<script src="/static/[0-9a-f]+/offline-packs\.js" defer></script>`).MatchString(r.body) {
+			t.Errorf("%s does not load offline.js and its parts, in order", path)
 		}
 		// The connection state, in the page's language, hidden until the
 		// script knows it; no inline script (the CSP forbids it).
