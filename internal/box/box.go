@@ -111,11 +111,18 @@ func packsDir(data string) string       { return filepath.Join(data, "packs") }
 func trustedKeysDir(data string) string { return filepath.Join(data, "trusted-keys") }
 func dbPath(data string) string         { return filepath.Join(data, "stembox.db") }
 
+// BoxKeysDir is where a box keeps the keys of other boxes it trusts, each
+// for the packs of its namespace only (content.BoxKey).
+func BoxKeysDir(data string) string { return filepath.Join(trustedKeysDir(data), "boxes") }
+
 // DBPath is the database file of a data directory.
 func DBPath(data string) string { return dbPath(data) }
 
-// DevKeyPath is where a box keeps the key it signs packs built from source
-// with; its public half is trusted by this data directory only.
+// DevKeyPath is where a box keeps its own key: it signs the packs built
+// from source and its teachers' packs (ids in its namespace,
+// content.Namespace); its public half is trusted by this data directory as
+// a root, and by other boxes whose admins accept its fingerprint (for its
+// namespace only).
 func DevKeyPath(data string) string { return filepath.Join(data, "dev-key") }
 
 // Keyring returns the keys a box with this data directory trusts: the files
@@ -134,6 +141,9 @@ func Keyring(data string, files []string) (*content.Keyring, error) {
 		if err := kr.LoadKeyFile(DevKeyPath(data) + ".pub"); err != nil {
 			return nil, err
 		}
+	}
+	if err := kr.LoadBoxKeyDir(BoxKeysDir(data)); err != nil {
+		return nil, err
 	}
 	return kr, nil
 }
@@ -203,11 +213,11 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		return nil, err
 	}
 	b.tasks = append(b.tasks, b.time.Run)
-	if cfg.DevPacks != "" {
-		if err := ensureDevKey(cfg.DataDir); err != nil {
-			b.Close()
-			return nil, err
-		}
+	// Every box has its own key: its teachers' packs are signed with it,
+	// and other boxes trust it by its fingerprint.
+	if err := ensureDevKey(cfg.DataDir); err != nil {
+		b.Close()
+		return nil, err
 	}
 	if b.lib, err = OpenLibrary(cfg.DataDir, cfg.TrustedKeys); err != nil {
 		b.Close()
@@ -257,8 +267,13 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
+	own, err := content.LoadSigner(DevKeyPath(cfg.DataDir))
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
 	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Zone: zone, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
-		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time))
+		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time), server.WithBoxKey(own.Public()))
 	if err != nil {
 		b.Close()
 		return nil, err

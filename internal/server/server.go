@@ -84,6 +84,8 @@ type Server struct {
 	live *live.Sessions     // live.go, live_new.go, live_results.go; WithLive
 	sync SyncControl        // sync.go; WithSync
 	time *timekeeper.Keeper // devicetime.go; WithTime
+	// boxKey is the box's own key (peertrust.go; WithBoxKey).
+	boxKey content.PublicKey
 }
 
 // An Option gives a server one of the box's optional parts.

@@ -1,0 +1,77 @@
+package i18n
+
+// Sharing between boxes and with the hub: another box's key trusted by its
+// fingerprint, for the packs its teachers made. Every key is in all three
+// languages (TestCatalogIsComplete).
+
+var sharingEN = map[string]string{
+	"peers.own_key":              "This box's key fingerprint:",
+	"peers.own_key_help":         "Another box's administrator compares it with what their page shows before trusting this box's teachers' packs.",
+	"peers.fingerprint":          "key fingerprint",
+	"peers.status_untrusted_box": "from box %s — not trusted",
+	"peers.status_untrusted_key": "signed by key %s, which this box does not trust",
+	"peers.trust_link":           "Trust this box…",
+	"peers.key_changed":          "Careful: this box now shows another key than the one trusted before (%s). Compare the fingerprint again before you trust it.",
+	"peers.trusted":              "Boxes trusted",
+	"peers.trusted_help":         "The packs their teachers made are copied and served here; nothing else their keys sign. Stop trusting one and its packs stop being served at once.",
+	"peers.namespace":            "packs %s…",
+	"peers.untrust":              "Stop trusting",
+	"trust.title":                "Trust box %s?",
+	"trust.box_id":               "box %s",
+	"trust.compare":              "Open the admin page \"Packs on other boxes\" on that box (or ask its administrator to read it to you) and compare its key fingerprint with this one. Trust it only if every character is the same:",
+	"trust.namespace":            "This box will then take the packs that box's teachers made (ids starting with %s), and nothing else its key signs.",
+	"trust.accept":               "The fingerprints are the same: trust this box",
+	"trust.cancel":               "Cancel",
+	"trust.back":                 "Back",
+	"trust.already":              "This box trusts this key already.",
+	"trust.bad_key":              "This is not a box's key.",
+	"trust.own_key":              "This is this box's own key.",
+}
+
+var sharingRU = map[string]string{
+	"peers.own_key":              "Отпечаток ключа этого сервера:",
+	"peers.own_key_help":         "Администратор другого сервера сверяет его с тем, что показывает его страница, прежде чем доверять пакетам учителей этого сервера.",
+	"peers.fingerprint":          "отпечаток ключа",
+	"peers.status_untrusted_box": "с сервера %s — нет доверия",
+	"peers.status_untrusted_key": "подписан ключом %s, которому этот сервер не доверяет",
+	"peers.trust_link":           "Доверять этому серверу…",
+	"peers.key_changed":          "Осторожно: этот сервер теперь показывает другой ключ, чем тот, которому доверяли раньше (%s). Сверьте отпечаток снова, прежде чем доверять.",
+	"peers.trusted":              "Доверенные серверы",
+	"peers.trusted_help":         "Пакеты их учителей копируются и показываются здесь; больше ничего, подписанного их ключами. Если перестать доверять серверу, его пакеты сразу перестают показываться.",
+	"peers.namespace":            "пакеты %s…",
+	"peers.untrust":              "Перестать доверять",
+	"trust.title":                "Доверять серверу %s?",
+	"trust.box_id":               "сервер %s",
+	"trust.compare":              "Откройте на том сервере страницу администратора «Пакеты на других серверах» (или попросите его администратора прочитать вам) и сравните отпечаток его ключа с этим. Доверяйте, только если совпадает каждый символ:",
+	"trust.namespace":            "Тогда этот сервер будет принимать пакеты, созданные учителями того сервера (идентификаторы начинаются с %s), и ничего больше из подписанного его ключом.",
+	"trust.accept":               "Отпечатки совпадают: доверять этому серверу",
+	"trust.cancel":               "Отмена",
+	"trust.back":                 "Назад",
+	"trust.already":              "Этот сервер уже доверяет этому ключу.",
+	"trust.bad_key":              "Это не ключ сервера.",
+	"trust.own_key":              "Это собственный ключ этого сервера.",
+}
+
+var sharingTG = map[string]string{
+	"peers.own_key":              "Изи калиди ин сервер:",
+	"peers.own_key_help":         "Маъмури сервери дигар онро бо он чи саҳифааш нишон медиҳад муқоиса мекунад, пеш аз он ки ба бастаҳои омӯзгорони ин сервер эътимод кунад.",
+	"peers.fingerprint":          "изи калид",
+	"peers.status_untrusted_box": "аз сервери %s — эътимод нест",
+	"peers.status_untrusted_key": "бо калиди %s имзо шудааст, ки ин сервер ба он эътимод надорад",
+	"peers.trust_link":           "Ба ин сервер эътимод кардан…",
+	"peers.key_changed":          "Эҳтиёт: ин сервер акнун калиди дигаре нишон медиҳад, на он ки пештар ба он эътимод доштед (%s). Пеш аз эътимод изи калидро боз муқоиса кунед.",
+	"peers.trusted":              "Серверҳои боэътимод",
+	"peers.trusted_help":         "Бастаҳое, ки омӯзгорони онҳо сохтаанд, ба ин ҷо нусха шуда нишон дода мешаванд; дигар чизе, ки калидҳояшон имзо мекунанд, не. Агар эътимодро бас кунед, бастаҳояш фавран нишон дода намешаванд.",
+	"peers.namespace":            "бастаҳои %s…",
+	"peers.untrust":              "Эътимодро бас кардан",
+	"trust.title":                "Ба сервери %s эътимод кунед?",
+	"trust.box_id":               "сервер %s",
+	"trust.compare":              "Дар он сервер саҳифаи маъмур «Бастаҳо дар серверҳои дигар»-ро кушоед (ё аз маъмураш хоҳиш кунед, ки барои шумо хонад) ва изи калиди онро бо ин муқоиса кунед. Танҳо агар ҳар як аломат якхела бошад, эътимод кунед:",
+	"trust.namespace":            "Он гоҳ ин сервер бастаҳоеро, ки омӯзгорони он сервер сохтаанд (идентификаторҳо бо %s сар мешаванд), мегирад ва дигар чизеро, ки калидаш имзо мекунад, не.",
+	"trust.accept":               "Изҳо якхелаанд: ба ин сервер эътимод кардан",
+	"trust.cancel":               "Бекор кардан",
+	"trust.back":                 "Бозгашт",
+	"trust.already":              "Ин сервер аллакай ба ин калид эътимод дорад.",
+	"trust.bad_key":              "Ин калиди сервер нест.",
+	"trust.own_key":              "Ин калиди худи ин сервер аст.",
+}
