@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,6 +66,10 @@ type StickResult struct {
 	AckPath     string   // the acknowledgement written
 	PackPaths   []string // the packs written for the box
 	KeyListPath string   // the key list written, if the hub has one
+	// Contributions are the teachers' packs beside the bundle the hub
+	// holds now; ContribProblems says why others were not taken.
+	Contributions   []ContributeResult
+	ContribProblems []string
 }
 
 // ImportBundleFile imports the bundle file at path (ImportBundle) and
@@ -79,14 +86,18 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 	if err != nil {
 		return StickResult{}, fmt.Errorf("%s: %w", path, err)
 	}
+	out := StickResult{ImportResult: res}
+	if err := h.importContributions(ctx, filepath.Dir(path), &out); err != nil {
+		return StickResult{}, err
+	}
 	if dir == "" {
 		dir = filepath.Dir(path)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return StickResult{}, err
 	}
-	out := StickResult{ImportResult: res, AckPath: filepath.Join(dir, AckFileName(res.Ack))}
-	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(res.AckFile); return err }); err != nil {
+	out.AckPath = filepath.Join(dir, AckFileName(out.Ack))
+	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(out.AckFile); return err }); err != nil {
 		return StickResult{}, err
 	}
 	// The key list first, so a box that syncs only by stick learns keys
@@ -107,6 +118,46 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 		out.PackPaths = append(out.PackPaths, pp)
 	}
 	return out, nil
+}
+
+// importContributions takes the contributions the bundle names from the
+// folder it was read from (wire.ContribFileName), each checked as one sent
+// online (Contribute), and names those the hub holds in the
+// acknowledgement, signed anew, so the box sends them no more. One that is
+// missing or refused is reported and does not stop the rest.
+func (h *Store) importContributions(ctx context.Context, from string, out *StickResult) error {
+	hd, id := out.header, out.box
+	if len(hd.Contributions) == 0 {
+		return nil
+	}
+	for _, sha := range hd.Contributions {
+		name := wire.ContribFileName(out.Ack.BoxID, sha)
+		data, err := os.ReadFile(filepath.Join(from, name))
+		if err != nil {
+			out.ContribProblems = append(out.ContribProblems, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
+			out.ContribProblems = append(out.ContribProblems, name+": not the file the bundle names (altered?); refused")
+			continue
+		}
+		r, err := h.Contribute(ctx, id, hd.BoxKey, data)
+		if err != nil {
+			out.ContribProblems = append(out.ContribProblems, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		out.Contributions = append(out.Contributions, r)
+		out.Ack.Contributions = append(out.Ack.Contributions, sha)
+	}
+	if len(out.Ack.Contributions) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := wire.WriteAck(&buf, out.Ack, h.ackKey); err != nil {
+		return err
+	}
+	out.AckFile = buf.Bytes()
+	return nil
 }
 
 // WritePackFile writes a published pack as a .stempack file at path,

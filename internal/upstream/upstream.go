@@ -67,6 +67,10 @@ type Config struct {
 	// Time is the box's time keeping: the hub's time in each answer sets
 	// it, and the status tells the hub of it. nil: neither.
 	Time *timekeeper.Keeper
+
+	// Contributions are the box's teachers' packs, sent to the hub after
+	// the events (contrib.go); the zero value sends none.
+	Contributions Contributions
 }
 
 func (c *Config) defaults() {
@@ -300,7 +304,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		}
 		return err
 	}
-	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c)) // keys first: they decide what the pull takes
+	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c), s.contribute(ctx, c)) // keys first: they decide what the pull takes
 	problem := errors.Join(salvage, pullErr)
 	s.report(ctx, c, problem)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {

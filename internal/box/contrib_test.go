@@ -1,0 +1,172 @@
+package box_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mitstem/stembox/internal/box"
+	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/hub"
+	"github.com/mitstem/stembox/internal/hub/hubtest"
+	"github.com/mitstem/stembox/internal/upstream"
+)
+
+// operator is an operator's browser on the hub's pages.
+type operator struct {
+	t    *testing.T
+	base string
+	c    *http.Client
+}
+
+func signInOperator(t *testing.T, h *hubtest.Hub) *operator {
+	t.Helper()
+	jar, _ := cookiejar.New(nil)
+	op := &operator{t: t, base: h.URL, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	if code, _ := op.post("/login", url.Values{"token": {h.Operator}}); code != 303 {
+		t.Fatalf("sign in: %d", code)
+	}
+	return op
+}
+
+func (op *operator) get(path string) (int, string) {
+	op.t.Helper()
+	resp, err := op.c.Get(op.base + path)
+	if err != nil {
+		op.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func (op *operator) post(path string, form url.Values) (int, string) {
+	op.t.Helper()
+	resp, err := op.c.PostForm(op.base+path, form)
+	if err != nil {
+		op.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Location") + string(b)
+}
+
+// runEnrolledBox runs a box enrolled with the hub in a new school; it
+// syncs only when the test calls Sync (the loop waits an hour).
+func runEnrolledBox(t *testing.T, h *hubtest.Hub, school string, trusted ...string) (*box.Box, string) {
+	t.Helper()
+	tok, err := h.Store().CreateSchool(context.Background(), school, "Sughd", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := t.TempDir()
+	b, _ := runBoxWith(t, box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en", MDNSName: school, TrustedKeys: trusted,
+		Upstream: upstream.Config{HubURL: h.URL, EnrollToken: tok.Token, Every: time.Hour, CatalogueEvery: time.Millisecond}})
+	return b, data
+}
+
+func syncNow(t *testing.T, b *box.Box) {
+	t.Helper()
+	if err := b.Upstream().Sync(context.Background()); err != nil {
+		t.Fatalf("sync: %v", err)
+	}
+}
+
+// The teacher studio's way to the other schools: box A's teachers' packs
+// go to the hub with A's sync (every version kept, and the installed one),
+// once; the operator previews one and publishes it re-signed with the
+// programme's key; box C, which never trusted A's key, installs it from
+// the hub's catalogue like any published pack.
+func TestContributionReachesAThirdBoxThroughTheHub(t *testing.T) {
+	programme := contenttest.Signer(t)
+	keyFile := filepath.Join(t.TempDir(), "programme-key")
+	if err := programme.WriteKeyFiles(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{SigningKey: keyFile})
+	a, dataA := runEnrolledBox(t, h, "School 1")
+	keyA := ownSigner(t, dataA)
+	id := content.Namespace(keyA.Public().ID) + "quiz1"
+	mini, _ := contenttest.MiniPack(t)
+	v1 := contenttest.Retag(t, mini, id, "1.0.0", keyA)
+	if err := os.MkdirAll(box.StudioPacksDir(dataA), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(box.StudioPacksDir(dataA), content.ArchiveName(id, "1.0.0")), v1, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	installAs(t, a, id, "2.0.0", keyA) // the version in the library, not kept in the folder
+
+	syncNow(t, a)
+	cs, err := h.Store().Contributions(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 2 || cs[0].PackID != id || cs[1].PackID != id || cs[0].School != "School 1" || cs[0].Kind != "pack" {
+		t.Fatalf("the hub holds %+v, want both versions of %s from School 1", cs, id)
+	}
+	// Acknowledged: the next sync sends nothing.
+	b, err := os.ReadFile(filepath.Join(dataA, "studio", "contributed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sent struct{ Acked map[string]any }
+	if err := json.Unmarshal(b, &sent); err != nil || len(sent.Acked) != 2 {
+		t.Fatalf("the box recorded %s, want 2 acknowledgements", b)
+	}
+	st1, _ := upstream.ReadStatus(context.Background(), a.DB())
+	syncNow(t, a)
+	st2, _ := upstream.ReadStatus(context.Background(), a.DB())
+	if sentBytes := st2.BytesSent - st1.BytesSent; sentBytes > int64(len(v1))/2 {
+		t.Errorf("the second sync sent %d bytes: the contributions again?", sentBytes)
+	}
+
+	// The operator sees them, previews one, publishes it re-signed.
+	var sha string
+	for _, c := range cs {
+		if c.Version == "2.0.0" {
+			sha = c.SHA256
+		}
+	}
+	op := signInOperator(t, h)
+	code, page := op.get("/contributions")
+	if code != 200 || !strings.Contains(page, "School 1") || !strings.Contains(page, id) || !strings.Contains(page, "/contributions/"+sha) {
+		t.Fatalf("contributions page: %d\n%s", code, page)
+	}
+	code, page = op.get("/contributions/" + sha)
+	if code != 200 || !strings.Contains(page, `src="/contributions/`+sha+`/preview"`) {
+		t.Fatalf("contribution page: %d\n%s", code, page)
+	}
+	code, preview := op.get("/contributions/" + sha + "/preview")
+	if code != 200 || !strings.Contains(preview, "✓") || !strings.Contains(preview, "<h2>") {
+		t.Fatalf("preview: %d\n%s", code, preview)
+	}
+	csrf := hiddenFields(page).Get("csrf")
+	if code, body := op.post("/contributions/"+sha+"/publish", url.Values{"csrf": {csrf}, "scope": {"all"}}); code != 303 {
+		t.Fatalf("publish: %d %s", code, body)
+	}
+	pv, err := h.Store().Packs(context.Background())
+	if err != nil || len(pv) != 1 || pv[0].ID != id || pv[0].Version != "2.0.0" || pv[0].KeyID != programme.Public().ID {
+		t.Fatalf("published %+v, want %s 2.0.0 signed by the programme's key %s", pv, id, programme.Public().ID)
+	}
+
+	// Box C trusts the programme's key, never A's, and installs it.
+	c, _ := runEnrolledBox(t, h, "School 3", keyFile+".pub")
+	syncNow(t, c)
+	p, ok := c.Library().Pack(id)
+	if !ok || p.Manifest.Version != "2.0.0" || p.KeyID != programme.Public().ID {
+		t.Fatalf("box C holds %v %v, want %s 2.0.0 signed by the programme's key", ok, p, id)
+	}
+	if _, ok := c.Library().Keys().BoxKey(keyA.Public().ID); ok || c.Library().Keys().Trusts(keyA.Public().ID) {
+		t.Error("box C trusts box A's key")
+	}
+}
