@@ -19,6 +19,7 @@ import (
 	"github.com/mitstem/stembox/internal/hub"
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/upstream"
+	"github.com/mitstem/stembox/internal/upstream/wire"
 )
 
 // operator is an operator's browser on the hub's pages.
@@ -168,5 +169,83 @@ func TestContributionReachesAThirdBoxThroughTheHub(t *testing.T) {
 	}
 	if _, ok := c.Library().Keys().BoxKey(keyA.Public().ID); ok || c.Library().Keys().Trusts(keyA.Public().ID) {
 		t.Error("box C trusts box A's key")
+	}
+}
+
+// Without a link: the contributions travel beside the USB bundle, the
+// hub's import takes those the bundle names (an altered one is refused),
+// and the acknowledgement brought back stops the box from writing them
+// again.
+func TestContributionsOnTheStick(t *testing.T) {
+	ctx := context.Background()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	data := t.TempDir()
+	a, _ := runBoxWith(t, box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en"})
+	boxID, err := a.DB().BoxID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := h.Store().CreateSchool(ctx, "School 2", "Khatlon", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := h.Store().Enroll(ctx, tok.Token, boxID, "lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	credFile := filepath.Join(t.TempDir(), "box.credential")
+	cb, _ := json.Marshal(resp)
+	os.WriteFile(credFile, cb, 0o600)
+	if _, err := upstream.EnrollFile(ctx, a.DB(), credFile); err != nil {
+		t.Fatal(err)
+	}
+	key := ownSigner(t, data)
+	id := content.Namespace(key.Public().ID) + "lesson1"
+	installAs(t, a, id, "1.0.0", key)
+	installAs(t, a, content.Namespace(key.Public().ID)+"set2", "3.0.0", key)
+	installAs(t, a, "mini", "1.0.0", key) // not in its namespace: never contributed
+	contrib, err := box.Contributions(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stick := t.TempDir()
+	exp, err := upstream.ExportWith(ctx, a.DB(), a.Library(), stick, contrib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp.Contributions) != 2 {
+		t.Fatalf("exported %d contributions, want the box's 2 packs", len(exp.Contributions))
+	}
+	// One file altered on the way: refused, the other taken.
+	altered := filepath.Join(stick, wire.ContribFileName(boxID, exp.Contributions[0]))
+	b, err := os.ReadFile(altered)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)/2] ^= 0xff
+	os.WriteFile(altered, b, 0o644)
+	res, err := h.Store().ImportBundleFile(ctx, exp.Path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Contributions) != 1 || res.Contributions[0].SHA256 != exp.Contributions[1] || len(res.ContribProblems) != 1 || !strings.Contains(res.ContribProblems[0], "altered") {
+		t.Fatalf("stick import took %+v, problems %v; want the unaltered one taken and the altered one refused", res.Contributions, res.ContribProblems)
+	}
+	cs, _ := h.Store().Contributions(ctx)
+	if len(cs) != 1 || cs[0].School != "School 2" {
+		t.Fatalf("the hub holds %+v", cs)
+	}
+	// Back on the box: the acknowledgement records the one taken.
+	if _, err := upstream.ImportWith(ctx, a.DB(), a.Library(), stick, contrib); err != nil {
+		t.Fatal(err)
+	}
+	stick2 := t.TempDir()
+	exp2, err := upstream.ExportWith(ctx, a.DB(), a.Library(), stick2, contrib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exp2.Contributions) != 1 || exp2.Contributions[0] != exp.Contributions[0] {
+		t.Fatalf("the next stick carries %v, want only the one the hub refused (%s)", exp2.Contributions, exp.Contributions[0])
 	}
 }

@@ -87,11 +87,14 @@ func (h *Store) Contribute(ctx context.Context, id BoxIdentity, boxKey string, a
 		res.Known = true
 		return res, nil
 	}
-	_, err = h.db.exec(ctx, `INSERT INTO contributions (sha256, box_id, school_id, key_id, pack_id, version, kind, title, size, archive, received_ms)
+	ins, err := h.db.exec(ctx, `INSERT INTO contributions (sha256, box_id, school_id, key_id, pack_id, version, kind, title, size, archive, received_ms)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256) DO NOTHING`,
 		res.SHA256, id.BoxID, id.SchoolID, k.ID, m.ID, m.Version, packKind(m), m.Title[m.Languages[0]], len(archive), archive, h.now().UnixMilli())
 	if err != nil {
 		return ContributeResult{}, fmt.Errorf("hub: contribution: %w", err)
+	}
+	if n, _ := ins.RowsAffected(); n == 0 {
+		res.Known = true // sent at the same moment, and stored by the other
 	}
 	return res, nil
 }
