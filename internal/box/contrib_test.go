@@ -151,6 +151,37 @@ func TestContributionReachesAThirdBoxThroughTheHub(t *testing.T) {
 	if code != 200 || !strings.Contains(preview, "✓") || !strings.Contains(preview, "<h2>") {
 		t.Fatalf("preview: %d\n%s", code, preview)
 	}
+	// The preview is the box's HTML: a sandboxed document, and only for
+	// operators; contributions come only with a box's credential.
+	resp, err := op.c.Get(h.URL + "/contributions/" + sha + "/preview")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if csp := resp.Header.Get("Content-Security-Policy"); !strings.HasPrefix(csp, "sandbox;") || !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("the preview's policy is %q, want a sandbox with nothing loaded", csp)
+	}
+	anon := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, path := range []string{"/contributions", "/contributions/" + sha + "/preview", "/contributions/" + sha + "/archive"} {
+		resp, err := anon.Get(h.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 303 || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Errorf("GET %s signed out: %d %s, want the sign-in page", path, resp.StatusCode, resp.Header.Get("Location"))
+		}
+	}
+	req, _ := http.NewRequest("POST", h.URL+"/api/v1/contributions", strings.NewReader("x"))
+	req.Header.Set("Authorization", "Bearer "+h.Operator)
+	resp, err = anon.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 401 {
+		t.Errorf("a contribution with an operator's token: %d, want 401", resp.StatusCode)
+	}
 	csrf := hiddenFields(page).Get("csrf")
 	if code, body := op.post("/contributions/"+sha+"/publish", url.Values{"csrf": {csrf}, "scope": {"all"}}); code != 303 {
 		t.Fatalf("publish: %d %s", code, body)
