@@ -2,19 +2,25 @@ package hub
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"mime"
 	"net/http"
 	"net/url"
+	"path"
+	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/upstream/wire"
+	"github.com/mitstem/stembox/web"
 )
 
 // The contributions' HTTP: the box endpoint that receives them, and the
@@ -216,9 +222,10 @@ type previewSet struct {
 
 var previewTmpl = template.Must(template.New("preview").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>{{.Title}}</title>
+<style>{{.KatexCSS}}</style>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:48rem;margin:1rem auto;padding:0 1rem}
 section{border-top:2px solid #ddd;margin-top:1.5rem}.right{color:#0b6e4f;font-weight:bold}.meta{color:#666;font-size:.9em}
-.feedback{color:#555;font-style:italic}</style></head><body>
+.feedback{color:#555;font-style:italic}img,svg{max-width:100%;max-height:16rem;height:auto}</style></head><body>
 <p class="meta">{{.ID}} {{.Version}}</p>
 {{- range .Lessons}}
 <section lang="{{.Lang}}"><h2>{{.Title}} <span class="meta">({{.Lang}})</span></h2>{{.HTML}}</section>
@@ -250,9 +257,10 @@ func previewDoc(archive []byte, lang string) ([]byte, error) {
 	}
 	d := struct {
 		Title, ID, Version string
+		KatexCSS           template.CSS
 		Lessons            []previewLesson
 		Sets               []previewSet
-	}{Title: m.Title.In(lang, m.Languages[0]), ID: m.ID, Version: m.Version}
+	}{Title: m.Title.In(lang, m.Languages[0]), ID: m.ID, Version: m.Version, KatexCSS: katexCSS()}
 	for _, l := range m.Lessons {
 		for _, lg := range langs {
 			rc, err := a.Open(content.LessonPath(l.ID, lg))
@@ -264,7 +272,8 @@ func previewDoc(archive []byte, lang string) ([]byte, error) {
 			if err != nil {
 				return nil, err
 			}
-			d.Lessons = append(d.Lessons, previewLesson{Title: l.Title.In(lg, m.Languages[0]), Lang: lg, HTML: template.HTML(b)}) // sandboxed: see handleContributionPreview
+			html := inlinePictures(a, string(b))
+			d.Lessons = append(d.Lessons, previewLesson{Title: l.Title.In(lg, m.Languages[0]), Lang: lg, HTML: template.HTML(html)}) // sandboxed: see handleContributionPreview
 		}
 	}
 	sets, err := a.Sets()
@@ -273,7 +282,7 @@ func previewDoc(archive []byte, lang string) ([]byte, error) {
 	}
 	for _, info := range m.Sets {
 		for _, lg := range info.Languages {
-			d.Sets = append(d.Sets, previewSetOf(sets[info.ID], info, lg, m.Languages[0]))
+			d.Sets = append(d.Sets, previewSetOf(a, sets[info.ID], info, lg, m.Languages[0]))
 		}
 	}
 	var buf bytes.Buffer
@@ -283,8 +292,8 @@ func previewDoc(archive []byte, lang string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func previewSetOf(set *learn.Set, info content.SetInfo, lang, fallback string) previewSet {
-	html := func(t learn.Text) template.HTML { return template.HTML(t.In(lang, fallback)) } // the pack's rendered HTML, sandboxed
+func previewSetOf(a *content.Archive, set *learn.Set, info content.SetInfo, lang, fallback string) previewSet {
+	html := func(t learn.Text) template.HTML { return template.HTML(inlinePictures(a, t.In(lang, fallback))) } // the pack's rendered HTML, sandboxed
 	ps := previewSet{Title: info.Title.In(lang, fallback), Lang: lang}
 	for i, it := range set.Items {
 		pi := previewItem{N: i + 1, Kind: string(it.Kind), Prompt: html(it.Prompt), Feedback: html(it.Feedback.General)}
@@ -314,3 +323,42 @@ func previewSetOf(set *learn.Set, info content.SetInfo, lang, fallback string) p
 	}
 	return ps
 }
+
+// packSrc finds the pack's own pictures in rendered HTML ("pack:media/…").
+var packSrc = regexp.MustCompile(`src="pack:([^"]+)"`)
+
+// inlinePictures puts the pack's pictures into the HTML as data: URLs, the
+// only pictures the sandboxed preview loads.
+func inlinePictures(a *content.Archive, html string) string {
+	return packSrc.ReplaceAllStringFunc(html, func(m string) string {
+		p := packSrc.FindStringSubmatch(m)[1]
+		typ := mime.TypeByExtension(path.Ext(p))
+		if !strings.HasPrefix(typ, "image/") {
+			return m
+		}
+		rc, err := a.Open(p)
+		if err != nil {
+			return m
+		}
+		defer rc.Close()
+		b, err := io.ReadAll(io.LimitReader(rc, 16<<20))
+		if err != nil {
+			return m
+		}
+		return `src="data:` + typ + `;base64,` + base64.StdEncoding.EncodeToString(b) + `"`
+	})
+}
+
+var katexOnce = sync.OnceValue(func() template.CSS {
+	b, err := fs.ReadFile(web.Static, "static/vendor/katex/katex.min.css")
+	if err != nil {
+		return ""
+	}
+	// The vendored stylesheet, without its fonts: the sandbox loads none,
+	// and a font that never comes must not hold the text back.
+	return template.CSS(fontFace.ReplaceAll(b, nil))
+})
+
+var fontFace = regexp.MustCompile(`@font-face\{[^}]*\}`)
+
+func katexCSS() template.CSS { return katexOnce() }

@@ -79,6 +79,9 @@ func sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			o := r.Header.Get("Origin")
+			if o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+				o = "" // Chromium's Origin for a same-origin form post under Referrer-Policy: no-referrer
+			}
 			if r.Header.Get("Sec-Fetch-Site") == "cross-site" || (o != "" && o != "http://"+r.Host && o != "https://"+r.Host) {
 				writeJSONError(w, http.StatusForbidden, "cross-site request refused", failure.Unauthorized)
 				return

@@ -170,6 +170,9 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 			name := t.name
 			if own.Name != "" {
 				name = own.Name
+				if t.name == t.url { // typed in: the box says what it is called
+					boxes[i].Name = own.Name
+				}
 			}
 			boxes[i].Packs = s.comparePacks(lang, packs, own, name, t.url)
 		})
