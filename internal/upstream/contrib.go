@@ -194,6 +194,15 @@ func (s *Syncer) contribute(ctx context.Context, c *hubClient) error {
 	}
 	var errs []error
 	for _, p := range todo {
+		// One the hub refused is sent again at the catalogue's pace (a
+		// person must act first), or at once after "sync now".
+		s.mu.Lock()
+		r, refused := s.contribRefused[p.SHA256]
+		s.mu.Unlock()
+		if refused && time.Since(r.at) < s.cfg.CatalogueEvery {
+			errs = append(errs, r.err)
+			continue
+		}
 		var ack wire.ContributionResponse
 		err := c.json(ctx, http.MethodPost, wire.PathContributions, p.Data,
 			map[string]string{"Content-Type": "application/zip", wire.HeaderBoxKey: s.cfg.Contributions.OwnKey.String()}, &ack)
@@ -201,10 +210,19 @@ func (s *Syncer) contribute(ctx context.Context, c *hubClient) error {
 			err = fmt.Errorf("the hub acknowledged %s, not the archive sent (%s)", ack.SHA256, p.SHA256)
 		}
 		if err != nil {
-			errs = append(errs, fmt.Errorf("contribution %s %s: %w", p.ID, p.Version, err))
+			err = fmt.Errorf("contribution %s %s: %w", p.ID, p.Version, err)
+			errs = append(errs, err)
 			var he *hubError
 			if errors.As(err, &he) && he.status == http.StatusNotFound {
 				break // a hub from before contributions
+			}
+			if errors.As(err, &he) && he.status >= 400 && he.status < 500 {
+				s.mu.Lock()
+				if s.contribRefused == nil {
+					s.contribRefused = map[string]contribRefusal{}
+				}
+				s.contribRefused[p.SHA256] = contribRefusal{at: time.Now(), err: err}
+				s.mu.Unlock()
 			}
 			if ctx.Err() != nil {
 				break
@@ -217,6 +235,12 @@ func (s *Syncer) contribute(ctx context.Context, c *hubClient) error {
 		s.log.Info("contribution acknowledged by the hub", "pack", p.ID, "version", p.Version, "known", ack.Known)
 	}
 	return errors.Join(errs...)
+}
+
+// contribRefusal is when and why the hub refused a contribution.
+type contribRefusal struct {
+	at  time.Time
+	err error
 }
 
 // exportContributions writes the contributions the hub has not
