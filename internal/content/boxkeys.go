@@ -190,15 +190,7 @@ func (kr *Keyring) TrustBox(bk BoxKey) error {
 	if err := writeFileAtomic(filepath.Join(dir, bk.Key.ID+".pub"), boxKeyFile(bk), 0o644); err != nil {
 		return err
 	}
-	kr.mu.Lock()
-	defer kr.mu.Unlock()
-	if kr.boxes == nil {
-		kr.boxes = map[string]BoxKey{}
-	}
-	if _, ok := kr.boxes[bk.Key.ID]; !ok {
-		kr.gen++
-	}
-	kr.boxes[bk.Key.ID] = bk
+	kr.AddBox(bk)
 	return nil
 }
 

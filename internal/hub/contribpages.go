@@ -115,14 +115,7 @@ func (h *Hub) handleContribution(w http.ResponseWriter, r *http.Request, s *Sess
 		h.failPage(w, r, s, err)
 		return
 	}
-	d := contributionData{C: c, Schools: schools, Download: "/contributions/" + c.SHA256 + "/archive"}
-	seen := map[string]bool{}
-	for _, sc := range schools {
-		if !seen[sc.Region] {
-			seen[sc.Region] = true
-			d.Regions = append(d.Regions, sc.Region)
-		}
-	}
+	d := contributionData{C: c, Schools: schools, Regions: regionsOf(schools), Download: "/contributions/" + c.SHA256 + "/archive"}
 	if h.signer != nil {
 		d.Signing = h.signer.Public().ID
 	} else {
