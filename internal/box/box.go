@@ -230,6 +230,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if err := b.lib.Keys().ListProblem(); err != nil {
 		logger.Error("the key list kept on the box was not taken; trusting the box's own keys only", "err", err)
 	}
+	if err := b.lib.Keys().BoxKeysProblem(); err != nil {
+		logger.Error("another box's key is damaged on disk; its packs are not served", "err", err)
+	}
 	for _, p := range b.lib.Packs() {
 		if v := p.Manifest.Katex; v != "" && v != katex.Version() {
 			logger.Warn("pack's formulas were rendered by another KaTeX version; rebuild it if formulas look wrong",

@@ -78,6 +78,7 @@ func (kr *Keyring) loadBoxDir() error {
 		return err
 	}
 	keys := map[string]BoxKey{}
+	var problems []error
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -88,12 +89,15 @@ func (kr *Keyring) loadBoxDir() error {
 		}
 		bk, err := parseBoxKeyFile(b)
 		if err != nil {
-			return fmt.Errorf("content: %s: %w", f, err)
+			// Not trusted, and said: a damaged file stops no box.
+			problems = append(problems, fmt.Errorf("content: %s: %w (not trusted; remove the file, and trust the box again)", f, err))
+			continue
 		}
 		keys[bk.Key.ID] = bk
 	}
 	kr.mu.Lock()
 	defer kr.mu.Unlock()
+	kr.boxProblem = errors.Join(problems...)
 	if !sameBoxKeys(kr.boxes, keys) {
 		kr.gen++
 	}
@@ -111,6 +115,14 @@ func sameBoxKeys(a, b map[string]BoxKey) bool {
 		}
 	}
 	return true
+}
+
+// BoxKeysProblem says which files of the box key folder were not taken
+// when it was last read, and why; nil when all were.
+func (kr *Keyring) BoxKeysProblem() error {
+	kr.mu.RLock()
+	defer kr.mu.RUnlock()
+	return kr.boxProblem
 }
 
 // boxKeyFile is the text of a box key's file: comments people can read,

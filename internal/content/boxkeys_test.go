@@ -157,6 +157,31 @@ func TestBoxKeysConcurrently(t *testing.T) {
 	}
 }
 
+// A damaged box key file stops nothing: that key is not trusted, the
+// others are, and the keyring says which file and why.
+func TestDamagedBoxKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	kr := boxKeyring(t, dir)
+	good := mustSigner(t)
+	if err := kr.TrustBox(content.BoxKey{Key: good.Public(), Name: "A"}); err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(dir, "boxes", "0123456789abcdef.pub")
+	if err := os.WriteFile(bad, []byte("# box: x\ned25519:0123456789abcdef:AAAA\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again := content.NewKeyring()
+	if err := again.LoadBoxKeyDir(filepath.Join(dir, "boxes")); err != nil {
+		t.Fatalf("a damaged box key file stopped the keyring: %v", err)
+	}
+	if _, ok := again.BoxKey(good.Public().ID); !ok || len(again.BoxKeys()) != 1 {
+		t.Errorf("box keys trusted: %+v, want the good one only", again.BoxKeys())
+	}
+	if p := again.BoxKeysProblem(); p == nil || !strings.Contains(p.Error(), bad) {
+		t.Errorf("problem %v, want the damaged file named", p)
+	}
+}
+
 func TestFingerprint(t *testing.T) {
 	k := mustSigner(t).Public()
 	fp := content.Fingerprint(k)

@@ -40,6 +40,8 @@ type Keyring struct {
 	boxMu  sync.Mutex        // one change of the box key folder at a time
 	boxDir string            // the box key folder (boxkeys.go)
 	boxes  map[string]BoxKey // other boxes' keys, each for its namespace only
+
+	boxProblem error // the box key files not taken, and why
 }
 
 // KeyListName is the file, in the keyring's first folder, that holds the
