@@ -1,9 +1,11 @@
 package box_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -203,20 +205,19 @@ func TestContributionReachesAThirdBoxThroughTheHub(t *testing.T) {
 	}
 }
 
-// Without a link: the contributions travel beside the USB bundle, the
-// hub's import takes those the bundle names (an altered one is refused),
-// and the acknowledgement brought back stops the box from writing them
-// again.
-func TestContributionsOnTheStick(t *testing.T) {
+// stickBox runs a box enrolled with h by a credential file (it never
+// reaches the hub), holding two of its teachers' packs and a pack outside
+// its namespace.
+func stickBox(t *testing.T, h *hubtest.Hub, school string) (*box.Box, string, upstream.Contributions) {
+	t.Helper()
 	ctx := context.Background()
-	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
 	data := t.TempDir()
 	a, _ := runBoxWith(t, box.Config{Addr: "127.0.0.1:0", DataDir: data, Lang: "en"})
 	boxID, err := a.DB().BoxID(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := h.Store().CreateSchool(ctx, "School 2", "Khatlon", time.Hour)
+	tok, err := h.Store().CreateSchool(ctx, school, "Khatlon", time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -231,15 +232,24 @@ func TestContributionsOnTheStick(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := ownSigner(t, data)
-	id := content.Namespace(key.Public().ID) + "lesson1"
-	installAs(t, a, id, "1.0.0", key)
+	installAs(t, a, content.Namespace(key.Public().ID)+"lesson1", "1.0.0", key)
 	installAs(t, a, content.Namespace(key.Public().ID)+"set2", "3.0.0", key)
 	installAs(t, a, "mini", "1.0.0", key) // not in its namespace: never contributed
 	contrib, err := box.Contributions(data)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return a, boxID, contrib
+}
 
+// Without a link: the contributions travel beside the USB bundle, the
+// hub's import takes those the bundle names (an altered one is refused),
+// and the acknowledgement brought back stops the box from writing them
+// again.
+func TestContributionsOnTheStick(t *testing.T) {
+	ctx := context.Background()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	a, boxID, contrib := stickBox(t, h, "School 2")
 	stick := t.TempDir()
 	exp, err := upstream.ExportWith(ctx, a.DB(), a.Library(), stick, contrib)
 	if err != nil {
@@ -279,4 +289,76 @@ func TestContributionsOnTheStick(t *testing.T) {
 	if len(exp2.Contributions) != 1 || exp2.Contributions[0] != exp.Contributions[0] {
 		t.Fatalf("the next stick carries %v, want only the one the hub refused (%s)", exp2.Contributions, exp.Contributions[0])
 	}
+}
+
+// The hub's import page takes the contributions uploaded beside the bundle,
+// and the acknowledgement it gives names them.
+func TestContributionsOnTheImportPage(t *testing.T) {
+	ctx := context.Background()
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{Lang: "en"})
+	a, boxID, contrib := stickBox(t, h, "School 4")
+	stick := t.TempDir()
+	exp, err := upstream.ExportWith(ctx, a.DB(), a.Library(), stick, contrib)
+	if err != nil || len(exp.Contributions) != 2 {
+		t.Fatalf("export: %v, %d contributions", err, len(exp.Contributions))
+	}
+	op := signInOperator(t, h)
+	_, page := op.get("/import")
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	mw.WriteField("csrf", hiddenFields(page).Get("csrf"))
+	add := func(field, path string) {
+		w, _ := mw.CreateFormFile(field, filepath.Base(path))
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(b)
+	}
+	add("bundle", exp.Path)
+	for _, sha := range exp.Contributions {
+		add("contributions", filepath.Join(stick, wire.ContribFileName(boxID, sha)))
+	}
+	mw.Close()
+	resp, err := op.c.Post(h.URL+"/import", mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || strings.Count(string(b), "taken: see Contributions") != 2 {
+		t.Fatalf("import page: %d\n%s", resp.StatusCode, b)
+	}
+	// The acknowledgement downloaded from the page names them: back on the
+	// box, they are written no more.
+	resp, err = op.c.Get(h.URL + "/imports/" + bundleHash(t, exp.Path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ack, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	back := t.TempDir()
+	os.WriteFile(filepath.Join(back, "x"+wire.AckExt), ack, 0o644)
+	if _, err := upstream.ImportWith(ctx, a.DB(), a.Library(), back, contrib); err != nil {
+		t.Fatal(err)
+	}
+	exp2, err := upstream.ExportWith(ctx, a.DB(), a.Library(), t.TempDir(), contrib)
+	if err != nil || len(exp2.Contributions) != 0 {
+		t.Fatalf("after the acknowledgement the box still writes %d contributions (%v)", len(exp2.Contributions), err)
+	}
+}
+
+// bundleHash is the hash the hub names a bundle by.
+func bundleHash(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	b, err := wire.ReadBundle(f, 1<<30)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.SHA256()
 }

@@ -35,6 +35,12 @@ type ImportResult struct {
 	Diverged error
 	Packs    []wire.CataloguePack // packs to carry back to the box
 
+	// Contributions are the teachers' packs the bundle names that the hub
+	// holds now (TakeContributions); ContribProblems says why others were
+	// not taken.
+	Contributions   []ContributeResult
+	ContribProblems []string
+
 	header BundleHeaderView // what the bundle says of the contributions beside it
 	box    BoxIdentity
 }
@@ -200,6 +206,9 @@ func (h *Store) AckFor(ctx context.Context, bundle string) (wire.Ack, []byte, er
 	}
 	a.Bundle, a.AckedSeq, a.Stored, a.HubMS = bundle, st.AckedSeq, stored, h.now().UnixMilli()
 	if a.Streams, err = h.StreamAcks(ctx, a.BoxID); err != nil {
+		return wire.Ack{}, nil, err
+	}
+	if a.Contributions, err = h.bundleContributions(ctx, bundle); err != nil {
 		return wire.Ack{}, nil, err
 	}
 	var buf bytes.Buffer

@@ -163,6 +163,31 @@ func (h *Hub) handleResetBoxKey(w http.ResponseWriter, r *http.Request, s *Sessi
 	http.Redirect(w, r, "/contributions", http.StatusSeeOther)
 }
 
+// uploaded reads the files of a multipart form's field by name (the
+// contributions uploaded beside a bundle on the import page).
+func uploaded(r *http.Request, field string) func(name string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if r.MultipartForm == nil {
+			return nil, fs.ErrNotExist
+		}
+		for _, fh := range r.MultipartForm.File[field] {
+			if fh.Filename != name {
+				continue
+			}
+			if fh.Size > MaxContribution {
+				return nil, failure.Errorf(failure.TooLarge, "%s is larger than a contribution may be", name)
+			}
+			f, err := fh.Open()
+			if err != nil {
+				return nil, err
+			}
+			defer f.Close()
+			return io.ReadAll(io.LimitReader(f, MaxContribution))
+		}
+		return nil, fs.ErrNotExist
+	}
+}
+
 // handleContributionPreview shows what the pack holds: its lessons as the
 // box renders them, its sets' questions with their answers. The HTML is the
 // box's, not the hub's: it is served as a sandboxed document (no scripts,

@@ -263,3 +263,22 @@ func Resign(archive []byte, signer *content.Signer) ([]byte, error) {
 	}
 	return buf.Bytes(), nil
 }
+
+// bundleContributions are the contributions a USB bundle brought that the
+// hub took (TakeContributions), for its acknowledgement.
+func (h *Store) bundleContributions(ctx context.Context, bundle string) ([]string, error) {
+	rows, err := h.db.query(ctx, "SELECT sha256 FROM bundle_contributions WHERE bundle = ? ORDER BY sha256", bundle)
+	if err != nil {
+		return nil, fmt.Errorf("hub: import: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var sha string
+		if err := rows.Scan(&sha); err != nil {
+			return nil, err
+		}
+		out = append(out, sha)
+	}
+	return out, rows.Err()
+}

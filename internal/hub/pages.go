@@ -470,6 +470,10 @@ func (h *Hub) handleImport(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	h.log.Info("bundle imported", "box", res.Ack.BoxID, "stored", res.Ack.Stored, "acked", res.Ack.AckedSeq, "repeat", res.Repeat)
+	if err := h.store.TakeContributions(r.Context(), &res, uploaded(r, "contributions")); err != nil {
+		h.failPage(w, r, s, err)
+		return
+	}
 	_, kerr := h.store.KeyList(r.Context())
 	h.render(w, r, http.StatusOK, "hub-import", "hub.import.title", s, page{Data: importData{Done: true, Result: res, KeyList: kerr == nil}})
 }

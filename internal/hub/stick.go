@@ -66,10 +66,6 @@ type StickResult struct {
 	AckPath     string   // the acknowledgement written
 	PackPaths   []string // the packs written for the box
 	KeyListPath string   // the key list written, if the hub has one
-	// Contributions are the teachers' packs beside the bundle the hub
-	// holds now; ContribProblems says why others were not taken.
-	Contributions   []ContributeResult
-	ContribProblems []string
 }
 
 // ImportBundleFile imports the bundle file at path (ImportBundle) and
@@ -87,7 +83,8 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 		return StickResult{}, fmt.Errorf("%s: %w", path, err)
 	}
 	out := StickResult{ImportResult: res}
-	if err := h.importContributions(ctx, filepath.Dir(path), &out); err != nil {
+	from := filepath.Dir(path)
+	if err := h.TakeContributions(ctx, &out.ImportResult, func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(from, name)) }); err != nil {
 		return StickResult{}, err
 	}
 	if dir == "" {
@@ -120,43 +117,44 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 	return out, nil
 }
 
-// importContributions takes the contributions the bundle names from the
-// folder it was read from (wire.ContribFileName), each checked as one sent
+// TakeContributions takes the contributions an imported bundle names
+// (read gives the file of each, by its wire.ContribFileName: from the
+// stick's folder, or uploaded beside the bundle), each checked as one sent
 // online (Contribute), and names those the hub holds in the
 // acknowledgement, signed anew, so the box sends them no more. One that is
 // missing or refused is reported and does not stop the rest.
-func (h *Store) importContributions(ctx context.Context, from string, out *StickResult) error {
-	hd, id := out.header, out.box
-	if len(hd.Contributions) == 0 {
-		return nil
-	}
+func (h *Store) TakeContributions(ctx context.Context, res *ImportResult, read func(name string) ([]byte, error)) error {
+	hd, id := res.header, res.box
 	for _, sha := range hd.Contributions {
-		name := wire.ContribFileName(out.Ack.BoxID, sha)
-		data, err := os.ReadFile(filepath.Join(from, name))
+		name := wire.ContribFileName(res.Ack.BoxID, sha)
+		data, err := read(name)
 		if err != nil {
-			out.ContribProblems = append(out.ContribProblems, fmt.Sprintf("%s: %v", name, err))
+			res.ContribProblems = append(res.ContribProblems, name+": not given with the bundle")
 			continue
 		}
 		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
-			out.ContribProblems = append(out.ContribProblems, name+": not the file the bundle names (altered?); refused")
+			res.ContribProblems = append(res.ContribProblems, name+": not the file the bundle names (altered?); refused")
 			continue
 		}
 		r, err := h.Contribute(ctx, id, hd.BoxKey, data)
 		if err != nil {
-			out.ContribProblems = append(out.ContribProblems, fmt.Sprintf("%s: %v", name, err))
+			res.ContribProblems = append(res.ContribProblems, fmt.Sprintf("%s: %v", name, err))
 			continue
 		}
-		out.Contributions = append(out.Contributions, r)
-		out.Ack.Contributions = append(out.Ack.Contributions, sha)
+		if _, err := h.db.exec(ctx, "INSERT INTO bundle_contributions (bundle, sha256) VALUES (?, ?) ON CONFLICT (bundle, sha256) DO NOTHING", res.Ack.Bundle, sha); err != nil {
+			return fmt.Errorf("hub: contribution: %w", err)
+		}
+		res.Contributions = append(res.Contributions, r)
+		res.Ack.Contributions = append(res.Ack.Contributions, sha)
 	}
-	if len(out.Ack.Contributions) == 0 {
+	if len(res.Ack.Contributions) == 0 {
 		return nil
 	}
 	var buf bytes.Buffer
-	if err := wire.WriteAck(&buf, out.Ack, h.ackKey); err != nil {
+	if err := wire.WriteAck(&buf, res.Ack, h.ackKey); err != nil {
 		return err
 	}
-	out.AckFile = buf.Bytes()
+	res.AckFile = buf.Bytes()
 	return nil
 }
 

@@ -51,6 +51,8 @@ var sharingEN = map[string]string{
 	"hub.contrib.no_key":         "This hub has no programme key (stembox hub --signing-key FILE). Download the pack, re-sign it on the computer that keeps the key, then publish the re-signed file on the packs page:",
 	"hub.contrib.download":       "Download the pack as the box sent it",
 	"hub.contrib.preview":        "Preview (lessons as the box shows them; questions with their answers)",
+	"hub.import.contributions":   "Teachers' packs beside it (.stemcontrib), if any",
+	"hub.import.contribution":    "Teachers' pack %s %s taken: see Contributions.",
 }
 
 var sharingRU = map[string]string{
@@ -100,6 +102,8 @@ var sharingRU = map[string]string{
 	"hub.contrib.no_key":         "У этого хаба нет ключа программы (stembox hub --signing-key FILE). Скачайте пакет, переподпишите его на компьютере, где хранится ключ, и опубликуйте переподписанный файл на странице пакетов:",
 	"hub.contrib.download":       "Скачать пакет в том виде, в каком его прислал сервер",
 	"hub.contrib.preview":        "Просмотр (уроки так, как их показывает сервер; вопросы с ответами)",
+	"hub.import.contributions":   "Пакеты учителей рядом с ним (.stemcontrib), если есть",
+	"hub.import.contribution":    "Пакет учителей %s %s принят: см. «Материалы учителей».",
 }
 
 var sharingTG = map[string]string{
@@ -149,4 +153,6 @@ var sharingTG = map[string]string{
 	"hub.contrib.no_key":         "Ин хаб калиди барнома надорад (stembox hub --signing-key FILE). Бастаро боргирӣ кунед, дар компютере, ки калид дар он нигоҳ дошта мешавад, аз нав имзо кунед ва файли навимзошударо дар саҳифаи бастаҳо нашр кунед:",
 	"hub.contrib.download":       "Бастаро ҳамон тавре, ки сервер фиристод, боргирӣ кардан",
 	"hub.contrib.preview":        "Пешнамоиш (дарсҳо чунон ки сервер нишон медиҳад; саволҳо бо ҷавобҳо)",
+	"hub.import.contributions":   "Бастаҳои омӯзгорон дар паҳлӯи он (.stemcontrib), агар бошанд",
+	"hub.import.contribution":    "Бастаи омӯзгорон %s %s қабул шуд: «Маводҳои омӯзгорон»-ро бинед.",
 }

@@ -24,3 +24,11 @@ CREATE TABLE contributions (
     published_ms INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX contributions_by_time ON contributions (received_ms);
+
+-- The contributions a USB bundle brought that the hub took: its
+-- acknowledgement, signed again later (the import page), names them too.
+CREATE TABLE bundle_contributions (
+    bundle TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    PRIMARY KEY (bundle, sha256)
+) STRICT;
