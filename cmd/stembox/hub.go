@@ -91,6 +91,6 @@ func runHubServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer h.Close()
 	logger.Info("the stembox hub is serving", "version", version, "addr", h.Addr().String(), "db", h.Store().DB().Kind(), "data", cfg.DataDir,
-		"trusted_pack_keys", len(h.TrustedKeys().IDs()))
+		"trusted_pack_keys", len(h.TrustedKeys().IDs()), "programme_key", h.SigningKey())
 	return h.Run(ctx)
 }

@@ -188,6 +188,15 @@ func (h *Hub) Store() *Store { return h.store }
 // Handler returns the hub's HTTP handler.
 func (h *Hub) Handler() http.Handler { return h.handler }
 
+// SigningKey returns the id of the programme's key the hub re-signs
+// contributions with, or "" (Config.SigningKey).
+func (h *Hub) SigningKey() string {
+	if h.signer == nil {
+		return ""
+	}
+	return h.signer.Public().ID
+}
+
 // TrustedKeys returns the keys the hub trusts to sign packs.
 func (h *Hub) TrustedKeys() *content.Keyring { return h.keys }
 
