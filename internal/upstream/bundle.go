@@ -254,7 +254,7 @@ func ImportWith(ctx context.Context, db *store.DB, lib *content.Library, path st
 		if err != nil {
 			return res, err
 		}
-		if err := contrib.ackedOnStick(ctx, db, f); err != nil {
+		if err := contrib.ackedOnStick(ctx, db, lib, f); err != nil {
 			return res, err
 		}
 		if epoch != "" {

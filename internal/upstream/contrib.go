@@ -117,14 +117,22 @@ func (c Contributions) pending(lib *content.Library) ([]contribution, error) {
 		return nil, err
 	}
 	ns := content.Namespace(c.OwnKey.ID)
-	have := map[string]bool{} // id + " " + version, kept or acknowledged
+	have := map[string]bool{} // id + " " + version kept or acknowledged, and the names of the archives acknowledged
 	for _, e := range st.Acked {
-		have[e.ID+" "+e.Version] = true
+		if e.ID != "" {
+			have[e.ID+" "+e.Version] = true
+			have[strings.TrimSuffix(content.ArchiveName(e.ID, e.Version), content.Extension)] = true
+		}
 	}
 	var out []contribution
 	files, _ := filepath.Glob(filepath.Join(c.Dir, ns+"*"+content.Extension))
 	sort.Strings(files)
 	for _, f := range files {
+		// A kept version is never written again: one acknowledged is not
+		// read again at every sync.
+		if name := filepath.Base(f); have[strings.TrimSuffix(name, content.Extension)] {
+			continue
+		}
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("upstream: contribution: %w", err)
@@ -263,7 +271,7 @@ func (c Contributions) exportContributions(lib *content.Library, boxID, dir stri
 }
 
 // ackedOnStick records the contributions a stick's acknowledgement names.
-func (c Contributions) ackedOnStick(ctx context.Context, db *store.DB, path string) error {
+func (c Contributions) ackedOnStick(ctx context.Context, db *store.DB, lib *content.Library, path string) error {
 	if !c.on() {
 		return nil
 	}
@@ -271,14 +279,16 @@ func (c Contributions) ackedOnStick(ctx context.Context, db *store.DB, path stri
 	if err != nil || len(ack.Contributions) == 0 {
 		return err
 	}
-	st, err := c.loadSent()
+	todo, err := c.pending(lib)
 	if err != nil {
 		return err
 	}
 	done := map[string]sentEntry{}
 	for _, sha := range ack.Contributions {
-		if _, ok := st.Acked[sha]; !ok {
-			done[sha] = sentEntry{At: time.UnixMilli(ack.HubMS).UTC(), By: "stick"}
+		for _, p := range todo {
+			if p.SHA256 == sha {
+				done[sha] = sentEntry{ID: p.ID, Version: p.Version, At: time.UnixMilli(ack.HubMS).UTC(), By: "stick"}
+			}
 		}
 	}
 	return c.acknowledged(done)
