@@ -141,7 +141,7 @@ func fingerprintOn(t *testing.T, page string) string {
 func TestBoxCopiesAnotherBoxsPackAfterTrust(t *testing.T) {
 	dataA, dataB := t.TempDir(), t.TempDir()
 	a, stopA := runNamedBox(t, dataA, "Room A")
-	b, _ := runNamedBox(t, dataB, "Room B")
+	b, stopB := runNamedBox(t, dataB, "Room B")
 	keyA := ownSigner(t, dataA)
 	studio := content.Namespace(keyA.Public().ID) + "quiz1"
 	installAs(t, a, studio, "1.0.0", keyA)
@@ -232,6 +232,18 @@ func TestBoxCopiesAnotherBoxsPackAfterTrust(t *testing.T) {
 	fetchFrom(t, b, a2, studio2)
 	if _, ok := b.Library().Pack(studio2); ok {
 		t.Fatal("box B copied a pack signed by A's new key, which its admin never accepted")
+	}
+
+	// B restarted, twice: the trust and the pack stay.
+	for range 2 {
+		stopB()
+		b, stopB = runNamedBox(t, dataB, "Room B")
+		if _, ok := b.Library().Keys().BoxKey(keyA.Public().ID); !ok {
+			t.Fatal("after a restart box B no longer trusts box A's key")
+		}
+		if code, _ := get(t, b, "/packs/"+studio); code != 200 {
+			t.Fatalf("after a restart box B does not serve box A's pack: %d", code)
+		}
 	}
 
 	// Trust taken back: A's old pack is no longer served on B.
