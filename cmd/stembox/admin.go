@@ -26,12 +26,16 @@ const adminUsage = `Usage:
       as stembox.db.before-restore-TIME.
   stembox admin snapshots [--data-dir DIR]
       List the automatic daily snapshots (restore one like any backup).
+  stembox admin key [--data-dir DIR]
+      Show the box's own key: its fingerprint (another box's administrator
+      compares it before trusting this box's teachers' packs), the key and
+      its namespace; and the other boxes' keys this box trusts.
 `
 
 // adminCommands are the commands of stembox admin: the box's database
 // (this file) and its people (accounts.go).
 func adminCommands() commands {
-	cs := commands{"backup": runBackup, "restore": runRestore, "snapshots": runSnapshots}
+	cs := commands{"backup": runBackup, "restore": runRestore, "snapshots": runSnapshots, "key": runKey}
 	for name := range accountCommands {
 		cs[name] = func(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return runAccounts(ctx, name, args, os.Stdin, stdout, stderr)

@@ -11,8 +11,11 @@ import (
 const hubUsage = `stembox hub — the central server: enrollment, event ingest, reports, packs
 
   stembox hub [serve] [--addr :8090] [--data DIR] [--db postgres://…] [--trust KEY.pub …]
+                      [--signing-key FILE]
       Serve the hub. On first start it writes an operator's token to
-      DIR/operator-token: sign in to the pages with it.
+      DIR/operator-token: sign in to the pages with it. With --signing-key
+      (the programme's key), teachers' contributions are published from the
+      Contributions page re-signed with it.
   stembox hub add-school --name NAME --region REGION [--ttl 168h]
       Add a school; prints its one-time enrollment token for the box.
   stembox hub add-token --school ID [--ttl 168h]
@@ -25,8 +28,9 @@ const hubUsage = `stembox hub — the central server: enrollment, event ingest, 
   stembox hub revoke CREDENTIAL-ID                   a box's credential stops working
   stembox hub publish [--require all|region:NAME|school:ID …] PACK.stempack …
   stembox hub import [--out DIR] BUNDLE.stembundle …
-      Store a USB bundle's events; write the acknowledgement (and the packs
-      the box should get) to DIR for the stick.
+      Store a USB bundle's events, and the teachers' contributions beside it;
+      write the acknowledgement (and the packs the box should get) to DIR for
+      the stick.
   stembox hub schools | boxes                        list them
   stembox hub keys list | add | revoke …             the key list of pack signers boxes learn (stembox hub keys help)
   stembox hub report [--by region|school|grade|subject|pack] [--region R] [--school ID]
@@ -58,6 +62,7 @@ func runHubServe(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.Var(&proxies, "trusted-proxy", "address or network of a load balancer whose X-Forwarded-For names the client (repeatable, or comma-separated)")
 	fs.Var(&trusted, "trust", "public key file of a pack signer whose packs may be published (repeatable; also DATA/trusted-keys/*.pub)")
 	fs.StringVar(&cfg.Lang, "lang", hub.DefaultLang, "default language of the pages: tg, ru or en")
+	fs.StringVar(&cfg.SigningKey, "signing-key", "", "the programme's signing key file (stembox pack keygen): publishes teachers' contributions re-signed with it")
 	fs.IntVar(&cfg.Limits.MaxBatchEvents, "max-batch-events", hub.DefaultLimits.MaxBatchEvents, "most events a box may send in one batch")
 	fs.DurationVar(&cfg.Limits.IngestEvery, "ingest-every", hub.DefaultLimits.IngestEvery, "a box may send a batch this often on average")
 	fs.IntVar(&cfg.Limits.IngestBurst, "ingest-burst", hub.DefaultLimits.IngestBurst, "… and this many batches at once")
@@ -86,6 +91,6 @@ func runHubServe(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	defer h.Close()
 	logger.Info("the stembox hub is serving", "version", version, "addr", h.Addr().String(), "db", h.Store().DB().Kind(), "data", cfg.DataDir,
-		"trusted_pack_keys", len(h.TrustedKeys().IDs()))
+		"trusted_pack_keys", len(h.TrustedKeys().IDs()), "programme_key", h.SigningKey())
 	return h.Run(ctx)
 }

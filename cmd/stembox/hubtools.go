@@ -325,6 +325,16 @@ func hubImport(ctx context.Context, st *hub.Store, out string, files []string, s
 		for _, pp := range res.PackPaths {
 			fmt.Fprintf(stdout, "  pack for the box: %s\n", pp)
 		}
+		for _, c := range res.Contributions {
+			state := "new"
+			if c.Known {
+				state = "held already"
+			}
+			fmt.Fprintf(stdout, "  contribution %s %s: %s (see the Contributions page)\n", c.ID, c.Version, state)
+		}
+		for _, p := range res.ContribProblems {
+			fmt.Fprintf(stdout, "  contribution refused: %s\n", p)
+		}
 	}
 	return nil
 }

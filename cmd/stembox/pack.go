@@ -127,12 +127,9 @@ func signPack(path string, signer *content.Signer, out string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
-	if err := a.VerifyAll(); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
-	}
 	var buf bytes.Buffer
-	if err := content.WriteArchive(&buf, a.ManifestBytes, signer.Sign(a.ManifestBytes), a.Open); err != nil {
-		return "", err
+	if err := content.Resign(&buf, a, signer); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	dst := filepath.Join(out, content.ArchiveName(a.Manifest.ID, a.Manifest.Version))
 	return dst, os.WriteFile(dst, buf.Bytes(), 0o644)

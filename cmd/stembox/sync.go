@@ -118,9 +118,16 @@ func syncExport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer db.Close()
-	res, err := upstream.Export(ctx, db, lib, *out)
+	contrib, err := box.Contributions(*dataDir)
+	if err != nil {
+		contrib = upstream.Contributions{} // a box that never started has made nothing
+	}
+	res, err := upstream.ExportWith(ctx, db, lib, *out, contrib)
 	if err != nil {
 		return err
+	}
+	if n := len(res.Contributions); n > 0 {
+		fmt.Fprintf(stdout, "wrote %d of this box's teachers' packs beside it, for the hub\n", n)
 	}
 	if res.Events == 0 {
 		fmt.Fprintf(stdout, "no events wait for the hub; wrote %s anyway (it asks for pack updates)\n", res.Path)
@@ -151,7 +158,11 @@ func syncImport(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	for _, path := range fs.Args() {
-		res, err := upstream.Import(ctx, db, lib, path)
+		contrib, cerr := box.Contributions(*dataDir)
+		if cerr != nil {
+			contrib = upstream.Contributions{}
+		}
+		res, err := upstream.ImportWith(ctx, db, lib, path, contrib)
 		if err != nil {
 			return err
 		}

@@ -111,6 +111,10 @@ func packsDir(data string) string       { return filepath.Join(data, "packs") }
 func trustedKeysDir(data string) string { return filepath.Join(data, "trusted-keys") }
 func dbPath(data string) string         { return filepath.Join(data, "stembox.db") }
 
+// BoxKeysDir is where a box keeps the keys of other boxes it trusts, each
+// for the packs of its namespace only (content.BoxKey).
+func BoxKeysDir(data string) string { return filepath.Join(trustedKeysDir(data), "boxes") }
+
 // DBPath is the database file of a data directory.
 func DBPath(data string) string { return dbPath(data) }
 
@@ -118,8 +122,11 @@ func DBPath(data string) string { return dbPath(data) }
 // teachers published are kept in its packs/ (docs/studio.md).
 func StudioDir(data string) string { return filepath.Join(data, "studio") }
 
-// DevKeyPath is where a box keeps the key it signs packs built from source
-// with; its public half is trusted by this data directory only.
+// DevKeyPath is where a box keeps its own key: it signs the packs built
+// from source and its teachers' packs (ids in its namespace,
+// content.Namespace); its public half is trusted by this data directory as
+// a root, and by other boxes whose admins accept its fingerprint (for its
+// namespace only).
 func DevKeyPath(data string) string { return filepath.Join(data, "dev-key") }
 
 // Keyring returns the keys a box with this data directory trusts: the files
@@ -138,6 +145,9 @@ func Keyring(data string, files []string) (*content.Keyring, error) {
 		if err := kr.LoadKeyFile(DevKeyPath(data) + ".pub"); err != nil {
 			return nil, err
 		}
+	}
+	if err := kr.LoadBoxKeyDir(BoxKeysDir(data)); err != nil {
+		return nil, err
 	}
 	return kr, nil
 }
@@ -229,6 +239,9 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	if err := b.lib.Keys().ListProblem(); err != nil {
 		logger.Error("the key list kept on the box was not taken; trusting the box's own keys only", "err", err)
 	}
+	if err := b.lib.Keys().BoxKeysProblem(); err != nil {
+		logger.Error("another box's key is damaged on disk; its packs are not served", "err", err)
+	}
 	for _, p := range b.lib.Packs() {
 		if v := p.Manifest.Katex; v != "" && v != katex.Version() {
 			logger.Warn("pack's formulas were rendered by another KaTeX version; rebuild it if formulas look wrong",
@@ -268,7 +281,7 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 	}
 	studioCfg := server.StudioConfig{Signer: ownKey, Dir: StudioDir(cfg.DataDir), Builder: NewBuilder}
 	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Zone: zone, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent, Studio: studioCfg}, logger, b.db, b.lib,
-		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time))
+		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time), server.WithBoxKey(ownKey.Public()))
 	if err != nil {
 		b.Close()
 		return nil, err

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -291,24 +290,5 @@ func eventErr(t *testing.T, h *hub.Store, box string, seq int64) int64 {
 // what ran since the last save: at most timekeeper.SaveEvery).
 func runBoxWithClock(t *testing.T, data, packs string, clk clock.Clock) (*box.Box, func()) {
 	t.Helper()
-	b, err := box.Open(context.Background(), box.Config{Addr: "127.0.0.1:0", DataDir: data, DevPacks: packs, Lang: "en", Clock: clk},
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatalf("open box: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
-	var once sync.Once
-	stop := func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("run: %v", err)
-			}
-			b.Close()
-		})
-	}
-	t.Cleanup(stop)
-	return b, stop
+	return runBoxWith(t, box.Config{Addr: "127.0.0.1:0", DataDir: data, DevPacks: packs, Lang: "en", Clock: clk})
 }

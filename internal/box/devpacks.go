@@ -27,6 +27,24 @@ func ensureDevKey(data string) error {
 	return s.WriteKeyFiles(DevKeyPath(data))
 }
 
+// OwnKey returns the public key of a data directory's box (made when the
+// box first starts).
+func OwnKey(data string) (content.PublicKey, error) {
+	kr := content.NewKeyring()
+	if err := kr.LoadKeyFile(DevKeyPath(data) + ".pub"); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return content.PublicKey{}, fmt.Errorf("box: %s has no key yet: the box makes it when it first starts", data)
+		}
+		return content.PublicKey{}, err
+	}
+	ids := kr.IDs()
+	if len(ids) != 1 {
+		return content.PublicKey{}, fmt.Errorf("box: %s holds %d keys, want 1", DevKeyPath(data)+".pub", len(ids))
+	}
+	k, _ := kr.Key(ids[0])
+	return k, nil
+}
+
 // NewBuilder returns a pack builder; starting KaTeX takes a moment, so it is
 // made only when a pack needs building.
 func NewBuilder() (*content.Builder, error) {

@@ -27,6 +27,13 @@ func (b *Box) openUpstream() error {
 	if cfg.BoxName == "" {
 		cfg.BoxName = b.cfg.MDNSName
 	}
+	if cfg.Contributions.OwnKey.ID == "" {
+		c, err := Contributions(b.cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.Contributions = c
+	}
 	b.upstream = upstream.New(b.db, b.lib, cfg, b.log)
 	b.tasks = append(b.tasks, b.upstream.Run)
 	b.registerUpstreamMetrics()
@@ -36,6 +43,21 @@ func (b *Box) openUpstream() error {
 // UpstreamCacheDir holds pack files being downloaded from the hub, so an
 // interrupted download resumes after a restart.
 func UpstreamCacheDir(data string) string { return filepath.Join(data, "upstream-cache") }
+
+// StudioPacksDir is where every version of the box's teachers' packs is
+// kept (the teacher studio writes them).
+func StudioPacksDir(data string) string { return filepath.Join(StudioDir(data), "packs") }
+
+// Contributions says which of a data directory's packs go to the hub as
+// its teachers' contributions (the packs of its own key's namespace), and
+// where the hub's acknowledgements of them are kept.
+func Contributions(data string) (upstream.Contributions, error) {
+	k, err := OwnKey(data)
+	if err != nil {
+		return upstream.Contributions{}, err
+	}
+	return upstream.Contributions{OwnKey: k, Dir: StudioPacksDir(data), Sent: filepath.Join(data, "studio", "contributed.json")}, nil
+}
 
 // Upstream returns the box's link to the hub.
 func (b *Box) Upstream() *upstream.Syncer { return b.upstream }

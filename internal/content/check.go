@@ -191,3 +191,28 @@ func VerifyArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive
 	}
 	return a, nil
 }
+
+// Sets reads and parses the exercise sets of the archive (checking each
+// file's hash), by id: for showing a pack's questions and answers before
+// it is published (the hub's contributions).
+func (a *Archive) Sets() (map[string]*learn.Set, error) {
+	sets := make(map[string]*learn.Set, len(a.Manifest.Sets))
+	for _, info := range a.Manifest.Sets {
+		p := SetPath(info.ID)
+		r, err := a.Open(p)
+		if err != nil {
+			return nil, err
+		}
+		b, err := io.ReadAll(io.LimitReader(r, maxCheckedText+1))
+		r.Close()
+		if err != nil {
+			return nil, err
+		}
+		set, err := parseSet(&a.Manifest, p, info, b)
+		if err != nil {
+			return nil, invalid("%v", err)
+		}
+		sets[info.ID] = set
+	}
+	return sets, nil
+}

@@ -36,6 +36,12 @@ type Keyring struct {
 	gen     uint64                // counts changes of what is trusted
 
 	listProblem error // why the list kept on disk was not taken
+
+	boxMu  sync.Mutex        // one change of the box key folder at a time
+	boxDir string            // the box key folder (boxkeys.go)
+	boxes  map[string]BoxKey // other boxes' keys, each for its namespace only
+
+	boxProblem error // the box key files not taken, and why
 }
 
 // KeyListName is the file, in the keyring's first folder, that holds the
@@ -157,7 +163,8 @@ func (kr *Keyring) LoadKeyDir(dir string) error {
 // Refresh adds the keys put in the folders of LoadKeyDir since (by
 // `stembox pack install --trust`, say), and takes a newer key list kept
 // there (by `stembox sync import`). A root key removed from them stays
-// trusted until the keyring is made anew (the box restarts).
+// trusted until the keyring is made anew (the box restarts); the box keys
+// are those of the box key folder now (LoadBoxKeyDir).
 func (kr *Keyring) Refresh() error {
 	kr.mu.RLock()
 	dirs := slices.Clone(kr.dirs)
@@ -167,7 +174,7 @@ func (kr *Keyring) Refresh() error {
 			return err
 		}
 	}
-	return nil
+	return kr.loadBoxDir()
 }
 
 func (kr *Keyring) loadDir(dir string) error {
@@ -366,7 +373,8 @@ func signatureKeyID(sig []byte) (string, []byte, error) {
 	return parts[1], raw, nil
 }
 
-// Verify checks that sig is a valid signature of manifest by a trusted key.
+// Verify checks that sig is a valid signature of manifest by a trusted key:
+// a root or a listed key, or a box key over a pack of its namespace.
 func (kr *Keyring) Verify(manifest, sig []byte) (keyID string, err error) {
 	id, raw, err := signatureKeyID(sig)
 	if err != nil {
@@ -374,6 +382,7 @@ func (kr *Keyring) Verify(manifest, sig []byte) (keyID string, err error) {
 	}
 	kr.mu.RLock()
 	k, ok := kr.key(id)
+	bk, boxKey := kr.boxes[id]
 	rev, revoked := kr.revoked[id]
 	serial := int64(0)
 	if kr.list != nil {
@@ -386,6 +395,9 @@ func (kr *Keyring) Verify(manifest, sig []byte) (keyID string, err error) {
 			why = ": " + rev.Reason
 		}
 		return id, fmt.Errorf("signed by key %s, which the hub's key list (serial %d) revoked%s", id, serial, why)
+	}
+	if !ok && boxKey {
+		return id, verifyBoxKey(bk, manifest, raw)
 	}
 	if !ok {
 		return id, fmt.Errorf("signed by key %s, which this box does not trust", id)

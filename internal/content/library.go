@@ -99,7 +99,7 @@ func (l *Library) Reload() error {
 	old, oldFailed := maps.Clone(l.packs), maps.Clone(l.failed) // an install changes them meanwhile
 	l.mu.RUnlock()
 	for id, p := range old {
-		if !l.keys.Trusts(p.KeyID) {
+		if !l.keys.TrustsFor(p.KeyID, id) {
 			delete(old, id) // its key was revoked: load it again, and fail
 		}
 	}

@@ -34,6 +34,22 @@ type ImportResult struct {
 	// history parted from what the hub holds (Ack.DivergedAt says where).
 	Diverged error
 	Packs    []wire.CataloguePack // packs to carry back to the box
+
+	// Contributions are the teachers' packs the bundle names that the hub
+	// holds now (TakeContributions); ContribProblems says why others were
+	// not taken.
+	Contributions   []ContributeResult
+	ContribProblems []string
+
+	header BundleHeaderView // what the bundle says of the contributions beside it
+	box    BoxIdentity
+}
+
+// BundleHeaderView is the part of a bundle's (verified) header that
+// ImportBundleFile reads after the import: its contributions.
+type BundleHeaderView struct {
+	Contributions []string
+	BoxKey        string
 }
 
 // ImportBundle verifies a bundle — signed by the key of a credential that
@@ -70,7 +86,7 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		}
 		batches = append(batches, batch)
 	}
-	res := ImportResult{}
+	res := ImportResult{header: BundleHeaderView{Contributions: b.Header.Contributions, BoxKey: b.Header.BoxKey}}
 	var prior int
 	err = h.db.queryRow(ctx, "SELECT count(*) FROM imports WHERE bundle = ?", b.SHA256()).Scan(&prior)
 	if err != nil {
@@ -102,6 +118,7 @@ func (h *Store) ImportBundle(ctx context.Context, r io.Reader) (ImportResult, er
 		id.BoxID = batch.BoxID // bound now, if it was not
 		stored += out.Stored
 	}
+	res.box = id
 	if err := h.db.inTx(ctx, func(tx *Tx) error { return h.redate(ctx, tx, b.Header.BoxID, changed) }); err != nil {
 		return ImportResult{}, err
 	}
@@ -189,6 +206,9 @@ func (h *Store) AckFor(ctx context.Context, bundle string) (wire.Ack, []byte, er
 	}
 	a.Bundle, a.AckedSeq, a.Stored, a.HubMS = bundle, st.AckedSeq, stored, h.now().UnixMilli()
 	if a.Streams, err = h.StreamAcks(ctx, a.BoxID); err != nil {
+		return wire.Ack{}, nil, err
+	}
+	if a.Contributions, err = h.bundleContributions(ctx, bundle); err != nil {
 		return wire.Ack{}, nil, err
 	}
 	var buf bytes.Buffer

@@ -43,6 +43,8 @@ func (h *Hub) routes() http.Handler {
 	mux.HandleFunc("POST /api/v1/bundles", h.operatorAPI(h.handleAPIImport))
 	// Operators' pages.
 	h.pageRoutes(mux)
+	// Teachers' packs boxes send: the box endpoint and the operator's pages.
+	h.contributionRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
@@ -77,6 +79,9 @@ func sameOrigin(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
 			o := r.Header.Get("Origin")
+			if o == "null" && r.Header.Get("Sec-Fetch-Site") == "same-origin" {
+				o = "" // Chromium's Origin for a same-origin form post under Referrer-Policy: no-referrer
+			}
 			if r.Header.Get("Sec-Fetch-Site") == "cross-site" || (o != "" && o != "http://"+r.Host && o != "https://"+r.Host) {
 				writeJSONError(w, http.StatusForbidden, "cross-site request refused", failure.Unauthorized)
 				return
@@ -227,4 +232,5 @@ td,th{vertical-align:top}
 .attention ul{margin:.25rem 0 0 1rem;padding:0}
 .flag{display:inline-block;margin:0 .25rem .25rem 0;padding:0 .4rem;border-radius:.25rem;background:#fde68a;color:#78350f;font-size:.85em}
 .fleet nav a[aria-current]{font-weight:bold}
+iframe.preview{width:100%;height:70vh;border:1px solid #ddd;border-radius:.25rem;background:#fff}
 `

@@ -269,3 +269,38 @@ func TestOperatorPages(t *testing.T) {
 		t.Errorf("packs page after signing out: %d, want a redirect", code)
 	}
 }
+
+// A form posted from the hub's own page is taken (Chromium sends
+// "Origin: null" with it, under the pages' Referrer-Policy: no-referrer,
+// and says same-origin); a form posted from another site is refused.
+func TestOperatorFormsFromTheHubsOwnPages(t *testing.T) {
+	h := hubtest.Start(t, t.TempDir(), "", hub.Config{})
+	post := func(origin, site string) int {
+		req, _ := http.NewRequest("POST", h.URL+"/login", strings.NewReader("token="+h.Operator))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Origin", origin)
+		if site != "" {
+			req.Header.Set("Sec-Fetch-Site", site)
+		}
+		resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, c := range []struct {
+		origin, site string
+		want         int
+	}{
+		{"null", "same-origin", 303},
+		{h.URL, "same-origin", 303},
+		{"null", "", 403},
+		{"null", "cross-site", 403},
+		{"http://evil.example", "cross-site", 403},
+	} {
+		if got := post(c.origin, c.site); got != c.want {
+			t.Errorf("sign-in posted with Origin %q, Sec-Fetch-Site %q: %d, want %d", c.origin, c.site, got, c.want)
+		}
+	}
+}

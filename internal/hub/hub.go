@@ -54,6 +54,10 @@ type Config struct {
 	// TrustedProxies are load balancers whose X-Forwarded-For gives the
 	// client's address (proxy.go); none by default.
 	TrustedProxies []netip.Prefix
+	// SigningKey is the programme's signing key file (stembox pack keygen):
+	// with it the operator publishes a box's contribution re-signed from
+	// the contributions page; without it, re-signs it offline.
+	SigningKey string
 }
 
 // Hub is a running hub.
@@ -62,6 +66,7 @@ type Hub struct {
 	log     *slog.Logger
 	store   *Store
 	keys    *content.Keyring
+	signer  *content.Signer // the programme's key, if given (Config.SigningKey)
 	srv     *http.Server
 	ln      net.Listener
 	handler http.Handler
@@ -121,6 +126,12 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Hub, error) {
 	if h.keys, err = Keyring(cfg.DataDir, cfg.TrustedKeys); err != nil {
 		return nil, err
 	}
+	if cfg.SigningKey != "" {
+		if h.signer, err = content.LoadSigner(cfg.SigningKey); err != nil {
+			return nil, fmt.Errorf("hub: --signing-key: %w", err)
+		}
+		h.keys.Add(h.signer.Public()) // what it re-signs, the hub publishes
+	}
 	if h.store, err = OpenStore(ctx, cfg.DB, cfg.DataDir); err != nil {
 		return nil, err
 	}
@@ -176,6 +187,15 @@ func (h *Hub) Store() *Store { return h.store }
 
 // Handler returns the hub's HTTP handler.
 func (h *Hub) Handler() http.Handler { return h.handler }
+
+// SigningKey returns the id of the programme's key the hub re-signs
+// contributions with, or "" (Config.SigningKey).
+func (h *Hub) SigningKey() string {
+	if h.signer == nil {
+		return ""
+	}
+	return h.signer.Public().ID
+}
 
 // TrustedKeys returns the keys the hub trusts to sign packs.
 func (h *Hub) TrustedKeys() *content.Keyring { return h.keys }

@@ -395,7 +395,7 @@ func (h *Hub) handlePacks(w http.ResponseWriter, r *http.Request, s *Session) {
 		h.failPage(w, r, s, err)
 		return
 	}
-	d := packsData{Schools: schools}
+	d := packsData{Schools: schools, Regions: regionsOf(schools)}
 	for _, p := range packs {
 		if n := len(d.Groups); n == 0 || d.Groups[n-1].ID != p.ID {
 			d.Groups = append(d.Groups, packGroup{ID: p.ID, Title: p.Title, Subject: p.Subject, Required: p.Required})
@@ -403,14 +403,20 @@ func (h *Hub) handlePacks(w http.ResponseWriter, r *http.Request, s *Session) {
 		g := &d.Groups[len(d.Groups)-1]
 		g.Versions = append(g.Versions, p)
 	}
+	h.render(w, r, http.StatusOK, "hub-packs", "hub.packs.title", s, page{Data: d, Notice: r.FormValue("notice")})
+}
+
+// regionsOf lists the regions of the schools, each once, in order.
+func regionsOf(schools []School) []string {
+	var out []string
 	seen := map[string]bool{}
 	for _, sc := range schools {
 		if !seen[sc.Region] {
 			seen[sc.Region] = true
-			d.Regions = append(d.Regions, sc.Region)
+			out = append(out, sc.Region)
 		}
 	}
-	h.render(w, r, http.StatusOK, "hub-packs", "hub.packs.title", s, page{Data: d, Notice: r.FormValue("notice")})
+	return out
 }
 
 func (h *Hub) handlePublish(w http.ResponseWriter, r *http.Request, s *Session) {
@@ -464,6 +470,10 @@ func (h *Hub) handleImport(w http.ResponseWriter, r *http.Request, s *Session) {
 		return
 	}
 	h.log.Info("bundle imported", "box", res.Ack.BoxID, "stored", res.Ack.Stored, "acked", res.Ack.AckedSeq, "repeat", res.Repeat)
+	if err := h.store.TakeContributions(r.Context(), &res, uploaded(r, "contributions")); err != nil {
+		h.failPage(w, r, s, err)
+		return
+	}
 	_, kerr := h.store.KeyList(r.Context())
 	h.render(w, r, http.StatusOK, "hub-import", "hub.import.title", s, page{Data: importData{Done: true, Result: res, KeyList: kerr == nil}})
 }

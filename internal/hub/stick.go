@@ -1,7 +1,10 @@
 package hub
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -79,14 +82,19 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 	if err != nil {
 		return StickResult{}, fmt.Errorf("%s: %w", path, err)
 	}
+	out := StickResult{ImportResult: res}
+	from := filepath.Dir(path)
+	if err := h.TakeContributions(ctx, &out.ImportResult, func(name string) ([]byte, error) { return os.ReadFile(filepath.Join(from, name)) }); err != nil {
+		return StickResult{}, err
+	}
 	if dir == "" {
 		dir = filepath.Dir(path)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return StickResult{}, err
 	}
-	out := StickResult{ImportResult: res, AckPath: filepath.Join(dir, AckFileName(res.Ack))}
-	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(res.AckFile); return err }); err != nil {
+	out.AckPath = filepath.Join(dir, AckFileName(out.Ack))
+	if err := durable.WriteFile(out.AckPath, 0o644, func(f *os.File) error { _, err := f.Write(out.AckFile); return err }); err != nil {
 		return StickResult{}, err
 	}
 	// The key list first, so a box that syncs only by stick learns keys
@@ -107,6 +115,47 @@ func (h *Store) ImportBundleFile(ctx context.Context, path, dir string) (StickRe
 		out.PackPaths = append(out.PackPaths, pp)
 	}
 	return out, nil
+}
+
+// TakeContributions takes the contributions an imported bundle names
+// (read gives the file of each, by its wire.ContribFileName: from the
+// stick's folder, or uploaded beside the bundle), each checked as one sent
+// online (Contribute), and names those the hub holds in the
+// acknowledgement, signed anew, so the box sends them no more. One that is
+// missing or refused is reported and does not stop the rest.
+func (h *Store) TakeContributions(ctx context.Context, res *ImportResult, read func(name string) ([]byte, error)) error {
+	hd, id := res.header, res.box
+	for _, sha := range hd.Contributions {
+		name := wire.ContribFileName(res.Ack.BoxID, sha)
+		data, err := read(name)
+		if err != nil {
+			res.ContribProblems = append(res.ContribProblems, name+": not given with the bundle")
+			continue
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != sha {
+			res.ContribProblems = append(res.ContribProblems, name+": not the file the bundle names (altered?); refused")
+			continue
+		}
+		r, err := h.Contribute(ctx, id, hd.BoxKey, data)
+		if err != nil {
+			res.ContribProblems = append(res.ContribProblems, fmt.Sprintf("%s: %v", name, err))
+			continue
+		}
+		if _, err := h.db.exec(ctx, "INSERT INTO bundle_contributions (bundle, sha256) VALUES (?, ?) ON CONFLICT (bundle, sha256) DO NOTHING", res.Ack.Bundle, sha); err != nil {
+			return fmt.Errorf("hub: contribution: %w", err)
+		}
+		res.Contributions = append(res.Contributions, r)
+		res.Ack.Contributions = append(res.Ack.Contributions, sha)
+	}
+	if len(res.Ack.Contributions) == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	if err := wire.WriteAck(&buf, res.Ack, h.ackKey); err != nil {
+		return err
+	}
+	res.AckFile = buf.Bytes()
+	return nil
 }
 
 // WritePackFile writes a published pack as a .stempack file at path,

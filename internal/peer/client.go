@@ -82,6 +82,7 @@ type RemotePack struct {
 	Grades    []int             `json:"grades"`
 	Languages []string          `json:"languages"`
 	Title     map[string]string `json:"title"`
+	Key       string            `json:"key"` // the id of the key that signed it ("" from older boxes)
 }
 
 // Packs lists the packs a peer serves.

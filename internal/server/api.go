@@ -22,6 +22,7 @@ type apiPack struct {
 	Lessons        int        `json:"lessons"`
 	Exercises      int        `json:"exercises"`
 	URL            string     `json:"url"`
+	Key            string     `json:"key,omitempty"` // the id of the key that signed it
 }
 
 func (s *Server) handleAPIPacks(w http.ResponseWriter, r *http.Request) {
@@ -29,7 +30,7 @@ func (s *Server) handleAPIPacks(w http.ResponseWriter, r *http.Request) {
 	for _, p := range s.lib.Packs() {
 		m := &p.Manifest
 		out = append(out, apiPack{ID: m.ID, Version: m.Version, Subject: m.Subject, Grades: m.Grades, Languages: m.Languages,
-			DraftLanguages: m.DraftLanguages, Title: m.Title, Lessons: len(m.Lessons), Exercises: exerciseCount(m), URL: "/packs/" + m.ID})
+			DraftLanguages: m.DraftLanguages, Title: m.Title, Lessons: len(m.Lessons), Exercises: exerciseCount(m), URL: "/packs/" + m.ID, Key: p.KeyID})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"packs": out})
 }

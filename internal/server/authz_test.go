@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/mitstem/stembox/internal/content/contenttest"
 )
 
 // Roles of the authorization matrix.
@@ -44,6 +46,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	trustKey := contenttest.Signer(t).Public().String()
 	assignment := func() string {
 		as, _ := s.db.Assignments(t.Context(), s.classA.ID)
 		return as[0].ID
@@ -110,6 +113,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"POST /admin/sync", "POST", "/admin/sync", url.Values{}, admins},
 		{"POST /admin/sync/enroll", "POST", "/admin/sync/enroll", url.Values{"hub": {"http://192.0.2.1"}, "token": {"x"}}, admins},
 		{"POST /admin/peers/fetch", "POST", "", nil, admins},
+		// Trusting another box's key (peertrust.go); tested with two real
+		// boxes in internal/box (share_test.go).
+		{"GET /api/v1/box-key", "GET", "", nil, everyone},
+		{"GET /admin/peers/trust", "GET", "", nil, admins},
+		{"POST /admin/peers/trust", "POST", "/admin/peers/trust", url.Values{"key": {trustKey}, "box": {"b"}, "name": {"n"}}, admins},
+		{"POST /admin/peers/untrust", "POST", "", nil, admins},
 		// Working offline (offline.go); tested in offline_test.go and in a browser.
 		{"GET /sw.js", "GET", "/sw.js", nil, everyone},
 		{"GET /offline", "GET", "/offline", nil, everyone},

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/discovery"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
@@ -37,9 +38,10 @@ type PackFetches interface {
 	Running() bool
 }
 
-// PeerPacks lists the packs of a peer (*peer.Client).
+// PeerPacks lists the packs of a peer, and shows its key (*peer.Client).
 type PeerPacks interface {
 	Packs(ctx context.Context, peerURL string) ([]peer.RemotePack, error)
+	BoxKey(ctx context.Context, peerURL string) (content.BoxKey, error)
 }
 
 // maxArchiveDownloads bounds how many peers may copy packs from this box at
@@ -89,6 +91,10 @@ func (noSharing) Running() bool { return false }
 
 func (noSharing) Packs(context.Context, string) ([]peer.RemotePack, error) { return nil, nil }
 
+func (noSharing) BoxKey(context.Context, string) (content.BoxKey, error) {
+	return content.BoxKey{}, failure.Errorf(failure.NotFound, "pack sharing is off")
+}
+
 // connectRoutes serve the "connect a device" page and box-to-box pack
 // sharing (peer.go).
 func (s *Server) connectRoutes(mux *http.ServeMux) {
@@ -97,6 +103,7 @@ func (s *Server) connectRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/packs/{pack}/archive", s.handlePackArchive)
 	mux.HandleFunc("GET /admin/peers", s.handleAdminPeers)
 	mux.HandleFunc("POST /admin/peers/fetch", s.handleAdminFetch)
+	s.trustRoutes(mux)
 }
 
 func (s *Server) reach(r *http.Request) discovery.Reach {

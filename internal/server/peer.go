@@ -109,10 +109,13 @@ func (s *Server) admin(w http.ResponseWriter, r *http.Request) bool {
 type peerPack struct {
 	ID, Title, Version, Status string
 	CanFetch                   bool
+	Trust                      string // the "trust this box" link, for a pack its own key signed
 }
 
 type peerBox struct {
 	Name, URL, Version, Err string
+	Fingerprint             string       // of its own key, as fetched now
+	Changed                 []trustedBox // keys trusted for this box before, now not the one it shows
 	Packs                   []peerPack
 }
 
@@ -159,7 +162,19 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 				boxes[i].Err = i18n.T(lang, "peers.unreachable", err.Error())
 				return
 			}
-			boxes[i].Packs = s.comparePacks(lang, packs)
+			own, err := s.lan.Client.BoxKey(ctx, t.url) // an older box shows none
+			if err == nil {
+				boxes[i].Fingerprint = content.Fingerprint(own.Key)
+				boxes[i].Changed = changedKeys(s.lib.Keys(), own)
+			}
+			name := t.name
+			if own.Name != "" {
+				name = own.Name
+				if t.name == t.url { // typed in: the box says what it is called
+					boxes[i].Name = own.Name
+				}
+			}
+			boxes[i].Packs = s.comparePacks(lang, packs, own, name, t.url)
 		})
 	}
 	wg.Wait()
@@ -169,7 +184,12 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 		Typed    string
 		TypedErr string
 		Refresh  bool
-	}{Boxes: boxes, Typed: typed, TypedErr: typedErr}
+		Own      string       // this box's key's fingerprint
+		Trusted  []trustedBox // other boxes' keys this box trusts
+	}{Boxes: boxes, Typed: typed, TypedErr: typedErr, Trusted: trustedBoxes(s.lib.Keys())}
+	if s.boxKey.ID != "" {
+		data.Own = content.Fingerprint(s.boxKey)
+	}
 	for _, j := range s.lan.Jobs.List() {
 		pj := peerJob{Pack: j.Pack, Peer: j.Peer, State: j.State}
 		switch j.State {
@@ -190,8 +210,9 @@ func (s *Server) handleAdminPeers(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "peers", i18n.T(lang, "peers.title"), false, data)
 }
 
-// comparePacks marks a peer's packs against this box's.
-func (s *Server) comparePacks(lang string, packs []peer.RemotePack) []peerPack {
+// comparePacks marks a peer's packs against this box's, and those signed
+// by a key this box does not trust for them (own is the peer's own key).
+func (s *Server) comparePacks(lang string, packs []peer.RemotePack, own content.BoxKey, peerName, peerURL string) []peerPack {
 	out := make([]peerPack, 0, len(packs))
 	for _, rp := range packs {
 		pp := peerPack{ID: rp.ID, Version: rp.Version, Title: rp.ID}
@@ -200,6 +221,14 @@ func (s *Server) comparePacks(lang string, packs []peer.RemotePack) []peerPack {
 				pp.Title = t
 				break
 			}
+		}
+		if st, trustable := s.untrustedStatus(lang, rp, own, peerName); st != "" {
+			pp.Status = st
+			if trustable {
+				pp.Trust = "/admin/peers/trust?peer=" + url.QueryEscape(peerURL)
+			}
+			out = append(out, pp)
+			continue
 		}
 		local, ok := s.lib.Pack(rp.ID)
 		switch {

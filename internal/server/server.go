@@ -91,6 +91,8 @@ type Server struct {
 
 	studio studioState // studio_publish.go
 	kept   keptSets    // studio_versions.go
+	// boxKey is the box's own key (peertrust.go; WithBoxKey).
+	boxKey content.PublicKey
 }
 
 // An Option gives a server one of the box's optional parts.

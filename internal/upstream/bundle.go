@@ -33,6 +33,7 @@ type ExportResult struct {
 	After             int64             // the acknowledged cursor the bundle starts after
 	Salvaged          int               // of Events, kept from a database a restore replaced
 	Packs             map[string]string // installed packs, id → version, named in the bundle
+	Contributions     []string          // the teachers' packs written beside the bundle (their SHA-256s)
 }
 
 // Export writes a signed bundle of every event after the acknowledged
@@ -41,6 +42,12 @@ type ExportResult struct {
 // from a forgery; exporting changes nothing on the box (the cursor moves
 // only when the acknowledgement comes back).
 func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string) (ExportResult, error) {
+	return ExportWith(ctx, db, lib, dir, Contributions{})
+}
+
+// ExportWith is Export, and writes the box's teachers' packs the hub has
+// not acknowledged beside the bundle (contrib.go), named in its header.
+func ExportWith(ctx context.Context, db *store.DB, lib *content.Library, dir string, contrib Contributions) (ExportResult, error) {
 	link, err := db.UpstreamLink(ctx)
 	if err != nil {
 		return ExportResult{}, err
@@ -121,6 +128,13 @@ func Export(ctx context.Context, db *store.DB, lib *content.Library, dir string)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ExportResult{}, fmt.Errorf("upstream: %w", err)
 	}
+	// The contributions first: the bundle names only files on the stick.
+	if res.Contributions, err = contrib.exportContributions(lib, boxID, dir); err != nil {
+		return ExportResult{}, err
+	}
+	if len(res.Contributions) > 0 {
+		h.Contributions, h.BoxKey = res.Contributions, contrib.OwnKey.String()
+	}
 	name := fmt.Sprintf("%s-%d-%d%s", boxID, res.FirstSeq, res.LastSeq, wire.BundleExt)
 	res.Path = filepath.Join(dir, name)
 	f, err := os.CreateTemp(dir, ".tmp-"+name+"-*")
@@ -175,6 +189,12 @@ type ImportResult struct {
 // acknowledgement of another box, or not signed by this box's hub, is
 // refused.
 func Import(ctx context.Context, db *store.DB, lib *content.Library, path string) (ImportResult, error) {
+	return ImportWith(ctx, db, lib, path, Contributions{})
+}
+
+// ImportWith is Import, and records the contributions an acknowledgement
+// says the hub holds, so they are sent no more.
+func ImportWith(ctx context.Context, db *store.DB, lib *content.Library, path string, contrib Contributions) (ImportResult, error) {
 	var files []string
 	st, err := os.Stat(path)
 	if err != nil {
@@ -232,6 +252,9 @@ func Import(ctx context.Context, db *store.DB, lib *content.Library, path string
 		}
 		moved, acked, epoch, err := applyAck(ctx, db, f)
 		if err != nil {
+			return res, err
+		}
+		if err := contrib.ackedOnStick(ctx, db, lib, f); err != nil {
 			return res, err
 		}
 		if epoch != "" {

@@ -67,6 +67,10 @@ type Config struct {
 	// Time is the box's time keeping: the hub's time in each answer sets
 	// it, and the status tells the hub of it. nil: neither.
 	Time *timekeeper.Keeper
+
+	// Contributions are the box's teachers' packs, sent to the hub after
+	// the events (contrib.go); the zero value sends none.
+	Contributions Contributions
 }
 
 func (c *Config) defaults() {
@@ -124,12 +128,13 @@ type Syncer struct {
 	batchSize      int       // shrinks when the hub says a batch is too large
 	lastLogged     string
 	lastLoggedAt   time.Time
-	pulls          pullState    // the pull's own schedule and problems (pullstate.go)
-	salvage        salvageState // the salvage's schedule after a refusal (salvage.go)
-	refused        refusedState // since when the hub refuses the box's events, and why
-	sentStatus     sentStatus   // what the hub last took of the box's status (report.go)
-	keysRefused    string       // the ETag of the hub's key list the box refused (keys.go) …
-	keysRefusedErr error        // … and why
+	pulls          pullState                 // the pull's own schedule and problems (pullstate.go)
+	salvage        salvageState              // the salvage's schedule after a refusal (salvage.go)
+	refused        refusedState              // since when the hub refuses the box's events, and why
+	sentStatus     sentStatus                // what the hub last took of the box's status (report.go)
+	keysRefused    string                    // the ETag of the hub's key list the box refused (keys.go) …
+	keysRefusedErr error                     // … and why
+	contribRefused map[string]contribRefusal // contributions the hub refused, by SHA-256 (contrib.go)
 }
 
 // New returns a syncer for the box's database and library.
@@ -143,6 +148,7 @@ func New(db *store.DB, lib *content.Library, cfg Config, logger *slog.Logger) *S
 func (s *Syncer) Poke() {
 	s.mu.Lock()
 	s.pulls.next, s.salvage.next = time.Time{}, time.Time{}
+	s.contribRefused = nil // an operator may have reset the box's key meanwhile
 	s.mu.Unlock()
 	select {
 	case s.poke <- struct{}{}:
@@ -300,7 +306,7 @@ func (s *Syncer) Sync(ctx context.Context) error {
 		}
 		return err
 	}
-	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c)) // keys first: they decide what the pull takes
+	pullErr := errors.Join(s.pullKeys(ctx, c), s.pull(ctx, c), s.contribute(ctx, c)) // keys first: they decide what the pull takes
 	problem := errors.Join(salvage, pullErr)
 	s.report(ctx, c, problem)
 	if err := s.db.UpstreamSucceeded(ctx, store.UpstreamTraffic{BytesSent: c.sent, BytesReceived: c.received}, time.Now()); err != nil {

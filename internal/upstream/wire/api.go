@@ -9,6 +9,7 @@ package wire
 //	GET  /api/v1/files/{sha256}  a pack file by content (Range requests honoured)
 //	POST /api/v1/status          BoxStatus → 204 (after each push; the last one wins)
 //	GET  /api/v1/keys            the signed key list (text; ETag, If-None-Match → 304; 404 when none)
+//	POST /api/v1/contributions   a pack the box's teachers made (.stempack; HeaderBoxKey) → ContributionResponse
 //
 // Every request but enroll carries "Authorization: Bearer CREDENTIAL".
 // Errors are {"error": message, "code": kind} with an HTTP status.
@@ -22,7 +23,23 @@ const (
 	PathPacks     = "/api/v1/packs/"
 	PathStatus    = "/api/v1/status"
 	PathKeys      = "/api/v1/keys"
+
+	PathContributions = "/api/v1/contributions"
 )
+
+// HeaderBoxKey carries the box's own public key line with a contribution:
+// the hub binds it to the box the first time, and checks every
+// contribution's signature and id against it.
+const HeaderBoxKey = "X-Stembox-Box-Key"
+
+// ContributionResponse acknowledges a contribution: the hub holds the
+// archive with this SHA-256 (Known: it held it already).
+type ContributionResponse struct {
+	SHA256  string `json:"sha256"`
+	ID      string `json:"id"`
+	Version string `json:"version"`
+	Known   bool   `json:"known"`
+}
 
 // EnrollRequest turns a one-time enrollment token into a credential.
 type EnrollRequest struct {

@@ -56,6 +56,25 @@ type BundleHeader struct {
 	BodyBytes  int64             `json:"body_bytes"`
 	Packs      map[string]string `json:"packs,omitempty"` // installed pack id → version, so the hub can send updates back
 	Boots      []BootTime        `json:"boots,omitempty"` // the box's estimates of when the boots of these events (and of Created) began
+	// Contributions are the SHA-256s of the box's teachers' packs written
+	// beside the bundle (BOXID-SHA16.stemcontrib), signed by BoxKey, the
+	// box's own public key line: the hub takes those files only.
+	Contributions []string `json:"contributions,omitempty"`
+	BoxKey        string   `json:"box_key,omitempty"`
+}
+
+// ContribExt is the extension of a box's contribution (a teachers' pack)
+// on a USB stick: not .stempack, so that a box importing the stick never
+// installs another box's contributions.
+const ContribExt = ".stemcontrib"
+
+// ContribFileName is the name of a contribution on a stick, beside the
+// bundle that names it: BOXID-SHA16.stemcontrib.
+func ContribFileName(boxID, sha string) string {
+	if len(sha) > 16 {
+		sha = sha[:16]
+	}
+	return boxID + "-" + sha + ContribExt
 }
 
 // Bundle is a read bundle, not yet verified.
@@ -187,6 +206,9 @@ type Ack struct {
 	// DivergedAt − 1, as after an online batch refused as diverged.
 	DivergedAt    int64  `json:"diverged_at,omitempty"`
 	DivergedEpoch string `json:"diverged_epoch,omitempty"`
+	// Contributions are the SHA-256s of the bundle's contributions the hub
+	// holds now: the box sends them no more.
+	Contributions []string `json:"contributions,omitempty"`
 }
 
 // StreamAck is the hub's word on one epoch of a box: it holds the line of
