@@ -153,6 +153,7 @@ func (s *Server) routes() http.Handler {
 	s.contentRoutes(mux)
 	s.accountRoutes(mux)
 	s.teachRoutes(mux)
+	s.studioRoutes(mux)
 	s.opsRoutes(mux)
 	s.connectRoutes(mux)
 	s.liveRoutes(mux)

@@ -20,16 +20,19 @@ type itemView struct {
 	True                              bool
 	Answer, Tolerance, Unit, Accepted string
 	Correct, Incorrect, General       string // its feedback
-	Choices                           []choiceView
+	Choices                           []choiceEdit
 	Problems                          []string
 	Last                              bool
+	L, Base                           string   // the page's language; the draft's URL
+	Types                             []string // the item types to choose from
 }
 
-type choiceView struct {
+type choiceEdit struct {
 	N, M           string
 	Num            int
 	Text, Feedback string
 	Correct        bool
+	L              string
 }
 
 // studioEditView is the editor's page.
@@ -44,7 +47,7 @@ type studioEditView struct {
 	Grades, Body    string
 	Items           []itemView
 	Blank           itemView   // an empty item, for studio.js to copy
-	BlankChoice     choiceView // an empty choice, likewise
+	BlankChoice     choiceEdit // an empty choice, likewise
 	Types, Subjects []string
 	Error, Notice   string
 	Problems        []string // those of no one item
@@ -70,14 +73,13 @@ func (s *Server) editView(r *http.Request, v *viewer, d studio.Draft, doc studio
 		view.Owner = u.DisplayName
 	}
 	for i, it := range doc.Items {
-		view.Items = append(view.Items, makeItemView(strconv.Itoa(i), it, in))
+		view.Items = append(view.Items, makeItemView(strconv.Itoa(i), it, in, lang, studioURL(d.ID)))
 	}
 	if n := len(view.Items); n > 0 {
 		view.Items[n-1].Last = true
 	}
-	view.Blank = makeItemView("__N__", blankItem("choice"), in)
-	view.Blank.Num = 0
-	view.BlankChoice = choiceView{N: "__N__", M: "__M__"}
+	view.Blank = makeItemView("__N__", studio.Item{Type: "choice"}, in, lang, studioURL(d.ID))
+	view.BlankChoice = choiceEdit{N: "__N__", M: "__M__", L: lang}
 	for _, ver := range d.Versions {
 		view.Versions = append(view.Versions, versionView{Version: ver.Version, Published: ver.Published.In(s.zone()).Format("2006-01-02 15:04")})
 	}
@@ -87,8 +89,8 @@ func (s *Server) editView(r *http.Request, v *viewer, d studio.Draft, doc studio
 	return view
 }
 
-func makeItemView(n string, it studio.Item, in string) itemView {
-	iv := itemView{N: n, ID: it.ID, Type: it.Type, Prompt: it.Prompt[in], True: it.True, Unit: it.Unit[in],
+func makeItemView(n string, it studio.Item, in, lang, base string) itemView {
+	iv := itemView{N: n, ID: it.ID, Type: it.Type, Prompt: it.Prompt[in], True: it.True, Unit: it.Unit[in], L: lang, Base: base, Types: itemTypes,
 		Accepted: strings.Join(it.Accepted[in], "\n"),
 		Correct:  it.Feedback.Correct[in], Incorrect: it.Feedback.Incorrect[in], General: it.Feedback.General[in]}
 	if k, err := strconv.Atoi(n); err == nil {
@@ -101,7 +103,7 @@ func makeItemView(n string, it studio.Item, in string) itemView {
 		iv.Tolerance = formatNumber(it.Tolerance)
 	}
 	for m, c := range it.Choices {
-		iv.Choices = append(iv.Choices, choiceView{N: n, M: strconv.Itoa(m), Num: m + 1, Text: c.Text[in], Feedback: c.Feedback[in], Correct: c.Correct})
+		iv.Choices = append(iv.Choices, choiceEdit{N: n, M: strconv.Itoa(m), Num: m + 1, Text: c.Text[in], Feedback: c.Feedback[in], Correct: c.Correct, L: lang})
 	}
 	return iv
 }

@@ -26,7 +26,7 @@ import (
 var itemTypes = []string{"choice", "multi", "truefalse", "numeric", "text", "poll"}
 
 // subjects are offered to pick from; others may be typed.
-var subjects = []string{"math", "physics", "chemistry", "biology", "climate", "informatics", "geography"}
+var subjects = []string{"mathematics", "physics", "chemistry", "biology", "climate", "informatics", "geography"}
 
 // fieldError is a field of the form whose value could not be taken (a
 // number that is not one): its raw value is shown again with the message.

@@ -11,6 +11,7 @@ import (
 // draftRow is a draft as the studio's list shows it.
 type draftRow struct {
 	ID, Title, Kind, Owner, Updated, Version, URL string
+	L                                             string // the page's language
 	Items                                         int
 	Mine                                          bool
 }
@@ -20,8 +21,7 @@ type studioListView struct {
 	Remix        []packGroup // the sets and lessons of installed packs, to copy
 	RemixPack    string      // the pack the teacher came from (?remix=), chosen first
 	Notice       string
-	Grade        int
-	GIFTLangs    []i18n.Language
+	Admin        bool
 }
 
 // draftTitle is a draft's title in lang, else in its first language that
@@ -41,7 +41,7 @@ func draftTitle(lang string, d studio.Draft) string {
 func (s *Server) draftRow(lang string, v *viewer, d studio.Draft, names map[string]string) draftRow {
 	row := draftRow{ID: d.ID, Title: draftTitle(lang, d), Kind: i18n.T(lang, "studio.kind."+d.Kind), Owner: names[d.Owner],
 		Updated: d.Updated.In(s.zone()).Format("2006-01-02 15:04"), URL: studioURL(d.ID), Items: len(d.Doc.Items),
-		Mine: d.Owner == v.User.ID}
+		Mine: d.Owner == v.User.ID, L: lang}
 	if n := len(d.Versions); n > 0 {
 		row.Version = d.Versions[n-1].Version
 	}
@@ -67,7 +67,7 @@ func (s *Server) handleStudio(w http.ResponseWriter, r *http.Request, v *viewer)
 		names[u.ID] = u.DisplayName
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].Updated.After(all[j].Updated) })
-	view := studioListView{RemixPack: r.URL.Query().Get("remix"), Grade: 7, GIFTLangs: i18n.Languages}
+	view := studioListView{RemixPack: r.URL.Query().Get("remix"), Admin: v.isAdmin()}
 	for _, d := range all {
 		switch {
 		case d.Owner == v.User.ID:
