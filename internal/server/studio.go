@@ -34,7 +34,7 @@ func (s *Server) studioRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /teach/studio/remix", s.studioForm(s.handleStudioRemix))
 	mux.HandleFunc("GET /teach/studio/media/{name}", s.requireUser(false, s.handleStudioMedia))
 	mux.HandleFunc("GET /teach/studio/{id}", s.draftPage(false, s.handleStudioEdit))
-	mux.HandleFunc("GET /teach/studio/{id}/preview", s.draftPage(false, s.handleStudioPreview))
+	mux.HandleFunc("GET /teach/studio/preview/{id}", s.draftPage(false, s.handleStudioPreview))
 	mux.HandleFunc("POST /teach/studio/{id}", s.draftPage(true, s.handleStudioForm))
 	mux.HandleFunc("POST /teach/studio/{id}/save", s.draftPage(true, s.handleStudioSave))
 	mux.HandleFunc("POST /teach/studio/{id}/undo", s.draftPage(true, s.handleStudioUndo))

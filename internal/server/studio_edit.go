@@ -186,7 +186,7 @@ func (s *Server) handleStudioForm(w http.ResponseWriter, r *http.Request, v *vie
 			target = studioURL(d.ID) + "?in=" + arg
 		}
 	case "preview":
-		target = studioURL(d.ID) + "/preview?in=" + in
+		target = "/teach/studio/preview/" + d.ID + "?in=" + in
 	case "", "save":
 		target += "&done=saved"
 	}

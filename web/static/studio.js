@@ -516,7 +516,7 @@
       if (dirty || conflict) save(); else setState('saved', '');
     } else if (b.name === 'op' && b.value === 'preview') {
       e.preventDefault();
-      flush().then(function () { location.href = '/teach/studio/' + id + '/preview?in=' + lang; });
+      flush().then(function () { location.href = '/teach/studio/preview/' + id + '?in=' + lang; });
     } else if (b.name === 'target') {
       e.preventDefault();
       upload(b);
