@@ -127,7 +127,7 @@ func TestStudioDraftRoundTrip(t *testing.T) {
 	doc := studio.Doc{Title: studio.Text{"en": "Speed", "tg": "Суръат"}, Subject: "physics", Grades: []int{7, 8}, Languages: []string{"en", "tg"},
 		Items: []studio.Item{
 			{ID: "q1", Type: "choice", Prompt: studio.Text{"en": "Which is $v = s/t$?", "tg": "Кадомаш $v = s/t$?"},
-				Choices: []studio.Choice{{Text: studio.Text{"en": "speed"}, Correct: true, Feedback: studio.Text{"en": "yes"}}, {Text: studio.Text{"en": "mass"}}},
+				Choices:  []studio.Choice{{Text: studio.Text{"en": "speed"}, Correct: true, Feedback: studio.Text{"en": "yes"}}, {Text: studio.Text{"en": "mass"}}},
 				Feedback: studio.Feedback{General: studio.Text{"en": "Speed is distance over time."}}},
 			{ID: "q2", Type: "multi", Prompt: studio.Text{"en": "Units of speed"}, Choices: []studio.Choice{{Text: studio.Text{"en": "m/s"}, Correct: true}, {Text: studio.Text{"en": "km/h"}, Correct: true}, {Text: studio.Text{"en": "kg"}}}},
 			{ID: "q3", Type: "truefalse", Prompt: studio.Text{"en": "Light is fast."}, True: true},
