@@ -77,6 +77,9 @@ func (s *Server) liveNewView(r *http.Request) liveNewView {
 
 func (s *Server) handleLiveNew(w http.ResponseWriter, r *http.Request) {
 	v := s.liveNewView(r)
+	if set := r.URL.Query().Get("set"); set != "" { // from a set's page (the studio's "run as a live quiz")
+		v.Source, v.Set = "set", set
+	}
 	for i := 1; i <= blankBlocks; i++ {
 		v.Blocks = append(v.Blocks, liveBlock{N: i, Kind: "choice"})
 	}
