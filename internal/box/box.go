@@ -114,6 +114,10 @@ func dbPath(data string) string         { return filepath.Join(data, "stembox.db
 // DBPath is the database file of a data directory.
 func DBPath(data string) string { return dbPath(data) }
 
+// StudioDir is the teacher studio's folder: the archives of every version
+// teachers published are kept in its packs/ (docs/studio.md).
+func StudioDir(data string) string { return filepath.Join(data, "studio") }
+
 // DevKeyPath is where a box keeps the key it signs packs built from source
 // with; its public half is trusted by this data directory only.
 func DevKeyPath(data string) string { return filepath.Join(data, "dev-key") }
@@ -203,11 +207,16 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		return nil, err
 	}
 	b.tasks = append(b.tasks, b.time.Run)
-	if cfg.DevPacks != "" {
-		if err := ensureDevKey(cfg.DataDir); err != nil {
-			b.Close()
-			return nil, err
-		}
+	// The box's own key signs the packs it builds: the sample packs from
+	// source, and what teachers publish in the studio.
+	if err := ensureDevKey(cfg.DataDir); err != nil {
+		b.Close()
+		return nil, err
+	}
+	ownKey, err := content.LoadSigner(DevKeyPath(cfg.DataDir))
+	if err != nil {
+		b.Close()
+		return nil, err
 	}
 	if b.lib, err = OpenLibrary(cfg.DataDir, cfg.TrustedKeys); err != nil {
 		b.Close()
@@ -257,7 +266,8 @@ func Open(ctx context.Context, cfg Config, logger *slog.Logger) (*Box, error) {
 		b.Close()
 		return nil, err
 	}
-	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Zone: zone, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent}, logger, b.db, b.lib,
+	studioCfg := server.StudioConfig{Signer: ownKey, Dir: StudioDir(cfg.DataDir), Builder: NewBuilder}
+	srv, err := server.New(server.Config{DefaultLang: cfg.Lang, Zone: zone, Version: cfg.Version, Started: time.Now(), Metrics: b.metrics, Recent: recent, Studio: studioCfg}, logger, b.db, b.lib,
 		server.WithLive(liveSessions), server.WithSync(b.upstream), server.WithLAN(lan), server.WithTime(b.time))
 	if err != nil {
 		b.Close()

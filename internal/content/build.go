@@ -105,11 +105,13 @@ func (b *Builder) Build(dir string) (*Built, error) {
 			}
 			l.Title[lang] = doc.Title
 			bt.rendered[LessonPath(sl.ID, lang)] = []byte(doc.HTML)
+			// The Markdown too, for a teacher to copy and edit (the studio).
+			bt.rendered[LessonSourcePath(sl.ID, lang)] = src
 		}
 		m.Lessons = append(m.Lessons, l)
 	}
-	if len(m.Lessons) == 0 {
-		return nil, fmt.Errorf("pack.yaml: lessons: the pack has no lessons")
+	if len(m.Lessons) == 0 && len(m.Sets) == 0 && len(m.Apps) == 0 {
+		return nil, fmt.Errorf("pack.yaml: the pack has no lessons, exercise sets or apps")
 	}
 	if m.Source, err = SourceHash(dir); err != nil {
 		return nil, err

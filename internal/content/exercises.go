@@ -3,6 +3,7 @@ package content
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -147,17 +148,19 @@ func (r *textRenderer) item(si sourceItem) (learn.Item, error) {
 		return it, err
 	}
 	switch it.Kind {
-	case learn.Choice, learn.Multi:
+	case learn.Choice, learn.Multi, learn.Poll:
 		right := 0
 		for _, c := range si.Choices {
 			if c.Correct {
 				right++
 			}
 		}
-		if it.Kind == learn.Choice && right != 1 {
+		switch {
+		case it.Kind == learn.Poll && right > 0:
+			return it, at("a poll has no right answer: remove correct: true")
+		case it.Kind == learn.Choice && right != 1:
 			return it, at("a choice item needs exactly one correct choice, it has %d (use type: multi for several)", right)
-		}
-		if right == 0 {
+		case it.Kind != learn.Poll && right == 0:
 			return it, at("no choice is marked correct: true")
 		}
 		for i, c := range si.Choices {
@@ -237,10 +240,39 @@ func (r *textRenderer) item(si sourceItem) (learn.Item, error) {
 			}
 		}
 	}
+	it.Source = &learn.Source{Prompt: r.source(si.Prompt), Feedback: learn.Feedback{
+		Correct: r.source(si.Feedback.Correct), Incorrect: r.source(si.Feedback.Incorrect), General: r.source(si.Feedback.General)}}
+	for _, c := range si.Choices {
+		it.Source.Choices = append(it.Source.Choices, learn.OptionSource{Text: r.source(c.Text), Feedback: r.source(c.Feedback)})
+	}
 	if err := it.Validate(); err != nil {
 		return it, fmt.Errorf("%s:%d: %w", r.file, si.line, err)
 	}
 	return it, nil
+}
+
+// source is t as written, in each language of the pack it has.
+func (r *textRenderer) source(t sourceText) learn.Text {
+	if t.empty() {
+		return nil
+	}
+	out := learn.Text{}
+	for _, lang := range r.langs {
+		if s, ok := t.in(lang); ok {
+			out[lang] = s
+		}
+	}
+	return out
+}
+
+// sourceOf is the source of an item whose texts are not rendered yet.
+func sourceOf(it *learn.Item) *learn.Source {
+	src := &learn.Source{Prompt: maps.Clone(it.Prompt), Feedback: learn.Feedback{
+		Correct: maps.Clone(it.Feedback.Correct), Incorrect: maps.Clone(it.Feedback.Incorrect), General: maps.Clone(it.Feedback.General)}}
+	for _, c := range it.Choices {
+		src.Choices = append(src.Choices, learn.OptionSource{Text: maps.Clone(c.Text), Feedback: maps.Clone(c.Feedback)})
+	}
+	return src
 }
 
 // giftSet reads a set written in GIFT, one file per language, and merges the
@@ -309,6 +341,7 @@ func (r *textRenderer) renderItem(it *learn.Item) error {
 		}
 		return out, nil
 	}
+	it.Source = sourceOf(it)
 	var err error
 	if it.Prompt, err = one(it.Prompt); err != nil {
 		return err
@@ -350,6 +383,18 @@ func mergeLanguage(set *learn.Set, items []learn.Item, name, refName string) err
 			return fmt.Errorf("%s: question %d (%q) differs from %q in %s: titles, types and answers must match across languages", name, i+1, src.ID, dst.ID, refName)
 		}
 		dst.Prompt = merge(dst.Prompt, src.Prompt)
+		if dst.Source != nil && src.Source != nil {
+			dst.Source.Prompt = merge(dst.Source.Prompt, src.Source.Prompt)
+			for j := range dst.Source.Choices {
+				if j < len(src.Source.Choices) {
+					dst.Source.Choices[j].Text = merge(dst.Source.Choices[j].Text, src.Source.Choices[j].Text)
+					dst.Source.Choices[j].Feedback = merge(dst.Source.Choices[j].Feedback, src.Source.Choices[j].Feedback)
+				}
+			}
+			dst.Source.Feedback.Correct = merge(dst.Source.Feedback.Correct, src.Source.Feedback.Correct)
+			dst.Source.Feedback.Incorrect = merge(dst.Source.Feedback.Incorrect, src.Source.Feedback.Incorrect)
+			dst.Source.Feedback.General = merge(dst.Source.Feedback.General, src.Source.Feedback.General)
+		}
 		for j := range dst.Choices {
 			if dst.Choices[j].Weight != src.Choices[j].Weight {
 				return fmt.Errorf("%s: question %q: choice %d has another weight than in %s", name, src.ID, j+1, refName)

@@ -83,6 +83,10 @@ func ValidID(s string) bool { return idPattern.MatchString(s) }
 // LessonPath is the path of a lesson's rendered HTML in a built pack.
 func LessonPath(lesson, lang string) string { return "lessons/" + lesson + "." + lang + ".html" }
 
+// LessonSourcePath is the path of a lesson's Markdown source in a built
+// pack (packs built before it have none).
+func LessonSourcePath(lesson, lang string) string { return "lessons/" + lesson + "." + lang + ".md" }
+
 // SetPath is the path of an exercise set in a built pack.
 func SetPath(set string) string { return "exercises/" + set + ".json" }
 

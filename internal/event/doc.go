@@ -28,6 +28,7 @@
 //	assignment.created    AssignmentCreated assignment, class, pack, kind, ref
 //	assignment.removed    AssignmentRemoved assignment, class
 //	app.result            AppResult      pack, app            app progress (box)
+//	studio.published      StudioPublished pack, version, kind, sha256
 //
 // The payload structs below list every key with its JSON name and meaning.
 // Payloads never hold secrets, and never a student's name: the hub sees
@@ -35,7 +36,9 @@
 //
 // An answer, whichever kind carries it, counts for progress, mastery and
 // reports through its Attempt (AttemptOf): the box and the hub count the
-// same answers.
+// same answers. An answer to a poll of a pack's set (Answer.Kind "poll")
+// is an Attempt with Poll set: the box keeps it with the learner's answers
+// but neither counts it for mastery nor the hub for reports.
 //
 // # Compatibility
 //

@@ -155,6 +155,10 @@ type Attempt struct {
 	Correct         bool
 	Score           float64
 	Answer          string // the text typed, or else the picked choices as JSON ("" for neither)
+	// Poll marks an answer to a poll of a pack's set: recorded (the box
+	// shows it with the learner's answers and in item analysis) but never
+	// right or wrong, so mastery and reports leave it out.
+	Poll bool
 }
 
 // AttemptOf returns the attempt a payload carries, if it carries one: every
@@ -163,7 +167,9 @@ type Attempt struct {
 func AttemptOf(p Payload) (Attempt, bool) {
 	switch p := p.(type) {
 	case Answer:
-		return attempt(p.Pack, p.Set, p.Item, p.Correct, p.Score, p.Text, p.Choices), true
+		a := attempt(p.Pack, p.Set, p.Item, p.Correct, p.Score, p.Text, p.Choices)
+		a.Poll = p.Kind == QuestionPoll
+		return a, true
 	case LiveResponse:
 		if p.Pack == "" || p.Item == "" || p.Kind == QuestionPoll {
 			return Attempt{}, false

@@ -3,6 +3,7 @@ package event_test
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/mitstem/stembox/internal/event"
@@ -36,6 +37,8 @@ var samples = map[string]struct {
 		`{"assignment":"A1","class":"C1"}`},
 	event.KindAppResult: {event.AppResult{Pack: "physics", PackVersion: "1.0.0", App: "slope", Lang: "tg", Completed: true, Score: 3, Max: 4, Summary: "μ = 0.3"},
 		`{"pack":"physics","version":"1.0.0","app":"slope","lang":"tg","completed":true,"score":3,"max":4,"summary":"μ = 0.3"}`},
+	event.KindStudioPublished: {event.StudioPublished{Pack: "tab12cd34ef56ab78cd-k3x9q2m7wz", Version: "2.0.0", Kind: "set", Items: 5, SHA256: strings.Repeat("ab", 32)},
+		`{"pack":"tab12cd34ef56ab78cd-k3x9q2m7wz","version":"2.0.0","kind":"set","items":5,"sha256":"` + strings.Repeat("ab", 32) + `"}`},
 }
 
 // TestEveryKind round-trips a payload of every kind the package defines

@@ -29,6 +29,7 @@ var specs = map[string]spec{
 	KindAssignmentCreated:  {1, decoder[AssignmentCreated]()},
 	KindAssignmentRemoved:  {1, decoder[AssignmentRemoved]()},
 	KindAppResult:          {1, decoder[AppResult]()},
+	KindStudioPublished:    {1, decoder[StudioPublished]()},
 }
 
 // QuestionPoll is the kind of a live question with no right answer.
@@ -58,8 +59,9 @@ type Answer struct {
 	Choices     []int    `json:"choices,omitempty"`
 	Text        string   `json:"text,omitempty"`
 	Correct     bool     `json:"correct"`
-	Score       float64  `json:"score"` // 0 to 1
-	Feedback    []string `json:"-"`     // not in the payload: shown with the verdict, derived from the pack
+	Score       float64  `json:"score"`          // 0 to 1
+	Kind        string   `json:"kind,omitempty"` // "poll" for a poll (never correct, counts for no score); else empty
+	Feedback    []string `json:"-"`              // not in the payload: shown with the verdict, derived from the pack
 	// Age is how long before it reached the box the answer was given, by
 	// the device's clock (an answer kept on a device while the box was
 	// away); not in the payload: the event is dated that much earlier.

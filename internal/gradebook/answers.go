@@ -33,11 +33,16 @@ func FindQuestion(lib *content.Library, lang, pack, set, item string) (q Questio
 	if !ok {
 		return Question{}, false
 	}
-	s, ok := p.Sets[set]
-	if !ok {
+	return QuestionIn(&p.Manifest, p.Sets[set], lang, item)
+}
+
+// QuestionIn finds an item in a set of the pack m (of the installed
+// version, or of an older one kept: see server's setAt), for a reader of
+// lang. ok is false when set is nil or lacks the item.
+func QuestionIn(m *content.Manifest, s *learn.Set, lang, item string) (q Question, ok bool) {
+	if s == nil || len(m.Languages) == 0 {
 		return Question{}, false
 	}
-	m := &p.Manifest
 	q.Fallback, q.Lang = m.Languages[0], m.Languages[0]
 	for _, l := range i18n.Fallbacks(lang) {
 		if slices.Contains(m.Languages, l) {
@@ -49,7 +54,7 @@ func FindQuestion(lib *content.Library, lang, pack, set, item string) (q Questio
 		if s.Items[i].ID == item {
 			q.Item, q.N = &s.Items[i], i+1
 			for _, si := range m.Sets {
-				if si.ID == set {
+				if si.ID == s.ID {
 					q.SetTitle = si.Title.In(q.Lang, q.Fallback)
 				}
 			}
@@ -67,7 +72,7 @@ func (q Question) Prompt() string { return q.Item.Prompt.In(q.Lang, q.Fallback) 
 func (q Question) AnswerHTML(uiLang, stored string) string {
 	it := q.Item
 	var picks []int
-	if (it.Kind == learn.Choice || it.Kind == learn.Multi) && strings.HasPrefix(stored, "[") && json.Unmarshal([]byte(stored), &picks) == nil {
+	if (it.Kind == learn.Choice || it.Kind == learn.Multi || it.Kind == learn.Poll) && strings.HasPrefix(stored, "[") && json.Unmarshal([]byte(stored), &picks) == nil {
 		var parts []string
 		for _, p := range picks {
 			if p >= 0 && p < len(it.Choices) {

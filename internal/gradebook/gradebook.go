@@ -16,6 +16,7 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/content"
+	"github.com/mitstem/stembox/internal/learn"
 	"github.com/mitstem/stembox/internal/roster"
 	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
@@ -88,6 +89,10 @@ type ResultsFormat struct {
 	// right one as text; nil (or a pack no longer installed) writes the
 	// answer as stored, picked choices as their indexes ([2,0]).
 	Lib *content.Library
+	// SetAt, when set, finds the set an answer was given on by the pack's
+	// version (an older version's, kept by the box, when the installed one
+	// differs), instead of Lib's installed version.
+	SetAt func(pack, version, set string) (*content.Manifest, *learn.Set, bool)
 	// Lang is the reader's language: of the questions when the pack has
 	// it, and of true/false.
 	Lang string
@@ -135,7 +140,7 @@ func WriteResults(ctx context.Context, db *store.DB, classes []school.Class, w i
 		for _, a := range atts {
 			s := by[a.Learner]
 			question, answer, right := "", a.Answer, ""
-			if q, ok := FindQuestion(f.Lib, f.Lang, a.Pack, a.Set, a.Item); ok {
+			if q, ok := f.question(a); ok {
 				question, answer, right = PlainText(q.Prompt()), PlainText(q.AnswerHTML(f.Lang, a.Answer)), PlainText(q.RightHTML(f.Lang))
 			}
 			score := strconv.FormatFloat(a.Score, 'f', -1, 64)
@@ -151,4 +156,16 @@ func WriteResults(ctx context.Context, db *store.DB, classes []school.Class, w i
 		return fmt.Errorf("gradebook: results: %w", err)
 	}
 	return nil
+}
+
+// question finds the question of an answer (see SetAt).
+func (f ResultsFormat) question(a store.Attempt) (Question, bool) {
+	if f.SetAt != nil {
+		m, s, ok := f.SetAt(a.Pack, a.Version, a.Set)
+		if !ok {
+			return Question{}, false
+		}
+		return QuestionIn(m, s, f.Lang, a.Item)
+	}
+	return FindQuestion(f.Lib, f.Lang, a.Pack, a.Set, a.Item)
 }

@@ -234,7 +234,7 @@ func (h *Store) insertEvents(ctx context.Context, tx *Tx, box, epoch string, evs
 // teacher's own questions, OwnQuestions) with the session as its set.
 func reportedAttempt(p event.Payload) (event.Attempt, bool) {
 	if a, ok := event.AttemptOf(p); ok {
-		return a, true
+		return a, !a.Poll // a poll's answer is never right or wrong
 	}
 	if r, ok := p.(event.LiveResponse); ok && r.Pack == "" && r.Item != "" && r.Kind != event.QuestionPoll {
 		return event.Attempt{Set: r.Session, Item: r.Item, Correct: r.Correct, Score: r.Score}, true

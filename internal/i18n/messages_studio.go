@@ -38,6 +38,9 @@ var studioEN = map[string]string{
 	"studio.problem.markup":         "The text cannot be shown: %s",
 	"studio.problem.build":          "The box could not make a pack of it: %s",
 	"studio.problem.media":          "The picture %s is not on the box; add it again.",
+	"verdict.recorded":              "Your answer is recorded. This question has no right answer.",
+	"student_report.poll":           "poll",
+	"items.poll_summary":            "A poll: %d answers from %d students, none right or wrong.",
 }
 
 var studioRU = map[string]string{
@@ -74,6 +77,9 @@ var studioRU = map[string]string{
 	"studio.problem.markup":         "Текст нельзя показать: %s",
 	"studio.problem.build":          "Коробка не смогла собрать из этого пакет: %s",
 	"studio.problem.media":          "Картинки %s нет на коробке; добавьте её снова.",
+	"verdict.recorded":              "Ваш ответ записан. У этого вопроса нет верного ответа.",
+	"student_report.poll":           "опрос",
+	"items.poll_summary":            "Опрос: %d ответов от %d учеников, верных и неверных нет.",
 }
 
 var studioTG = map[string]string{
@@ -110,4 +116,7 @@ var studioTG = map[string]string{
 	"studio.problem.markup":         "Матнро нишон додан мумкин нест: %s",
 	"studio.problem.build":          "Қуттӣ аз ин баста сохта натавонист: %s",
 	"studio.problem.media":          "Расми %s дар қуттӣ нест; онро боз илова кунед.",
+	"verdict.recorded":              "Ҷавоби шумо сабт шуд. Ин савол ҷавоби дуруст надорад.",
+	"student_report.poll":           "пурсиш",
+	"items.poll_summary":            "Пурсиш: %d ҷавоб аз %d хонанда, на дуруст ва на нодуруст.",
 }

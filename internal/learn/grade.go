@@ -57,6 +57,9 @@ type Verdict struct {
 //     ErrUnexpectedUnit. The score is the best weight of the ranges holding
 //     the number, their bounds widened by 1e-12 of their magnitude for float
 //     rounding.
+//   - Poll: exactly one index; never correct, score 0 (Kind.Graded): the
+//     feedback is the picked choice's and the General one, and there is no
+//     solution.
 //   - ShortText: compared after NormalizeText with the accepted answers of
 //     every language, not only lang (a student may answer in Russian in the
 //     English interface); the score is the best weight of the equal answers.
@@ -80,6 +83,11 @@ func Grade(it *Item, r Response, lang, fallback string) (Verdict, error) {
 		v, err = gradeNumeric(it, r, lang, fallback)
 	case ShortText:
 		v, err = gradeText(it, r, lang, fallback)
+	case Poll:
+		if v, err = gradeChoice(it, r, lang, fallback); err == nil {
+			v.Feedback = appendText(v.Feedback, it.Feedback.General, lang, fallback)
+			return Verdict{Feedback: v.Feedback}, nil
+		}
 	default:
 		return Verdict{}, fmt.Errorf("learn: grade item %q: unknown type %q", it.ID, it.Kind)
 	}

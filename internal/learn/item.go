@@ -17,7 +17,12 @@ const (
 	TrueFalse Kind = "truefalse" // a statement that is true or false
 	Numeric   Kind = "numeric"   // a number, within a tolerance or range, optional unit
 	ShortText Kind = "text"      // a short free text, normalised before comparing
+	Poll      Kind = "poll"      // one choice with no right answer: an opinion or a prediction
 )
+
+// Graded reports whether answers to items of kind k are right or wrong: a
+// poll's are only recorded, and count for no score and no mastery.
+func (k Kind) Graded() bool { return k != Poll }
 
 // Text is a string per language code ("en", "ru", "tg"). Once a pack is built
 // the strings of prompts, choices and feedback are HTML fragments.
@@ -51,7 +56,7 @@ type Item struct {
 	Title  string `json:"title,omitempty"`
 	Prompt Text   `json:"prompt"`
 
-	// Choice and Multi.
+	// Choice, Multi and Poll.
 	Choices []Option `json:"choices,omitempty"`
 	// TrueFalse.
 	Truth bool `json:"truth,omitempty"`
@@ -63,6 +68,25 @@ type Item struct {
 	Texts []TextAnswer `json:"texts,omitempty"`
 
 	Feedback Feedback `json:"feedback,omitempty"`
+
+	// Source is the item's texts as their author wrote them (Markdown with
+	// TeX), kept by the pack builder beside the rendered HTML so that a
+	// teacher can copy the item into a draft of her own and edit it
+	// (docs/pack-format.md, "Built form"). Packs built before it have none.
+	Source *Source `json:"source,omitempty"`
+}
+
+// Source holds the texts of an item before rendering; see Item.Source.
+type Source struct {
+	Prompt   Text           `json:"prompt,omitempty"`
+	Choices  []OptionSource `json:"choices,omitempty"` // in the order of Item.Choices
+	Feedback Feedback       `json:"feedback,omitempty"`
+}
+
+// OptionSource holds a choice's texts before rendering.
+type OptionSource struct {
+	Text     Text `json:"text,omitempty"`
+	Feedback Text `json:"feedback,omitempty"`
 }
 
 // Option is a choice of a Choice or Multi item. Weight is the fraction of the
@@ -155,6 +179,15 @@ func (it *Item) Validate() error {
 		if it.Kind == Multi && (sum < 1-weightEpsilon || sum > 1+weightEpsilon) {
 			return fmt.Errorf("item %q: the weights of the correct choices add up to %.4g%%, not 100%%", it.ID, sum*100)
 		}
+	case Poll:
+		if len(it.Choices) < 2 {
+			return fmt.Errorf("item %q: a poll needs at least 2 choices", it.ID)
+		}
+		for _, c := range it.Choices {
+			if c.Weight != 0 {
+				return fmt.Errorf("item %q: a poll has no right answer, so no choice has a weight", it.ID)
+			}
+		}
 	case TrueFalse:
 	case Numeric:
 		if len(it.Numbers) == 0 {
@@ -170,7 +203,7 @@ func (it *Item) Validate() error {
 			return fmt.Errorf("item %q: a text item needs at least one accepted answer", it.ID)
 		}
 	default:
-		return fmt.Errorf("item %q: unknown type %q (want choice, multi, truefalse, numeric or text)", it.ID, it.Kind)
+		return fmt.Errorf("item %q: unknown type %q (want choice, multi, truefalse, numeric, text or poll)", it.ID, it.Kind)
 	}
 	return nil
 }

@@ -11,7 +11,7 @@ type PublicItem struct {
 	Title string `json:"title,omitempty"`
 	// Prompt is an HTML fragment in Lang.
 	Prompt string `json:"prompt"`
-	// Choices are the option texts of a Choice or Multi item, HTML
+	// Choices are the option texts of a Choice, Multi or Poll item, HTML
 	// fragments in the order of the item: a response picks them by index.
 	Choices []string `json:"choices,omitempty"`
 	// Unit is the unit to show after a Numeric item's input, as plain text.
@@ -28,7 +28,7 @@ type PublicItem struct {
 func (it *Item) Public(lang, fallback string) PublicItem {
 	p := PublicItem{ID: it.ID, Kind: it.Kind, Title: it.Title}
 	p.Prompt, p.Lang = it.Prompt.pick(lang, fallback)
-	if it.Kind == Choice || it.Kind == Multi {
+	if it.Kind == Choice || it.Kind == Multi || it.Kind == Poll {
 		p.Choices = make([]string, len(it.Choices))
 		for i, o := range it.Choices {
 			p.Choices[i] = o.Text.In(lang, fallback)

@@ -11,8 +11,9 @@ import (
 )
 
 // Poll is the kind of a question with no right answer: students pick one of
-// the choices, and the class sees how it voted.
-const Poll learn.Kind = "poll"
+// the choices, and the class sees how it voted (learn.Poll: a pack's set
+// may hold polls too).
+const Poll = learn.Poll
 
 // Question is one question of a session: an exercise item of a pack or one
 // the teacher typed, with the language it is asked in. It holds the answers,

@@ -103,7 +103,7 @@ func (s *Server) handleSet(w http.ResponseWriter, r *http.Request) {
 	for i, it := range ref.set.Items {
 		rw := row{URL: fmt.Sprintf("%s/%d", setURL(m.ID, ref.info.ID), i+1), Label: i18n.T(lang, "set.question", i+1), Status: "new", StatusText: i18n.T(lang, "set.not_tried")}
 		if p, ok := progress[it.ID]; ok {
-			if p.LastCorrect {
+			if p.LastCorrect || !it.Kind.Graded() { // a poll is done once answered
 				rw.Status, rw.StatusText = "done", i18n.T(lang, "set.correct")
 				done++
 			} else {
@@ -204,6 +204,8 @@ func (s *Server) showVerdict(r *http.Request, v *exerciseView, ref exerciseRef, 
 	lang := s.lang(r)
 	vd := &verdictView{Correct: a.Correct}
 	switch {
+	case !it.Kind.Graded():
+		vd.Headline = i18n.T(lang, "verdict.recorded")
 	case a.Correct:
 		vd.Headline = i18n.T(lang, "verdict.correct")
 	case a.Score > 0:
@@ -218,7 +220,7 @@ func (s *Server) showVerdict(r *http.Request, v *exerciseView, ref exerciseRef, 
 		}
 		// The answer is shown once it was found, or after two tries.
 		p, _ := s.db.SetProgress(r.Context(), learner, ref.pack.Manifest.ID, ref.info.ID)
-		if a.Correct || p[it.ID].Attempts >= 2 {
+		if it.Kind.Graded() && (a.Correct || p[it.ID].Attempts >= 2) {
 			vd.Solution = template.HTML(translateSolution(lang, it, graded.Solution))
 		}
 	}
@@ -307,6 +309,9 @@ func (s *Server) grade(r *http.Request, ref exerciseRef, it *learn.Item, learner
 		ID: id, Learner: learner, Pack: ref.pack.Manifest.ID, PackVersion: ref.pack.Manifest.Version,
 		Set: ref.info.ID, Item: it.ID, Lang: ref.cl, Choices: resp.Choices, Text: resp.Text,
 		Correct: v.Correct, Score: v.Score, Feedback: v.Feedback, Age: answerAge(r),
+	}
+	if !it.Kind.Graded() {
+		a.Kind = event.QuestionPoll
 	}
 	ev, err := s.db.RecordAnswer(r.Context(), a)
 	if err != nil {

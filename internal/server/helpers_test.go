@@ -27,6 +27,7 @@ func miniPack(tb testing.TB) ([]byte, *content.Signer) { return contenttest.Mini
 // mini pack installed, listening on a real socket.
 type testBox struct {
 	*httptest.Server
+	srv  *server.Server
 	db   *store.DB
 	lib  *content.Library
 	logs *logtest.Buffer // everything the server logged, debug level included
@@ -87,7 +88,7 @@ func mustRunServerWith(tb testing.TB, cfg server.Config) *testBox {
 	srv := newServer(tb, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), db, lib)
 	ts := httptest.NewServer(srv)
 	tb.Cleanup(ts.Close)
-	return &testBox{Server: ts, db: db, lib: lib, logs: logs}
+	return &testBox{Server: ts, srv: srv, db: db, lib: lib, logs: logs}
 }
 
 // device is a browser: it keeps cookies and does not follow redirects, so

@@ -17,7 +17,7 @@ type assignmentView struct {
 	Label   string // "Lesson: …" or "Exercises: …", to tell a lesson from its set
 	Lang    string
 	URL     string
-	Items   []string // item ids, for a set
+	Items   []string // item ids, for a set: those that are graded (not polls), for mastery
 	Missing bool     // its pack (or lesson, set) is no longer installed
 }
 
@@ -46,7 +46,9 @@ func (s *Server) resolveAssignments(ctx context.Context, classID, lang string) (
 				if set, ok := p.Sets[a.Ref]; ok {
 					v.Title, v.URL, v.Missing = set.Title.In(cl, m.Languages[0]), setURL(m.ID, set.ID), false
 					for _, it := range set.Items {
-						v.Items = append(v.Items, it.ID)
+						if it.Kind.Graded() {
+							v.Items = append(v.Items, it.ID)
+						}
 					}
 				}
 			}
@@ -112,9 +114,15 @@ func (s *Server) progressGrid(ctx context.Context, class school.Class, students 
 			if err != nil {
 				return nil, err
 			}
+			graded := make(map[string]bool, len(a.Items))
+			for _, id := range a.Items {
+				graded[id] = true
+			}
 			by := map[string][]learn.Result{}
 			for _, at := range atts {
-				by[at.Learner] = append(by[at.Learner], learn.Result{Item: at.Item, Correct: at.Correct})
+				if graded[at.Item] { // polls count for no mastery
+					by[at.Learner] = append(by[at.Learner], learn.Result{Item: at.Item, Correct: at.Correct})
+				}
 			}
 			for i, l := range learners {
 				status, frac := rule.Mastery(by[l], a.Items)

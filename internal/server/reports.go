@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
@@ -72,6 +73,7 @@ type itemRow struct {
 	Wrong       []wrongAnswer
 	NotTried    []string
 	HasAttempts bool
+	Poll        bool // a poll: its answers are votes, none right or wrong
 }
 
 type wrongAnswer struct {
@@ -115,7 +117,7 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 		row := itemRow{N: n + 1, Prompt: template.HTML(it.Prompt.In(cl, m.Languages[0]))}
 		first := map[string]bool{}
 		tried := map[string]bool{}
-		wrong := map[string]int{}
+		wrong := map[[2]string]int{} // by the version answered on and the answer
 		right := 0
 		firstRight := 0
 		for _, a := range atts {
@@ -126,7 +128,7 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 			if a.Correct {
 				right++
 			} else {
-				wrong[a.Answer]++
+				wrong[[2]string{a.Version, a.Answer}]++
 			}
 			if !first[a.Learner] {
 				first[a.Learner] = true
@@ -142,12 +144,9 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 			row.Percent = (100*right + row.Attempts/2) / row.Attempts
 			row.FirstRight = (100*firstRight + len(tried)/2) / len(tried)
 		}
-		q := gradebook.Question{Item: &set.Items[n], Lang: cl, Fallback: m.Languages[0]}
-		for ans, count := range wrong {
-			row.Wrong = append(row.Wrong, wrongAnswer{Answer: template.HTML(q.AnswerHTML(lang, ans)), Count: count})
-		}
-		sort.Slice(row.Wrong, func(i, j int) bool { return row.Wrong[i].Count > row.Wrong[j].Count })
-		if len(row.Wrong) > 3 {
+		row.Poll = it.Kind == learn.Poll
+		row.Wrong = s.wrongAnswers(lang, m, set, n, cl, wrong)
+		if len(row.Wrong) > 3 && !row.Poll {
 			row.Wrong = row.Wrong[:3]
 		}
 		for _, st := range students {
@@ -165,6 +164,35 @@ func (s *Server) handleItemAnalysis(w http.ResponseWriter, r *http.Request, v *v
 	}{c, set.Title.In(cl, m.Languages[0]), cl, rows})
 }
 
+// wrongAnswers shows the wrong answers to item n of set, counted by the
+// version of the pack they were given on and the answer: each as its
+// version's question shows it (a choice's text may have changed since),
+// the most common first.
+func (s *Server) wrongAnswers(lang string, m *content.Manifest, set *learn.Set, n int, cl string, wrong map[[2]string]int) []wrongAnswer {
+	current := gradebook.Question{Item: &set.Items[n], Lang: cl, Fallback: m.Languages[0]}
+	counts := map[template.HTML]int{}
+	for k, count := range wrong {
+		q := current
+		if k[0] != "" && k[0] != m.Version {
+			if old, ok := s.questionOf(lang, store.Attempt{Pack: m.ID, Version: k[0], Set: set.ID, Item: set.Items[n].ID}); ok {
+				q = old
+			}
+		}
+		counts[template.HTML(q.AnswerHTML(lang, k[1]))] += count
+	}
+	var out []wrongAnswer
+	for ans, count := range counts {
+		out = append(out, wrongAnswer{Answer: ans, Count: count})
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Answer < out[j].Answer
+	})
+	return out
+}
+
 // attemptView is one answer on a student's page: the question as the
 // student saw it, what they answered, the right answer and when.
 type attemptView struct {
@@ -177,6 +205,7 @@ type attemptView struct {
 	Answer, Right template.HTML
 	Item          string // the item's id, shown when the question is gone
 	PartlyRight   int    // percent, for an answer that is partly right
+	Poll          bool   // an answer to a poll: recorded, neither right nor wrong
 }
 
 type attemptDay struct {
@@ -213,9 +242,10 @@ func (s *Server) handleStudentReport(w http.ResponseWriter, r *http.Request, v *
 		if !a.Correct && a.Score > 0 {
 			av.PartlyRight = int(a.Score*100 + 0.5)
 		}
-		if q, ok := gradebook.FindQuestion(s.lib, lang, a.Pack, a.Set, a.Item); ok {
+		if q, ok := s.questionOf(lang, a); ok {
 			av.Set, av.N, av.Lang, av.Prompt = q.SetTitle, q.N, q.Lang, template.HTML(q.Prompt())
 			av.Answer, av.Right = template.HTML(q.AnswerHTML(lang, a.Answer)), template.HTML(q.RightHTML(lang))
+			av.Poll = !q.Item.Kind.Graded()
 		}
 		day.Attempts = append(day.Attempts, av)
 		if a.Correct {

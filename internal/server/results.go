@@ -14,7 +14,7 @@ import (
 // --lang LANG. ?sep=semicolon writes it for a spreadsheet set to Russian.
 func (s *Server) handleExportResults(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
 	var buf bytes.Buffer
-	f := gradebook.ResultsFormat{Lib: s.lib, Lang: s.lang(r), Zone: s.zone(), Semicolons: r.URL.Query().Get("sep") == "semicolon"}
+	f := gradebook.ResultsFormat{Lib: s.lib, SetAt: s.setAt, Lang: s.lang(r), Zone: s.zone(), Semicolons: r.URL.Query().Get("sep") == "semicolon"}
 	if err := gradebook.WriteResults(r.Context(), s.db, []school.Class{c}, &buf, f); err != nil {
 		s.fail(w, r, err)
 		return

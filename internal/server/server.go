@@ -56,6 +56,10 @@ type Config struct {
 	// Hashing checks and makes passwords and PINs; nil makes the box's
 	// (auth.NewPool). Tests pass their own to watch it.
 	Hashing *auth.Pool
+
+	// Studio is what the teacher studio publishes with (studio_publish.go);
+	// its zero value turns publishing off.
+	Studio StudioConfig
 }
 
 // Server serves the box's web UI and API.
@@ -84,6 +88,9 @@ type Server struct {
 	live *live.Sessions     // live.go, live_new.go, live_results.go; WithLive
 	sync SyncControl        // sync.go; WithSync
 	time *timekeeper.Keeper // devicetime.go; WithTime
+
+	studio studioState // studio_publish.go
+	kept   keptSets    // studio_versions.go
 }
 
 // An Option gives a server one of the box's optional parts.

@@ -92,6 +92,9 @@ type Attempt struct {
 	Score                    float64
 	Answer                   string    // the text typed, or the picked choices as JSON
 	Time                     time.Time // corrected: its boot's start plus its time since boot (clock.go)
+	// Version is the version of the pack it was answered on (from its
+	// event), so that its question can be shown as it was then.
+	Version string
 }
 
 // Attempts returns the answers of the given learners in a pack's set ("" for
@@ -101,7 +104,7 @@ func (db *DB) Attempts(ctx context.Context, learners []string, pack, set string)
 		return nil, nil
 	}
 	ids, _ := json.Marshal(learners)
-	rows, err := db.read.QueryContext(ctx, `SELECT a.seq, a.learner, a.pack, a.set_id, a.item, a.correct, a.score, a.answer, `+eventTime+`
+	rows, err := db.read.QueryContext(ctx, `SELECT a.seq, a.learner, a.pack, a.set_id, a.item, a.correct, a.score, a.answer, COALESCE(json_extract(e.payload, '$.version'), ''), `+eventTime+`
 		FROM attempts a JOIN events e ON e.seq = a.seq `+eventTimeJoin+`
 		WHERE a.learner IN (SELECT value FROM json_each(?)) AND (? = '' OR a.pack = ?) AND (? = '' OR a.set_id = ?)
 		ORDER BY a.seq`, string(ids), pack, pack, set, set)
@@ -113,7 +116,7 @@ func (db *DB) Attempts(ctx context.Context, learners []string, pack, set string)
 	for rows.Next() {
 		var a Attempt
 		var wall int64
-		if err := rows.Scan(&a.Seq, &a.Learner, &a.Pack, &a.Set, &a.Item, &a.Correct, &a.Score, &a.Answer, &wall); err != nil {
+		if err := rows.Scan(&a.Seq, &a.Learner, &a.Pack, &a.Set, &a.Item, &a.Correct, &a.Score, &a.Answer, &a.Version, &wall); err != nil {
 			return nil, err
 		}
 		a.Time = time.UnixMilli(wall)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/studio"
 )
@@ -240,11 +241,17 @@ func (db *DB) DeleteDraft(ctx context.Context, id string) error {
 	})
 }
 
-// AddDraftVersion records a published version of a draft: the next major
-// version ("1.0.0", "2.0.0", …). failure.Conflict if v.Version is not the
-// next one (two publishes at once: the second must build again).
-func (db *DB) AddDraftVersion(ctx context.Context, id string, v studio.Version) error {
+// RecordPublish records a published version of a draft, the next major
+// version ("1.0.0", "2.0.0", …), and its studio.published event by actor
+// ("user:ID"), in one transaction, returning once both are on disk.
+// failure.Conflict if v.Version is not the next one (two publishes at
+// once: the second must build again).
+func (db *DB) RecordPublish(ctx context.Context, actor, id string, v studio.Version, p event.StudioPublished) error {
 	major, err := studio.Major(v.Version)
+	if err != nil {
+		return failure.Wrap(failure.Invalid, err, err.Error())
+	}
+	payload, err := event.Marshal(p)
 	if err != nil {
 		return failure.Wrap(failure.Invalid, err, err.Error())
 	}
@@ -260,7 +267,8 @@ func (db *DB) AddDraftVersion(ctx context.Context, id string, v studio.Version) 
 			id, major, v.Version, v.Rev, v.SHA256, v.Published.UnixMilli()); err != nil {
 			return fmt.Errorf("store: add draft version: %w", err)
 		}
-		return nil
+		ev := event.Event{ID: db.NewID(), Kind: p.EventKind(), Actor: actor, Payload: payload}
+		return db.appendEvent(ctx, tx, &ev)
 	})
 }
 

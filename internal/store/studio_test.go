@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/store"
 	"github.com/mitstem/stembox/internal/studio"
@@ -21,6 +23,12 @@ func setDoc(prompts ...string) studio.Doc {
 		doc.Items = append(doc.Items, studio.Item{ID: fmt.Sprintf("q%d", i+1), Type: "truefalse", Prompt: studio.Text{"tg": p}, True: true})
 	}
 	return doc
+}
+
+var sha = strings.Repeat("5a", 32)
+
+func published(version string) event.StudioPublished {
+	return event.StudioPublished{Pack: "tkey-abcdefghij", Version: version, Kind: "set", Items: 1, SHA256: sha}
 }
 
 func prompts(d studio.Draft) []string {
@@ -210,7 +218,7 @@ func TestDraftsSurviveReopen(t *testing.T) {
 			if err := db.PutMedia(ctx, "user:t1", picName, "image/png", pic); err != nil {
 				t.Fatal(err)
 			}
-			if err := db.AddDraftVersion(ctx, id, studio.Version{Version: "1.0.0", Rev: 2, Published: time.Now(), SHA256: "ab"}); err != nil {
+			if err := db.RecordPublish(ctx, "user:t1", id, studio.Version{Version: "1.0.0", Rev: 2, Published: time.Now(), SHA256: sha}, published("1.0.0")); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := db.CreateDraft(ctx, "user:t2", studio.KindLesson, studio.Doc{Languages: []string{"ru"}, Body: studio.Text{"ru": "# Урок"}}); err != nil {
@@ -300,16 +308,24 @@ func TestDraftDeleteKeepsVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := studio.Version{Version: "1.0.0", Rev: 1, Published: time.Now(), SHA256: "00"}
-	if err := db.AddDraftVersion(ctx, d.ID, v); err != nil {
+	v := studio.Version{Version: "1.0.0", Rev: 1, Published: time.Now(), SHA256: sha}
+	if err := db.RecordPublish(ctx, "user:t1", d.ID, v, published("1.0.0")); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, db.AddDraftVersion(ctx, d.ID, v), failure.Conflict, "publishing 1.0.0 twice")
+	before, _ := db.LastSeq(ctx)
+	wantKind(t, db.RecordPublish(ctx, "user:t1", d.ID, v, published("1.0.0")), failure.Conflict, "publishing 1.0.0 twice")
 	v.Version = "3.0.0"
-	wantKind(t, db.AddDraftVersion(ctx, d.ID, v), failure.Conflict, "skipping 2.0.0")
+	wantKind(t, db.RecordPublish(ctx, "user:t1", d.ID, v, published("3.0.0")), failure.Conflict, "skipping 2.0.0")
+	if after, _ := db.LastSeq(ctx); after != before {
+		t.Fatalf("refused publishes wrote events: seq %d → %d", before, after)
+	}
 	v.Version = "2.0.0"
-	if err := db.AddDraftVersion(ctx, d.ID, v); err != nil {
+	if err := db.RecordPublish(ctx, "user:t1", d.ID, v, published("2.0.0")); err != nil {
 		t.Fatal(err)
+	}
+	evs, err := db.EventsAfter(ctx, before, 10)
+	if err != nil || len(evs) != 1 || evs[0].Kind != event.KindStudioPublished || evs[0].Actor != "user:t1" {
+		t.Fatalf("events of publishing 2.0.0: %+v %v, want one studio.published by user:t1", evs, err)
 	}
 	if err := db.DeleteDraft(ctx, d.ID); err != nil {
 		t.Fatal(err)

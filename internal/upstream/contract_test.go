@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/mitstem/stembox/internal/hub/hubtest"
 	"github.com/mitstem/stembox/internal/school"
 	"github.com/mitstem/stembox/internal/store"
+	"github.com/mitstem/stembox/internal/studio"
 	"github.com/mitstem/stembox/internal/upstream"
 	"github.com/mitstem/stembox/internal/upstream/wire"
 )
@@ -107,6 +109,18 @@ var kindCases = []kindCase{
 			Item: "poll-1", Kind: event.QuestionPoll, Lang: "tg", Choices: []int{0}, ElapsedMS: 900})
 		return err
 	}, nil}, // a poll: no answer row
+	{event.KindAnswerSubmitted, func(ctx context.Context, db *store.DB, r *roster) error {
+		_, err := db.RecordAnswer(ctx, event.Answer{Learner: "student:" + r.student, Pack: "physics", PackVersion: "1.0.0", Set: "speed", Item: "poll-2", Lang: "tg", Choices: []int{1}, Kind: event.QuestionPoll})
+		return err
+	}, nil}, // a poll of a pack's set: no answer row either
+	{event.KindStudioPublished, func(ctx context.Context, db *store.DB, r *roster) error {
+		d, err := db.CreateDraft(ctx, "user:"+r.teacher, studio.KindSet, studio.Doc{Languages: []string{"tg"}})
+		if err != nil {
+			return err
+		}
+		return db.RecordPublish(ctx, "user:"+r.teacher, d.ID, studio.Version{Version: "1.0.0", Rev: 1, Published: time.UnixMilli(5), SHA256: strings.Repeat("0f", 32)},
+			event.StudioPublished{Pack: "tkey-" + d.ID, Version: "1.0.0", Kind: "set", Items: 3, SHA256: strings.Repeat("0f", 32)})
+	}, nil}, // stored, nothing derived
 }
 
 // hubRows reads a hub's derived tables for one box.
