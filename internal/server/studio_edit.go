@@ -245,7 +245,10 @@ type useView struct {
 }
 
 func (s *Server) useView(r *http.Request, v *viewer, d studio.Draft, lang string) *useView {
-	pack := s.studioPackID(d)
+	if s.cfg.Studio.Signer == nil {
+		return nil
+	}
+	pack := s.studioPackID(d.ID)
 	p, ok := s.lib.Pack(pack)
 	if !ok {
 		return nil

@@ -169,11 +169,10 @@ func (s *Server) handleStudioPublish(w http.ResponseWriter, r *http.Request, v *
 		}
 		view := s.editView(r, v, d, d.Doc, in)
 		view.Error = i18n.T(lang, "studio.not_published")
-		for _, p := range studio.ProblemsOf(err) {
+		for _, p := range studio.ProblemsOf(err) { // all at the top, and each by its question
+			view.Problems = append(view.Problems, p.Message(lang))
 			if p.Item > 0 && p.Item <= len(view.Items) {
 				view.Items[p.Item-1].Problems = append(view.Items[p.Item-1].Problems, i18n.T(lang, p.Key, p.Args...))
-			} else {
-				view.Problems = append(view.Problems, p.Message(lang))
 			}
 		}
 		if studio.ProblemsOf(err) == nil {

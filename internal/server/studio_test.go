@@ -470,3 +470,37 @@ func TestStudioPicture(t *testing.T) {
 	}
 	wantStatus(t, a.get("/teach/studio/media/..%2F..%2Fetc%2Fpasswd"), 404)
 }
+
+// TestStudioPublishPage: Publish from the editor lists what is missing by
+// question, in the page's language, and publishes nothing; once complete
+// it shows the new version with the ways to use it, and the studio's
+// assign button gives the set to her class.
+func TestStudioPublishPage(t *testing.T) {
+	s := mustSchoolWith(t, studioConfig(t))
+	a := s.studioAs(t, "aziza", "ru")
+	id := a.newDraft(studio.KindSet)
+	d := s.draft(t, id)
+	r := a.postForm("/teach/studio/"+id+"/publish", url.Values{"csrf": {a.token}})
+	wantStatus(t, r, 422)
+	wantContains(t, r, "Пока не опубликовано", "Вопрос 1:")
+	if len(s.draft(t, id).Versions) != 0 {
+		t.Fatal("an incomplete draft was published")
+	}
+	doc := studioSet("Сколько будет $2+2$?", "4", "5")
+	wantStatus(t, a.saveJSON(id, d.Rev, doc), 200)
+	r = a.postForm("/teach/studio/"+id+"/publish", url.Values{"csrf": {a.token}})
+	wantStatus(t, r, 303)
+	page := a.get(r.Header.Get("Location"))
+	wantContains(t, page, "Опубликовано: версия 1.0.0", "/sets/set", "/live/new?set=", `action="/teach/classes/`+s.classA.ID+`/assign"`)
+	pack := regexp.MustCompile(`name="what" value="([^"|]+)\|set\|set"`).FindStringSubmatch(page.body)
+	if pack == nil {
+		t.Fatalf("no assign form for the set:\n%.3000s", page.body)
+	}
+	wantStatus(t, a.postForm("/teach/classes/"+s.classA.ID+"/assign", url.Values{"csrf": {a.token}, "what": {pack[1] + "|set|set"}}), 303)
+	wantContains(t, a.get("/teach/classes/"+s.classA.ID), "Мой тест")
+	// Others now see it among published work and may copy it.
+	b := s.studioAs(t, "bakhtiyor", "en")
+	wantContains(t, b.get("/teach/studio"), "/teach/studio/"+id, "Published by other teachers")
+	wantStatus(t, b.get("/teach/studio/"+id), 200)
+	wantStatus(t, b.postForm("/teach/studio/"+id+"/publish", url.Values{"csrf": {b.token}}), 403)
+}
