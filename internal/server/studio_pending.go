@@ -19,7 +19,6 @@ func (s *Server) remixLesson(ctx context.Context, pack, lesson, owner string) (s
 	return studio.Draft{}, failure.Errorf(failure.Unavailable, "remix is not built yet")
 }
 
-
 func (s *Server) studioMarkdown(lang, text string) template.HTML {
 	return template.HTML("<p>" + template.HTMLEscapeString(text) + "</p>")
 }
