@@ -183,7 +183,9 @@ func (s *Server) handleStudioNew(w http.ResponseWriter, r *http.Request, v *view
 	doc := studio.Doc{Languages: []string{lang}, Title: studio.Text{}}
 	switch kind {
 	case studio.KindSet:
-		doc.Items = []studio.Item{blankItem("choice")}
+		first := blankItem("choice")
+		first.ID = "q1"
+		doc.Items = []studio.Item{first}
 	case studio.KindLesson:
 		doc.Body = studio.Text{lang: i18n.T(lang, "studio.lesson_start")}
 	default:

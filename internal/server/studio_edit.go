@@ -23,6 +23,7 @@ type itemView struct {
 	Choices                           []choiceEdit
 	Problems                          []string
 	Last                              bool
+	FbOpen                            bool // it has feedback: show its fields
 	L, Base                           string   // the page's language; the draft's URL
 	Types                             []string // the item types to choose from
 }
@@ -96,13 +97,15 @@ func makeItemView(n string, it studio.Item, in, lang, base string) itemView {
 	if k, err := strconv.Atoi(n); err == nil {
 		iv.Num = k + 1
 	}
-	if it.Type == "numeric" || it.Answer != 0 {
-		iv.Answer = formatNumber(it.Answer)
+	if it.Answer != 0 {
+		iv.Answer = formatNumber(it.Answer) // 0 shows as the field's placeholder
 	}
 	if it.Tolerance != 0 {
 		iv.Tolerance = formatNumber(it.Tolerance)
 	}
+	iv.FbOpen = iv.Correct != "" || iv.Incorrect != "" || iv.General != ""
 	for m, c := range it.Choices {
+		iv.FbOpen = iv.FbOpen || c.Feedback[in] != ""
 		iv.Choices = append(iv.Choices, choiceEdit{N: n, M: strconv.Itoa(m), Num: m + 1, Text: c.Text[in], Feedback: c.Feedback[in], Correct: c.Correct, L: lang})
 	}
 	return iv

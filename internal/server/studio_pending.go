@@ -5,7 +5,6 @@ package server
 
 import (
 	"context"
-	"html/template"
 
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/studio"
@@ -17,8 +16,4 @@ func (s *Server) remixSet(ctx context.Context, pack, set, owner string) (studio.
 
 func (s *Server) remixLesson(ctx context.Context, pack, lesson, owner string) (studio.Draft, error) {
 	return studio.Draft{}, failure.Errorf(failure.Unavailable, "remix is not built yet")
-}
-
-func (s *Server) studioMarkdown(lang, text string) template.HTML {
-	return template.HTML("<p>" + template.HTMLEscapeString(text) + "</p>")
 }

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/markup"
 	"github.com/mitstem/stembox/internal/studio"
 )
 
@@ -52,4 +55,36 @@ func (s *Server) handleStudioPreview(w http.ResponseWriter, r *http.Request, v *
 		Items         []previewItem
 		Tabs          []langTab
 	}{d.ID, draftTitle(in, d), in, d.Kind, md(d.Doc.Body), items, langTabs(d.Doc, in)})
+}
+
+// studioMarkdown renders a teacher's text as a pack's is, with the studio's
+// builder (made at the first use, and shared with publishing under its
+// lock: its KaTeX renders one formula at a time). Pictures point at the
+// studio's media. A text it cannot render shows why, in place.
+func (s *Server) studioMarkdown(lang, text string) template.HTML {
+	html, err := func() (string, error) {
+		sc := s.cfg.Studio
+		if sc.Builder == nil {
+			return "", fmt.Errorf("no builder")
+		}
+		s.studio.mu.Lock()
+		defer s.studio.mu.Unlock()
+		if s.studio.builder == nil {
+			b, err := sc.Builder()
+			if err != nil {
+				return "", err
+			}
+			s.studio.builder = b
+		}
+		return s.studio.builder.Markup.Inline(text, markup.Options{ResolveLink: func(dest string) (string, error) {
+			if name, ok := strings.CutPrefix(dest, "media/"); ok && mediaName.MatchString(name) {
+				return "/teach/studio/media/" + name, nil
+			}
+			return dest, nil
+		}})
+	}()
+	if err != nil {
+		return template.HTML(`<pre class="error">` + template.HTMLEscapeString(text) + "\n" + template.HTMLEscapeString(err.Error()) + "</pre>")
+	}
+	return template.HTML(html)
 }

@@ -52,8 +52,14 @@ func (s *Server) conflictJSON(w http.ResponseWriter, r *http.Request, id string,
 		"draft": s.draftJSON(d)})
 }
 
-// tidyDoc keeps a doc's languages to those the box speaks, in its order.
+// tidyDoc keeps a doc's languages to those the box speaks, in its order,
+// and gives an item that has none an id.
 func tidyDoc(doc *studio.Doc) {
+	for i := range doc.Items {
+		if doc.Items[i].ID == "" {
+			doc.Items[i].ID = nextItemID(*doc)
+		}
+	}
 	var ls []string
 	for _, l := range studioLangs() {
 		if slices.Contains(doc.Languages, l) {

@@ -249,7 +249,10 @@
   function apply(el) {
     var name = el.name || '';
     if (!name || el.getAttribute('data-f') === '-' || el.type === 'file' || name === 'newtype') return false;
-    if (name === 'title') doc.title = text(doc.title, el.value);
+    if (name === 'title') {
+      doc.title = text(doc.title, el.value);
+      if (el.value.trim()) document.getElementById('studio-h1').textContent = el.value;
+    }
     else if (name === 'subject') doc.subject = el.value.trim();
     else if (name === 'grades') doc.grades = grades(el.value);
     else if (name === 'body') doc.body = text(doc.body, el.value);
@@ -340,11 +343,15 @@
     set(el, '[data-f=type]', it.type);
     set(el, '[data-f=prompt]', tx(it.prompt));
     set(el, '[data-f=true]', it.true ? 'true' : 'false');
-    set(el, '[data-f=answer]', it.type === 'numeric' || it.answer ? String(it.answer || 0) : '');
+    set(el, '[data-f=answer]', it.answer ? String(it.answer) : '');
     set(el, '[data-f=tolerance]', it.tolerance ? String(it.tolerance) : '');
     set(el, '[data-f=unit]', tx(it.unit));
     set(el, '[data-f=accepted]', it.accepted && it.accepted[lang] ? it.accepted[lang].join('\n') : '');
     var fb = it.feedback || {};
+    if (fb.correct || fb.incorrect || fb.general || (it.choices || []).some(function (c) { return c.feedback && Object.keys(c.feedback).length; })) {
+      el.className += ' fb-open';
+      el.querySelector('details.fb').open = true;
+    }
     set(el, '[data-f="fb.correct"]', tx(fb.correct));
     set(el, '[data-f="fb.incorrect"]', tx(fb.incorrect));
     set(el, '[data-f="fb.general"]', tx(fb.general));
@@ -529,6 +536,13 @@
     }
   });
   form.addEventListener('submit', function (e) { e.preventDefault(); save(); }); // Enter in a field
+  // Each choice's feedback shows with its question's feedback.
+  form.addEventListener('toggle', function (e) {
+    var d = e.target;
+    if (!d.classList || !d.classList.contains('fb')) return;
+    var item = d.closest('.item');
+    if (item) item.classList.toggle('fb-open', d.open);
+  }, true);
 
   // --- back after a reload or a dropped connection -----------------------
   var mine = kept();
