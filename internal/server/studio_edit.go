@@ -23,7 +23,7 @@ type itemView struct {
 	Choices                           []choiceEdit
 	Problems                          []string
 	Last                              bool
-	FbOpen                            bool // it has feedback: show its fields
+	FbOpen                            bool     // it has feedback: show its fields
 	L, Base                           string   // the page's language; the draft's URL
 	Types                             []string // the item types to choose from
 }
