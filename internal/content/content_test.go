@@ -94,6 +94,7 @@ func TestBuildReportsFileAndLine(t *testing.T) {
 		{"missing image", "lessons/force.en.md", "# Force\n\n![x](media/nothing.png)\n", "the pack has no file media/nothing.png"},
 		{"image outside", "lessons/force.en.md", "# Force\n\n![x](../../secret.png)\n", "leaves the pack"},
 		{"script link", "lessons/force.en.md", "# Force\n\n[x](javascript:alert(1))\n", "only http, https and mailto"},
+		{"poll with a right answer", "exercises/speed.yaml", "title: {en: S, ru: С}\nitems:\n  - id: a\n    type: poll\n    prompt: x\n    choices:\n      - {text: a, correct: true}\n      - {text: b}\n", "exercises/speed.yaml:3: item \"a\": a poll has no right answer"},
 		{"gift matching", "exercises/quiz.ru.gift", "::units::Сопоставьте {=a -> b =c -> d}\n", "exercises/quiz.ru.gift:1: matching questions are not supported"},
 		{"gift differs", "exercises/quiz.ru.gift", "::other::Вопрос?{T}\n\n::sun-east::Солнце.{T}\n", "must match across languages"},
 	} {
@@ -291,5 +292,53 @@ func TestCompareVersions(t *testing.T) {
 		if got := content.CompareVersions(tc.a, tc.b); got != tc.want {
 			t.Errorf("CompareVersions(%s, %s) = %d, want %d", tc.a, tc.b, got, tc.want)
 		}
+	}
+}
+
+// A poll builds, and the built form keeps every text's source (exercises'
+// Markdown under "source", lessons' Markdown beside their HTML) for the
+// studio's remix.
+func TestBuildKeepsSourcesAndPolls(t *testing.T) {
+	dir := copyTree(t, "testdata/mini")
+	set := "title: {en: S, ru: С}\nitems:\n  - id: p\n    type: poll\n    prompt: {en: 'Guess $x$', ru: 'Угадайте $x$'}\n" +
+		"    choices:\n      - {text: '$1$', feedback: {en: One, ru: Один}}\n      - {text: '2'}\n    feedback: {general: {en: '**Try**', ru: '**Проверьте**'}}\n"
+	if err := os.WriteFile(filepath.Join(dir, "exercises", "speed.yaml"), []byte(set), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	bt, err := mustBuilder(t).Build(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustSigner(t)
+	lib, err := content.OpenLibrary(t.TempDir(), content.NewKeyring(s.Public()), content.DefaultLimits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := bt.Write(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lib.Install(bytes.NewReader(buf.Bytes()), int64(buf.Len()), content.InstallOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := lib.Pack("mini")
+	it := p.Sets["speed"].Items[0]
+	if it.Kind != "poll" || len(it.Choices) != 2 || it.Choices[0].Weight != 0 || it.Source == nil {
+		t.Fatalf("the poll as built: %+v", it)
+	}
+	if it.Source.Prompt["ru"] != "Угадайте $x$" || it.Source.Choices[0].Text["en"] != "$1$" || it.Source.Choices[0].Feedback["ru"] != "Один" ||
+		it.Source.Feedback.General["en"] != "**Try**" || !strings.Contains(it.Prompt["ru"], "katex") {
+		t.Errorf("sources kept: %+v, prompt %q", it.Source, it.Prompt["ru"])
+	}
+	gift := p.Sets["quiz"].Items[0]
+	if gift.Source == nil || gift.Source.Prompt["ru"] == "" || gift.Source.Prompt["en"] == "" {
+		t.Errorf("a GIFT item's source in both languages: %+v", gift.Source)
+	}
+	name, _, ok := p.FilePath(content.LessonSourcePath("speed", "en"))
+	if !ok {
+		t.Fatal("the lesson's Markdown is not in the built pack")
+	}
+	if md, _ := os.ReadFile(name); !strings.HasPrefix(string(md), "# Speed") {
+		t.Errorf("the lesson's Markdown: %.80q", md)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -368,5 +369,34 @@ func BenchmarkGrade(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A poll takes one valid choice and is never right or wrong.
+func TestGradePoll(t *testing.T) {
+	it := &Item{ID: "p", Kind: Poll, Prompt: Text{"en": "?"}, Choices: []Option{
+		{Text: Text{"en": "a"}, Feedback: Text{"en": "picked a"}}, {Text: Text{"en": "b"}}},
+		Feedback: Feedback{Correct: Text{"en": "never"}, Incorrect: Text{"en": "never either"}, General: Text{"en": "thanks"}}}
+	if err := it.Validate(); err != nil {
+		t.Fatalf("a poll: %v", err)
+	}
+	v, err := Grade(it, Response{Choices: []int{0}}, "en", "en")
+	if err != nil || v.Correct || v.Score != 0 || v.Solution != "" || strings.Join(v.Feedback, "|") != "picked a|thanks" {
+		t.Fatalf("grade of a poll: %+v %v, want no score, no solution, the choice's and the general feedback", v, err)
+	}
+	for _, r := range []Response{{}, {Choices: []int{0, 1}}, {Choices: []int{2}}} {
+		if _, err := Grade(it, r, "en", "en"); err == nil {
+			t.Errorf("poll response %+v was taken", r)
+		}
+	}
+	if it.Kind.Graded() || !Choice.Graded() {
+		t.Error("Graded: a poll is not graded, a choice is")
+	}
+	if p := it.Public("en", "en"); len(p.Choices) != 2 {
+		t.Errorf("a poll's public item has %d choices, want 2", len(p.Choices))
+	}
+	it.Choices[1].Weight = 1
+	if err := it.Validate(); err == nil {
+		t.Error("a poll with a weighted choice validates")
 	}
 }

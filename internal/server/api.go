@@ -49,6 +49,7 @@ type apiVerdict struct {
 	Correct  bool     `json:"correct"`
 	Score    float64  `json:"score"`
 	Feedback []string `json:"feedback"`
+	Poll     bool     `json:"poll,omitempty"` // a poll's answer: recorded, neither right nor wrong
 }
 
 // handleAPIAnswer grades and stores one answer sent as JSON, answering only
@@ -93,5 +94,5 @@ func (s *Server) handleAPIAnswer(w http.ResponseWriter, r *http.Request) {
 	if fb == nil {
 		fb = []string{}
 	}
-	writeJSON(w, http.StatusOK, apiVerdict{ID: a.ID, Seq: ev.Seq, Correct: a.Correct, Score: a.Score, Feedback: fb})
+	writeJSON(w, http.StatusOK, apiVerdict{ID: a.ID, Seq: ev.Seq, Correct: a.Correct, Score: a.Score, Feedback: fb, Poll: a.Kind == event.QuestionPoll})
 }

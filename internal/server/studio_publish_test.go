@@ -18,7 +18,7 @@ import (
 
 // studioConfig publishes with the key the test library trusts, into a
 // temporary studio folder.
-func studioConfig(t *testing.T) server.Config {
+func studioConfig(t testing.TB) server.Config {
 	t.Helper()
 	_, key := miniPack(t)
 	return server.Config{Studio: server.StudioConfig{Signer: key, Dir: t.TempDir(),

@@ -93,7 +93,7 @@ func TestAnswerAndLiveResponseDeriveAlike(t *testing.T) {
 	for i := range atts {
 		atts[i].Seq, atts[i].Time = 0, time.Time{}
 	}
-	want := store.Attempt{Learner: "guest:p1", Pack: "physics", Set: "speed", Item: "speed-1", Correct: true, Score: 1, Answer: "[1]"}
+	want := store.Attempt{Learner: "guest:p1", Pack: "physics", Set: "speed", Item: "speed-1", Correct: true, Score: 1, Answer: "[1]", Version: "1.0.0"}
 	if atts[0] != want || atts[1] != want {
 		t.Errorf("attempts = %+v, want twice %+v", atts, want)
 	}

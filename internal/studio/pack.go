@@ -100,11 +100,9 @@ func (ps *PackSource) Problem(err error) Problem {
 			return Problem{Item: ps.itemAt(line), Key: "studio.problem.markup", Args: []any{strings.TrimSpace(after)}}
 		}
 	}
-	for _, prefix := range []string{"lessons/" + PackLesson + "."} {
-		if rest, ok := strings.CutPrefix(msg, prefix); ok {
-			lang, after, _ := strings.Cut(rest, ".md:")
-			return Problem{Field: "body." + lang, Key: "studio.problem.markup", Args: []any{strings.TrimSpace(after)}}
-		}
+	if rest, ok := strings.CutPrefix(msg, "lessons/"+PackLesson+"."); ok {
+		lang, after, _ := strings.Cut(rest, ".md:")
+		return Problem{Field: "body." + lang, Key: "studio.problem.markup", Args: []any{strings.TrimSpace(after)}}
 	}
 	return Problem{Key: "studio.problem.build", Args: []any{msg}}
 }
