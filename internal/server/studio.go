@@ -40,8 +40,8 @@ func (s *Server) studioRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /teach/studio/{id}/undo", s.draftPage(true, s.handleStudioUndo))
 	mux.HandleFunc("POST /teach/studio/{id}/publish", s.draftPage(true, s.handleStudioPublish))
 	mux.HandleFunc("POST /teach/studio/{id}/media", s.draftPage(true, s.handleStudioUpload))
-	mux.HandleFunc("POST /teach/studio/{id}/delete", s.draftPage(true, s.handleStudioDelete))
-	mux.HandleFunc("POST /teach/studio/{id}/copy", s.draftPage(false, s.handleStudioCopy))
+	mux.HandleFunc("POST /teach/studio/{id}/delete", s.studioForm(s.handleStudioDelete))
+	mux.HandleFunc("POST /teach/studio/{id}/copy", s.studioForm(s.handleStudioCopy))
 }
 
 func studioURL(id string) string { return "/teach/studio/" + id }
@@ -105,17 +105,25 @@ func (s *Server) parseStudioForm(w http.ResponseWriter, r *http.Request, v *view
 	return nil
 }
 
-// draftPage wraps a handler of one draft (the {id} of the path). Anyone
-// signed in may look at a draft and copy it; edit says the handler changes
-// it, which only its owner may do (not even an admin: the work is hers).
+// draftPage wraps a handler of one draft (the {id} of the path), with the
+// studio's rules (studio_drafts.go, docs/studio.md): a teacher sees her own
+// drafts, an admin everyone's; edit says the handler changes the draft,
+// which only its owner may do. Over HTTP a change to a draft that is not
+// hers is forbidden (403) whether or not she may see it.
 func (s *Server) draftPage(edit bool, h func(http.ResponseWriter, *http.Request, *viewer, studio.Draft)) http.HandlerFunc {
 	inner := func(w http.ResponseWriter, r *http.Request, v *viewer) {
-		d, err := s.db.Draft(r.Context(), r.PathValue("id"))
-		if failure.KindOf(err) == failure.NotFound {
-			err = failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "studio.no_draft"))
+		lang := s.lang(r)
+		d, err := s.studioDraft(r.Context(), v, r.PathValue("id"), edit)
+		if edit && failure.KindOf(err) == failure.NotFound {
+			if _, gone := s.db.Draft(r.Context(), r.PathValue("id")); gone == nil {
+				err = failure.Errorf(failure.Unauthorized, "%s", i18n.T(lang, "studio.not_yours"))
+			}
 		}
-		if err == nil && edit && d.Owner != v.User.ID {
-			err = failure.Errorf(failure.Unauthorized, "%s", i18n.T(s.lang(r), "studio.not_yours"))
+		switch failure.KindOf(err) {
+		case failure.NotFound:
+			err = failure.Wrap(failure.NotFound, err, i18n.T(lang, "studio.no_draft"))
+		case failure.Unauthorized:
+			err = failure.Wrap(failure.Unauthorized, err, i18n.T(lang, "studio.not_yours"))
 		}
 		if err != nil {
 			s.studioFail(w, r, err)
@@ -146,14 +154,8 @@ func (s *Server) studioFail(w http.ResponseWriter, r *http.Request, err error) {
 	s.fail(w, r, err)
 }
 
-// canSee says whether v may see d in lists: her own, everyone's published
-// work, and everything for an admin.
-func canSee(v *viewer, d studio.Draft) bool {
-	return v.isAdmin() || d.Owner == v.User.ID || len(d.Versions) > 0
-}
-
-// studioLangs are the languages a draft may be written in, the UI's.
-func studioLangs() []string {
+// draftLangs are the languages a draft may be written in, the UI's, in its order.
+func draftLangs() []string {
 	out := make([]string, len(i18n.Languages))
 	for i, l := range i18n.Languages {
 		out[i] = l.Code
@@ -203,10 +205,25 @@ func (s *Server) handleStudioNew(w http.ResponseWriter, r *http.Request, v *view
 	http.Redirect(w, r, studioURL(d.ID), http.StatusSeeOther)
 }
 
-// handleStudioDelete deletes a draft (its published versions stay
-// installed: answers point at them).
-func (s *Server) handleStudioDelete(w http.ResponseWriter, r *http.Request, v *viewer, d studio.Draft) {
-	if err := s.db.DeleteDraft(r.Context(), d.ID); err != nil {
+// handleStudioDelete deletes a draft, its owner's or, for an admin, any
+// (its published versions stay installed: answers point at them).
+func (s *Server) handleStudioDelete(w http.ResponseWriter, r *http.Request, v *viewer) {
+	lang := s.lang(r)
+	d, err := s.studioDraft(r.Context(), v, r.PathValue("id"), false)
+	if err == nil && d.Owner != v.User.ID && !v.isAdmin() {
+		err = failure.Errorf(failure.Unauthorized, "%s", i18n.T(lang, "studio.not_yours"))
+	}
+	if failure.KindOf(err) == failure.NotFound {
+		if _, gone := s.db.Draft(r.Context(), r.PathValue("id")); gone == nil {
+			err = failure.Errorf(failure.Unauthorized, "%s", i18n.T(lang, "studio.not_yours"))
+		} else {
+			err = failure.Wrap(failure.NotFound, err, i18n.T(lang, "studio.no_draft"))
+		}
+	}
+	if err == nil {
+		err = s.db.DeleteDraft(r.Context(), d.ID)
+	}
+	if err != nil {
 		s.studioFail(w, r, err)
 		return
 	}
@@ -217,22 +234,13 @@ func (s *Server) handleStudioDelete(w http.ResponseWriter, r *http.Request, v *v
 	http.Redirect(w, r, "/teach/studio?deleted=1", http.StatusSeeOther)
 }
 
-// handleStudioCopy makes the viewer a draft of her own from anyone's draft
-// she may see.
-func (s *Server) handleStudioCopy(w http.ResponseWriter, r *http.Request, v *viewer, d studio.Draft) {
-	if !canSee(v, d) {
-		s.studioFail(w, r, failure.Errorf(failure.NotFound, "%s", i18n.T(s.lang(r), "studio.no_draft")))
-		return
+// handleStudioCopy makes the viewer a draft of her own from one she may
+// see, or any published one (copyDraft).
+func (s *Server) handleStudioCopy(w http.ResponseWriter, r *http.Request, v *viewer) {
+	c, err := s.copyDraft(r.Context(), v, r.PathValue("id"))
+	if failure.KindOf(err) == failure.NotFound {
+		err = failure.Wrap(failure.NotFound, err, i18n.T(s.lang(r), "studio.no_draft"))
 	}
-	doc := d.Doc
-	doc.RemixOf = ""
-	if t := doc.Title; t != nil {
-		doc.Title = studio.Text{}
-		for l, x := range t {
-			doc.Title[l] = i18n.T(l, "studio.copy_of", x)
-		}
-	}
-	c, err := s.db.CreateDraft(r.Context(), v.User.ID, d.Kind, doc)
 	if err != nil {
 		s.studioFail(w, r, err)
 		return

@@ -139,7 +139,7 @@ func applyForm(doc studio.Doc, kind, lang string, f url.Values) (studio.Doc, []f
 	}
 	if ls, ok := f["languages"]; ok || f.Has("languages_shown") {
 		doc.Languages = nil
-		for _, l := range studioLangs() {
+		for _, l := range draftLangs() {
 			if slices.Contains(ls, l) {
 				doc.Languages = append(doc.Languages, l)
 			}

@@ -21,7 +21,7 @@ const maxGIFT = 1 << 20
 func (s *Server) handleStudioImport(w http.ResponseWriter, r *http.Request, v *viewer) {
 	lang := s.lang(r)
 	src := []byte(r.PostForm.Get("text"))
-	name := "pasted"
+	name := ""
 	if f, fh, err := r.FormFile("file"); err == nil {
 		defer f.Close()
 		b, err := io.ReadAll(io.LimitReader(f, maxGIFT+1))
@@ -44,23 +44,11 @@ func (s *Server) handleStudioImport(w http.ResponseWriter, r *http.Request, v *v
 	case len(src) > maxGIFT:
 		msgs = []string{i18n.T(lang, "studio.gift_too_large", maxGIFT>>10)}
 	}
-	var doc studio.Doc
 	if msgs == nil {
-		var err error
-		doc, err = studio.FromGIFT(name, src, in)
-		if err != nil {
-			msgs = giftMessages(lang, err)
+		if name == "" {
+			name = i18n.T(in, "studio.imported")
 		}
-	}
-	if msgs == nil {
-		title := strings.TrimSuffix(name, ".gift")
-		if name == "pasted" || title == "" {
-			title = i18n.T(in, "studio.imported")
-		}
-		if doc.Title[in] == "" {
-			doc.Title = setText(doc.Title, in, title)
-		}
-		d, err := s.db.CreateDraft(r.Context(), v.User.ID, studio.KindSet, doc)
+		d, err := s.importGIFT(r.Context(), v.User.ID, name, src, in)
 		if err == nil {
 			http.Redirect(w, r, studioURL(d.ID), http.StatusSeeOther)
 			return
@@ -69,7 +57,7 @@ func (s *Server) handleStudioImport(w http.ResponseWriter, r *http.Request, v *v
 			s.fail(w, r, err)
 			return
 		}
-		msgs = problemMessages(lang, err)
+		msgs = giftMessages(lang, err)
 	}
 	s.render(w, r, http.StatusUnprocessableEntity, "studio-import", i18n.T(lang, "studio.import_title"), false, struct {
 		Problems []string

@@ -11,9 +11,10 @@ import (
 // draftRow is a draft as the studio's list shows it.
 type draftRow struct {
 	ID, Title, Kind, Owner, Updated, Version, URL string
-	L                                             string // the page's language
+	L, CSRF                                       string // the page's language, the form's token
 	Items                                         int
 	Mine                                          bool
+	Copy                                          bool // offer a copy (another teacher's published work)
 }
 
 type studioListView struct {
@@ -30,7 +31,7 @@ func draftTitle(lang string, d studio.Draft) string {
 	if t := d.Doc.Title[lang]; t != "" {
 		return t
 	}
-	for _, l := range append(d.Doc.Languages, studioLangs()...) {
+	for _, l := range append(d.Doc.Languages, draftLangs()...) {
 		if t := d.Doc.Title[l]; t != "" {
 			return t
 		}
@@ -41,7 +42,7 @@ func draftTitle(lang string, d studio.Draft) string {
 func (s *Server) draftRow(lang string, v *viewer, d studio.Draft, names map[string]string) draftRow {
 	row := draftRow{ID: d.ID, Title: draftTitle(lang, d), Kind: i18n.T(lang, "studio.kind."+d.Kind), Owner: names[d.Owner],
 		Updated: d.Updated.In(s.zone()).Format("2006-01-02 15:04"), URL: studioURL(d.ID), Items: len(d.Doc.Items),
-		Mine: d.Owner == v.User.ID, L: lang}
+		Mine: d.Owner == v.User.ID, L: lang, CSRF: v.CSRF}
 	if n := len(d.Versions); n > 0 {
 		row.Version = d.Versions[n-1].Version
 	}
@@ -72,8 +73,13 @@ func (s *Server) handleStudio(w http.ResponseWriter, r *http.Request, v *viewer)
 		switch {
 		case d.Owner == v.User.ID:
 			view.Mine = append(view.Mine, s.draftRow(lang, v, d, names))
-		case canSee(v, d):
+		case v.isAdmin():
 			view.Others = append(view.Others, s.draftRow(lang, v, d, names))
+		case len(d.Versions) > 0 && s.cfg.Studio.Signer != nil: // shared once published: its pack, to use or copy
+			row := s.draftRow(lang, v, d, names)
+			row.URL = "/packs/" + s.studioPackID(d.ID)
+			row.Copy = true
+			view.Others = append(view.Others, row)
 		}
 	}
 	if r.URL.Query().Get("deleted") != "" {

@@ -61,7 +61,7 @@ func tidyDoc(doc *studio.Doc) {
 		}
 	}
 	var ls []string
-	for _, l := range studioLangs() {
+	for _, l := range draftLangs() {
 		if slices.Contains(doc.Languages, l) {
 			ls = append(ls, l)
 		}

@@ -302,7 +302,7 @@ func TestStudioUndo(t *testing.T) {
 // TestStudioPermissions: over real sessions, another teacher may read and
 // copy a draft but not save, undo, publish, upload to or delete it; an
 // admin sees everyone's; no CSRF token, no change.
-func TestStudioPermissions(t *testing.T) {
+func TestStudioPermissionsOverHTTP(t *testing.T) {
 	s := mustSchool(t)
 	a := s.studioAs(t, "aziza", "en")
 	b := s.studioAs(t, "bakhtiyor", "en")
@@ -340,7 +340,7 @@ func TestStudioPermissions(t *testing.T) {
 	if cp == nil {
 		t.Fatalf("copy sent to %s", r.Header.Get("Location"))
 	}
-	if c := s.draft(t, cp[1]); c.Owner != s.admin.ID || c.Doc.Title["en"] != "Copy of Quiz by Aziza" {
+	if c := s.draft(t, cp[1]); c.Owner != s.admin.ID || c.Doc.Title["en"] != "Quiz by Aziza" {
 		t.Errorf("the copy is %+v", c)
 	}
 	// She deletes hers: gone.
@@ -500,7 +500,41 @@ func TestStudioPublishPage(t *testing.T) {
 	wantContains(t, a.get("/teach/classes/"+s.classA.ID), "Мой тест")
 	// Others now see it among published work and may copy it.
 	b := s.studioAs(t, "bakhtiyor", "en")
-	wantContains(t, b.get("/teach/studio"), "/teach/studio/"+id, "Published by other teachers")
-	wantStatus(t, b.get("/teach/studio/"+id), 200)
+	wantContains(t, b.get("/teach/studio"), `href="/packs/`+pack[1]+`"`, `action="/teach/studio/`+id+`/copy"`, "Published by other teachers")
+	wantStatus(t, b.get("/teach/studio/"+id), 404) // the draft stays hers; the pack is everyone's
 	wantStatus(t, b.postForm("/teach/studio/"+id+"/publish", url.Values{"csrf": {b.token}}), 403)
+	r = b.postForm("/teach/studio/"+id+"/copy", url.Values{"csrf": {b.token}})
+	wantStatus(t, r, 303)
+	if c := s.draft(t, draftPathRE.FindStringSubmatch(r.Header.Get("Location"))[1]); c.Owner != s.teacherB.ID || !strings.HasSuffix(c.Doc.RemixOf, id+"/set/set") {
+		t.Errorf("the other teacher's copy is %+v", c)
+	}
+}
+
+// TestStudioImportAndRemix: a GIFT file pasted or uploaded becomes a
+// draft; one with mistakes makes nothing and lists them by line, with the
+// pasted text kept; a set of an installed pack is copied from the studio.
+func TestStudioImportAndRemix(t *testing.T) {
+	s := mustSchoolWith(t, studioConfig(t))
+	a := s.studioAs(t, "aziza", "en")
+	r := a.postMultipart("/teach/studio/import", url.Values{"csrf": {a.token}, "lang": {"tg"}, "text": {"::q1:: 2+2? {=4 ~3 ~5}\n\n::q2:: $\\pi > 3$ {T}\n"}}, "", "", nil, "")
+	wantStatus(t, r, 303)
+	d := s.draft(t, draftPathRE.FindStringSubmatch(r.Header.Get("Location"))[1])
+	if len(d.Doc.Items) != 2 || d.Doc.Items[0].Prompt["tg"] != "2+2?" || d.Doc.Languages[0] != "tg" {
+		t.Errorf("the pasted GIFT made %+v", d.Doc)
+	}
+	bad := "::ok:: 1+1? {=2 ~3}\n\n::match:: Pair them {=a -> b =c -> d}\n"
+	r = a.postMultipart("/teach/studio/import", url.Values{"csrf": {a.token}, "lang": {"en"}}, "file", "quiz.gift", []byte(bad), "")
+	wantStatus(t, r, 422)
+	wantContains(t, r, "Nothing was imported", "Line 3:", "Pair them")
+	if all, _ := s.db.Drafts(context.Background(), s.teacherA.ID); len(all) != 1 {
+		t.Errorf("%d drafts after a refused import, want 1", len(all))
+	}
+	r = a.postForm("/teach/studio/remix", url.Values{"csrf": {a.token}, "what": {"mini|set|speed"}})
+	wantStatus(t, r, 303)
+	c := s.draft(t, draftPathRE.FindStringSubmatch(r.Header.Get("Location"))[1])
+	if c.Owner != s.teacherA.ID || len(c.Doc.Items) == 0 || !strings.Contains(c.Doc.RemixOf, "mini") {
+		t.Errorf("the copy of mini/speed is %+v", c)
+	}
+	wantContains(t, a.get("/packs/mini"), `href="/teach/studio?remix=mini#copy"`)
+	wantStatus(t, a.postForm("/teach/studio/remix", url.Values{"csrf": {a.token}, "what": {"nope|set|x"}}), 404)
 }
