@@ -56,7 +56,8 @@ type studioEditView struct {
 	Versions        []versionView
 	Use             *useView // what to do with the latest published version
 	PreviewJS       string   // "" until the box has web/static/preview.js
-	CSRF            string
+	CSRF, L         string   // the form's token, the page's language
+	Admin           bool     // the viewer may delete it, not hers
 }
 
 type versionView struct {
@@ -69,7 +70,7 @@ func (s *Server) editView(r *http.Request, v *viewer, d studio.Draft, doc studio
 	lang := s.lang(r)
 	view := studioEditView{ID: d.ID, Kind: d.Kind, Mine: d.Owner == v.User.ID, Rev: d.Rev, Doc: doc, In: in, InName: langName(in),
 		Tabs: langTabs(doc, in), Title: doc.Title[in], Subject: doc.Subject, Grades: gradesField(doc.Grades), Body: doc.Body[in],
-		Types: itemTypes, Subjects: subjects, CSRF: v.CSRF, PreviewJS: s.optionalAsset("preview.js")}
+		Types: itemTypes, Subjects: subjects, CSRF: v.CSRF, L: lang, Admin: v.isAdmin(), PreviewJS: s.optionalAsset("preview.js")}
 	if u, err := s.db.UserByID(r.Context(), d.Owner); err == nil {
 		view.Owner = u.DisplayName
 	}

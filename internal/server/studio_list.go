@@ -2,7 +2,9 @@ package server
 
 import (
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/studio"
@@ -89,24 +91,18 @@ func (s *Server) handleStudio(w http.ResponseWriter, r *http.Request, v *viewer)
 	s.render(w, r, http.StatusOK, "studio", i18n.T(lang, "studio.title"), false, view)
 }
 
-// remixable are the sets and lessons of the installed packs, first those of
-// the pack first (the one whose page the teacher came from).
+// remixable are the sets and lessons of the installed packs, as the class
+// page offers them to assign (apps left out), those of the pack first
+// first (the one whose page the teacher came from).
 func (s *Server) remixable(lang, first string) []packGroup {
 	var out []packGroup
-	for _, p := range s.lib.Packs() {
-		m := &p.Manifest
-		cl := contentLang(lang, m.Languages)
-		g := packGroup{Title: m.Title.In(cl, m.Languages[0])}
-		for _, l := range m.Lessons {
-			g.Choices = append(g.Choices, packChoice{Value: m.ID + "|lesson|" + l.ID, Label: i18n.T(lang, "class.lesson", l.Title.In(cl, m.Languages[0]))})
-		}
-		for _, si := range m.Sets {
-			g.Choices = append(g.Choices, packChoice{Value: m.ID + "|set|" + si.ID, Label: i18n.T(lang, "class.set", si.Title.In(cl, m.Languages[0]))})
-		}
-		if len(g.Choices) == 0 {
+	for _, g := range s.assignable(lang) {
+		choices := slices.DeleteFunc(g.Choices, func(c packChoice) bool { return strings.Contains(c.Value, "|app|") })
+		if len(choices) == 0 {
 			continue
 		}
-		if m.ID == first {
+		g.Choices = choices
+		if first != "" && strings.HasPrefix(choices[0].Value, first+"|") {
 			out = append([]packGroup{g}, out...)
 		} else {
 			out = append(out, g)
