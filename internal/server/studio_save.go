@@ -224,7 +224,7 @@ func (s *Server) keepPicture(r *http.Request, v *viewer, prefix string) (string,
 	var pe *picture.Error
 	if errors.As(err, &pe) {
 		kind := failure.Invalid
-		if pe.Key == "picture.too_big" {
+		if pe.Key == picture.KeyTooBig || pe.Key == picture.KeyTooBigOver {
 			kind = failure.TooLarge
 		}
 		return "", failure.Wrap(kind, err, i18n.T(lang, "studio.err.picture", i18n.T(lang, pe.Key, pe.Args...)))

@@ -3,10 +3,12 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/color"
+	"hash/crc32"
 	"image/png"
 	"mime/multipart"
 	"net/http"
@@ -408,6 +410,16 @@ func pngBytes(t *testing.T, w, h int) []byte {
 	return buf.Bytes()
 }
 
+// pngBomb is a tiny PNG that says it is 100,000 × 100,000 pixels.
+func pngBomb(t *testing.T) []byte {
+	t.Helper()
+	b := pngBytes(t, 8, 8)
+	binary.BigEndian.PutUint32(b[16:], 100000) // IHDR: width, height
+	binary.BigEndian.PutUint32(b[20:], 100000)
+	binary.BigEndian.PutUint32(b[29:], crc32.ChecksumIEEE(b[12:29]))
+	return b
+}
+
 // TestStudioPicture: a photo goes into the question's text as Markdown and
 // is served back; a file that is no picture, a truncated one, a huge one
 // or one without a description gets a clear message, and the draft keeps
@@ -449,6 +461,8 @@ func TestStudioPicture(t *testing.T) {
 		{"truncated", "x", good[:len(good)/2], 400},
 		{"no description", "", good, 400},
 		{"too large", "x", bytes.Repeat([]byte{0}, 15<<20), 413},
+		{"a PNG bomb", "x", pngBomb(t), 400},
+		{"empty", "x", nil, 400},
 	} {
 		r := a.postMultipart("/teach/studio/"+id+"/media", url.Values{"csrf": {a.token}, "alt": {c.alt}}, "picture", "x.png", c.data, "application/json")
 		if r.StatusCode != c.want {
