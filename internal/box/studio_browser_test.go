@@ -171,6 +171,7 @@ func TestBrowserStudioOnAPhone(t *testing.T) {
 		st.tap(`input[name=text][value=true]`)
 		st.tapTo(`form.exercise button[type=submit]`, set+"2")
 		st.open(base+set+"3", set+"3")
+		st.waitJS(`(function(){var i = document.querySelector("form.exercise img"); return i && i.complete && i.naturalWidth > 0})()`) // her photo
 		st.typeIn(`input[name=text]`, "16")
 		st.tapTo(`form.exercise button[type=submit]`, set+"3")
 		if i == 0 {

@@ -159,7 +159,7 @@ func (s *Server) setQuestions(lang, ref, title string) ([]live.Question, string,
 			if len(qs) == live.MaxQuestions {
 				break
 			}
-			qs = append(qs, live.Question{Item: it, Lang: cl, Fallback: fallback,
+			qs = append(qs, live.Question{Item: withPackLinks(it, p), Lang: cl, Fallback: fallback,
 				Pack: p.Manifest.ID, PackVersion: p.Manifest.Version, Set: setID})
 		}
 		return qs, title, nil
