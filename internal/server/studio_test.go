@@ -278,6 +278,7 @@ func TestStudioUndo(t *testing.T) {
 	id := a.newDraft(studio.KindLesson)
 	d := s.draft(t, id)
 	first := d.Doc.Body["en"]
+	wantContains(t, a.get("/teach/studio/"+id), `<textarea name="body"`, `data-preview="pv-body"`, `value="body"`)
 	doc := d.Doc
 	doc.Body = studio.Text{"en": "# One\n\nfirst change"}
 	wantStatus(t, a.saveJSON(id, d.Rev, doc), 200)
