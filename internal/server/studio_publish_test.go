@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -176,5 +177,42 @@ func TestPublishDraftConcurrently(t *testing.T) {
 	vs, _ := s.db.DraftVersions(ctx, d.ID)
 	if len(vs) != 4 || vs[3].Version != "4.0.0" {
 		t.Fatalf("versions %+v, want 1.0.0 to 4.0.0", vs)
+	}
+}
+
+// A poll counts for no mastery: under "all questions right", a student who
+// got the one graded question right and voted in the poll has mastered the
+// set.
+func TestPollLeftOutOfMastery(t *testing.T) {
+	ctx := context.Background()
+	cfg := studioConfig(t)
+	s := mustSchoolWith(t, cfg)
+	d, err := s.db.CreateDraft(ctx, s.teacherA.ID, studio.KindSet, studioSet("$2+2$?", "4", "5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := server.PublishDraft(s.srv, ctx, d, s.teacherA.ID); err != nil {
+		t.Fatal(err)
+	}
+	pack := content.Namespace(cfg.Studio.Signer.Public().ID) + d.ID
+	if err := s.db.UpdateClass(ctx, "", s.classA.ID, "name", "all"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.Assign(ctx, "", s.classA.ID, pack, "set", "set"); err != nil {
+		t.Fatal(err)
+	}
+	student := s.device(t, "en")
+	wantStatus(t, student.postForm("/student/"+s.classA.Code, url.Values{"student": {s.studentsA[1].ID}}), 303)
+	set := "/packs/" + pack + "/sets/set/"
+	for n, choice := range []string{"0", "1"} {
+		path := set + strconv.Itoa(n+1)
+		wantStatus(t, student.postForm(path, url.Values{"choice": {choice}, "id": {formID(t, student.get(path))}}), 303)
+	}
+	wantContains(t, student.get("/packs/"+pack+"/sets/set"), "2 of 2")
+	teacher := s.device(t, "en")
+	teacher.signIn("aziza", password)
+	heat := teacher.get("/teach/classes/" + s.classA.ID + "/progress")
+	if n := strings.Count(heat.body, `<td class="cell mastered"`); n != 1 {
+		t.Fatalf("the heatmap has %d mastered cells, want Farrukh's on the studio set:\n%s", n, heat.body)
 	}
 }
