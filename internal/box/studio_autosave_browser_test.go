@@ -151,4 +151,15 @@ func TestBrowserStudioAutosave(t *testing.T) {
 	if got := stored().Doc.Title["ru"]; got != "Дроби" {
 		t.Errorf("after two undos the box holds the title %q", got)
 	}
+
+	// The texts of another language, and back: each keeps its own.
+	lab.click(`button.tab[lang=en]`)
+	lab.waitJS(`document.querySelector("input[name=title]").value === ""`)
+	lab.typeIn(`input[name=title]`, "Fractions")
+	saved()
+	lab.click(`button.tab[lang=ru]`)
+	lab.waitJS(`document.querySelector("input[name=title]").value === "Дроби"`)
+	if got := stored().Doc.Title; got["en"] != "Fractions" || got["ru"] != "Дроби" {
+		t.Errorf("the box holds the titles %v, want Fractions and Дроби", got)
+	}
 }

@@ -260,6 +260,7 @@
       doc.languages = Array.prototype.filter.call(form.querySelectorAll('input[name=languages]'), function (c) { return c.checked; })
         .map(function (c) { return c.value; });
       if (!doc.languages.length) doc.languages = [lang];
+      tabs();
     } else if (name.indexOf('items.') === 0) return applyItem(el);
     else return false;
     return true;
@@ -405,15 +406,19 @@
   }
 
   // --- the form's buttons, without a round trip -------------------------
+  // tabs marks the language shown and those the draft is not written in.
+  function tabs() {
+    Array.prototype.forEach.call(form.querySelectorAll('.studio-langs .tab'), function (t) {
+      var on = t.getAttribute('lang') === lang;
+      t.className = 'tab' + (on ? ' current' : '') + ((doc.languages || []).indexOf(t.getAttribute('lang')) < 0 ? ' off' : '');
+      if (on) t.setAttribute('aria-current', 'true'); else t.removeAttribute('aria-current');
+    });
+  }
   function showLang(l) {
     lang = l;
     form.elements['in'].value = l;
     document.getElementById('studio-publish').elements['in'].value = l;
-    Array.prototype.forEach.call(form.querySelectorAll('.studio-langs .tab'), function (t) {
-      var on = t.getAttribute('lang') === l;
-      t.className = 'tab' + (on ? ' current' : '') + ((doc.languages || []).indexOf(t.getAttribute('lang')) < 0 ? ' off' : '');
-      if (on) t.setAttribute('aria-current', 'true'); else t.removeAttribute('aria-current');
-    });
+    tabs();
     Array.prototype.forEach.call(form.querySelectorAll('[lang]:not(.tab)'), function (e) {
       if (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA') e.setAttribute('lang', l);
     });
