@@ -513,6 +513,7 @@ func TestStudioPublishPage(t *testing.T) {
 	}
 	wantStatus(t, a.postForm("/teach/classes/"+s.classA.ID+"/assign", url.Values{"csrf": {a.token}, "what": {pack[1] + "|set|set"}}), 303)
 	wantContains(t, a.get("/teach/classes/"+s.classA.ID), "Мой тест")
+	wantContains(t, a.get("/teach/classes/"+s.classA.ID+"?what="+url.QueryEscape(pack[1]+"|set|set")), `<option value="`+pack[1]+`|set|set" selected>`)
 	// Others now see it among published work and may copy it.
 	b := s.studioAs(t, "bakhtiyor", "en")
 	wantContains(t, b.get("/teach/studio"), `href="/packs/`+pack[1]+`"`, `action="/teach/studio/`+id+`/copy"`, "Published by other teachers")
