@@ -217,6 +217,12 @@ func TestBrowserStudioOnAPhone(t *testing.T) {
 		t.Errorf("Zarina's answers read:\n%s\nwant the question of 1.0.0 (x² = 9)", body)
 	}
 	shots.take(teacher, "old-answers")
+
+	// In Tajik, the longest words: still no sideways scroll, still thumb-sized.
+	teacher.open(base+"/lang/tg?next="+editor, editor)
+	teacher.noSideScroll("editor in Tajik")
+	teacher.smallTargets("editor in Tajik")
+	shots.take(teacher, "editor-tg")
 }
 
 // typeIn types text into a field, as a thumb would, after tapping it.

@@ -55,6 +55,7 @@ type studioEditView struct {
 	FieldErrors     map[string]string
 	Versions        []versionView
 	Use             *useView // what to do with the latest published version
+	UseFirst        bool     // show it above the form (just published)
 	PreviewJS       string   // "" until the box has web/static/preview.js
 	CSRF, L         string   // the form's token, the page's language
 	Admin           bool     // the viewer may delete it, not hers
@@ -153,6 +154,7 @@ func (s *Server) handleStudioEdit(w http.ResponseWriter, r *http.Request, v *vie
 	view := s.editView(r, v, d, d.Doc, editLang(r, lang, d.Doc))
 	switch r.URL.Query().Get("done") {
 	case "published":
+		view.UseFirst = true
 		if n := len(d.Versions); n > 0 {
 			view.Notice = i18n.T(lang, "studio.published", d.Versions[n-1].Version)
 		}
