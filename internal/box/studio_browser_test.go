@@ -118,7 +118,7 @@ func TestBrowserStudioOnAPhone(t *testing.T) {
 	teacher.noSideScroll("editor")
 	teacher.smallTargets("editor")
 	shots.take(teacher, "editor")
-	teacher.do(chromedp.ScrollIntoView(chromedp.CSS(`#item-0`)))
+	teacher.waitJS(`(window.scrollTo(0, document.getElementById("item-0").getBoundingClientRect().top + window.scrollY - 72), true)`)
 	saveDocShot(t, teacher, "studio-editor-phone.png")
 
 	// A reload loses nothing.
