@@ -84,6 +84,8 @@ type Server struct {
 	live *live.Sessions     // live.go, live_new.go, live_results.go; WithLive
 	sync SyncControl        // sync.go; WithSync
 	time *timekeeper.Keeper // devicetime.go; WithTime
+
+	preview *previewer // studio_preview.go
 }
 
 // An Option gives a server one of the box's optional parts.
@@ -120,6 +122,7 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library, op
 		o(s)
 	}
 	s.lan = newLANDeps(s.lan.LAN)
+	s.preview = newPreviewer()
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -159,6 +162,7 @@ func (s *Server) routes() http.Handler {
 	s.offlineRoutes(mux)
 	s.syncRoutes(mux)
 	s.appRoutes(mux)
+	s.previewRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))
