@@ -5,9 +5,9 @@ package i18n
 // needs, as "key#one", "key#few", …. The Tajik strings await review by a
 // native-speaking teacher, like the Tajik sample pack.
 var catalog = map[string]map[string]string{
-	"en": merged(messagesEN, classroomEN, studioEN, studioUIEN, pictureEN),
-	"ru": merged(messagesRU, classroomRU, studioRU, studioUIRU, pictureRU),
-	"tg": merged(messagesTG, classroomTG, studioTG, studioUITG, pictureTG),
+	"en": merged(messagesEN, classroomEN, studioEN, studioUIEN, pictureEN, previewEN, giftEN, packInstallEN),
+	"ru": merged(messagesRU, classroomRU, studioRU, studioUIRU, pictureRU, previewRU, giftRU, packInstallRU),
+	"tg": merged(messagesTG, classroomTG, studioTG, studioUITG, pictureTG, previewTG, giftTG, packInstallTG),
 }
 
 // merged is one catalogue made of the parts of a language's messages

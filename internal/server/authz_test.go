@@ -141,6 +141,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		// The teacher studio (studio*.go): changing a draft is its owner's
 		// alone, checked with real sessions in studio_test.go.
 		{"GET /teach/studio", "GET", "/teach/studio", nil, users},
+		{"POST /teach/studio/preview", "POST", "/teach/studio/preview", url.Values{"text": {"$x^2$"}, "lang": {"en"}}, users},
 		{"POST /teach/studio/new", "POST", "/teach/studio/new", url.Values{"kind": {"set"}}, users},
 		{"POST /teach/studio/import", "POST", "/teach/studio/import", url.Values{"text": {"::q:: 1+1? {=2 ~3}"}, "lang": {"en"}}, users},
 		{"POST /teach/studio/remix", "POST", "", nil, users},

@@ -144,7 +144,7 @@ func (s *Server) optionalAsset(name string) string {
 
 func (s *Server) renderEditor(w http.ResponseWriter, r *http.Request, status int, view studioEditView) {
 	title := i18n.T(s.lang(r), "studio.edit_title", draftTitle(view.In, studio.Draft{Doc: view.Doc}))
-	s.render(w, r, status, "studio-edit", title, false, view)
+	s.render(w, r, status, "studio-edit", title, true, view) // math: the previews' KaTeX
 }
 
 // handleStudioEdit shows the editor; to a teacher not its owner, the

@@ -136,8 +136,8 @@ func (s *Server) handleStudioUndo(w http.ResponseWriter, r *http.Request, v *vie
 	http.Redirect(w, r, studioURL(d.ID)+"?in="+editLang(r, lang, undone.Doc)+"&done=undone", http.StatusSeeOther)
 }
 
-// mediaName is the name of a picture in the studio: its SHA-256 and type.
-var mediaName = regexp.MustCompile(`^[0-9a-f]{64}\.(jpg|png)$`)
+// studioMediaName is the name of a picture in the studio: its SHA-256 and type.
+var studioMediaName = regexp.MustCompile(`^[0-9a-f]{64}\.(jpg|png)$`)
 
 // handleStudioUpload takes a picture from the camera or the gallery,
 // cleans it (picture.Clean: decoded and encoded again, without EXIF and
@@ -257,7 +257,7 @@ func appendBlock(text, block string) string {
 // see pictures in the packs that are published).
 func (s *Server) handleStudioMedia(w http.ResponseWriter, r *http.Request, v *viewer) {
 	name := r.PathValue("name")
-	if !mediaName.MatchString(name) {
+	if !studioMediaName.MatchString(name) {
 		http.NotFound(w, r)
 		return
 	}

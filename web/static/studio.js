@@ -390,12 +390,17 @@
     doc.items.forEach(function (it, n) { itemsEl.appendChild(drawItem(it, n)); });
     previews(itemsEl);
   }
-  // previews asks web/static/preview.js (when the box has it) to show the
-  // texts under root again.
+  // previews has web/static/preview.js (once loaded) show the texts under
+  // root: new text areas are attached (and sent), those it knew are sent
+  // again with their new text.
   function previews(root) {
+    var known = Array.prototype.filter.call(root.querySelectorAll('textarea[data-preview]'), function (t) {
+      return t.getAttribute('data-preview-ready');
+    });
+    if (window.stemboxPreview) window.stemboxPreview();
     drawing = true;
     try {
-      Array.prototype.forEach.call(root.querySelectorAll('textarea[data-preview]'), function (t) {
+      known.forEach(function (t) {
         var ev = document.createEvent('Event');
         ev.initEvent('input', true, true);
         t.dispatchEvent(ev);
@@ -420,7 +425,7 @@
     document.getElementById('studio-publish').elements['in'].value = l;
     tabs();
     Array.prototype.forEach.call(form.querySelectorAll('[lang]:not(.tab)'), function (e) {
-      if (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA') e.setAttribute('lang', l);
+      if (e.tagName === 'INPUT' || e.tagName === 'TEXTAREA' || e === itemsEl) e.setAttribute('lang', l);
     });
     if (history.replaceState) history.replaceState(null, '', location.pathname + '?in=' + l);
     render();
