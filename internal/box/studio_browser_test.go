@@ -106,6 +106,9 @@ func TestBrowserStudioOnAPhone(t *testing.T) {
 	teacher.tap(`#item-2 button[name=target]`)
 	teacher.waitJS(`document.querySelector('textarea[name="items.2.prompt"]').value.indexOf("![A square with sides of 4 cm](media/") >= 0`)
 	teacher.waitJS(`document.getElementById("save-state").className === "save-state saved"`)
+	// The box's live preview under each text: the formula by KaTeX, the photo.
+	teacher.waitJS(`!!document.querySelector("#pv-0 .katex")`)
+	teacher.waitJS(`(function(){var i = document.querySelector("#pv-2 img"); return i && i.complete && i.naturalWidth > 0})()`)
 
 	d, err := db.Draft(ctx, id)
 	if err != nil {
