@@ -67,30 +67,18 @@ func (s *Server) handleStudioImport(w http.ResponseWriter, r *http.Request, v *v
 	}{msgs, string(src), in, i18n.Languages})
 }
 
-// giftMessages lists the problems of a GIFT file, each with its line.
+// giftMessages lists the problems of a GIFT file, each with its line, in
+// lang (gift.Localize), or the draft's problems past the studio's limits.
 func giftMessages(lang string, err error) []string {
-	var out []string
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var ge *gift.Error
-		if errors.As(err, &ge) {
-			out = append(out, i18n.T(lang, "studio.gift_line", ge.Line, ge.Msg))
-			return
-		}
-		if ps := studio.ProblemsOf(err); ps != nil {
-			out = append(out, problemMessages(lang, err)...)
-			return
-		}
-		out = append(out, failure.Message(err))
+	if studio.ProblemsOf(err) != nil {
+		return problemMessages(lang, err)
 	}
-	walk(err)
-	return out
+	var one *gift.Error
+	var all gift.Errors
+	if errors.As(err, &one) || errors.As(err, &all) {
+		return gift.Localize(err, lang)
+	}
+	return []string{failure.Message(err)}
 }
 
 // problemMessages are a draft's problems in lang.

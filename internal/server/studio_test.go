@@ -542,6 +542,9 @@ func TestStudioImportAndRemix(t *testing.T) {
 	r = a.postMultipart("/teach/studio/import", url.Values{"csrf": {a.token}, "lang": {"en"}}, "file", "quiz.gift", []byte(bad), "")
 	wantStatus(t, r, 422)
 	wantContains(t, r, "Nothing was imported", "Line 3:", "Pair them")
+	ru := s.studioAs(t, "bakhtiyor", "ru") // the problems in the page's language
+	wantContains(t, ru.postMultipart("/teach/studio/import", url.Values{"csrf": {ru.token}, "lang": {"ru"}, "text": {bad}}, "", "", nil, ""),
+		"Ничего не импортировано", "Строка 3:")
 	if all, _ := s.db.Drafts(context.Background(), s.teacherA.ID); len(all) != 1 {
 		t.Errorf("%d drafts after a refused import, want 1", len(all))
 	}
