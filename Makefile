@@ -64,6 +64,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzInline -fuzztime $(FUZZTIME) ./internal/markup/
 	$(GO) test -run '^$$' -fuzz FuzzUnmarshal -fuzztime $(FUZZTIME) ./internal/upstream/wire/
 	$(GO) test -run '^$$' -fuzz FuzzReadBundle -fuzztime $(FUZZTIME) ./internal/upstream/wire/
+	$(GO) test -run '^$$' -fuzz FuzzClean -fuzztime $(FUZZTIME) -fuzzminimizetime 0 ./internal/picture/
 
 # Benchmarks: Go micro-benchmarks, then the load program, which serves the
 # same lesson page and 1 MB media file from stembox, a bare net/http handler
@@ -91,6 +92,9 @@ bench: build
 	# The hub's ingest in events/s (SQLite; PostgreSQL too when
 	# STEMBOX_TEST_POSTGRES names a database) and bytes per event on the wire.
 	$(GO) test -run '^$$' -bench 'Ingest|Marshal' -benchtime 50x ./internal/hub/ ./internal/upstream/wire/
+	# A teacher's picture: a 12 MP phone photo, and the worst case of the
+	# default limits (40 MP), in ms and MB allocated per picture.
+	$(GO) test -run '^$$' -bench Clean -benchtime 5x ./internal/picture/
 	# The hub on PostgreSQL as a country runs it (docs/hub.md): 300 boxes
 	# pushing at once over HTTP in their batch size (events/s, p50/p99 batch
 	# latency), then 15 million events in all and the report pages' time.

@@ -3,6 +3,8 @@ package picture
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"image"
 	"image/jpeg"
 	"image/png"
@@ -67,18 +69,28 @@ func inspect(data []byte) (*file, error) {
 	if cfg.Width <= 0 || cfg.Height <= 0 {
 		return nil, fail(KeyBroken, nil)
 	}
+	if f.format == formatWebP && string(data[12:16]) == "VP8X" && len(data) > 20 && data[20]&0x02 != 0 {
+		return nil, fail(KeyUnsupported, errors.New("picture: an animated webp"))
+	}
 	f.width, f.height = cfg.Width, cfg.Height
 	switch f.format {
 	case formatJPEG:
 		var j jpegHeader
 		j.read(data)
+		if j.scans > maxScans {
+			return nil, fail(KeyBroken, fmt.Errorf("picture: a jpeg of %d scans, over %d", j.scans, maxScans))
+		}
 		f.orientation = j.orientation
 		f.perPixel = j.decodeCost()
 	case formatPNG:
-		f.perPixel = pngDecodeCost(data)
+		f.perPixel = pngDecodeCost(data, f.height)
 	case formatWebP:
 		f.perPixel = webpDecodeCost(data)
 	}
+	// resize holds about 16 bytes of filter weights for every source row
+	// and column: nothing for a photo, much for a picture of 1 pixel by
+	// millions (which the pixel limit alone would let in).
+	f.perPixel += 20 * float64(f.width+f.height) / (float64(f.width) * float64(f.height))
 	return f, nil
 }
 
@@ -89,7 +101,14 @@ type jpegHeader struct {
 	components  int
 	samples     float64 // samples a pixel over all components: 1.5 for 4:2:0 colour
 	orientation int
+	scans       int
 }
+
+// maxScans is the most scans a JPEG may have. Go's decoder goes over every
+// block of the picture in each scan, so a file of a million tiny scans
+// would keep a core busy for hours. A camera writes 1 scan (3 for colour
+// not interleaved), a progressive encoder about 10.
+const maxScans = 64
 
 func (j *jpegHeader) read(data []byte) {
 	j.orientation = 1
@@ -105,12 +124,21 @@ func (j *jpegHeader) read(data []byte) {
 		case marker == 0x01 || marker == 0xd8 || marker >= 0xd0 && marker <= 0xd7: // no length
 			i += 2
 			continue
-		case marker == 0xda || marker == 0xd9: // the first scan, or the end
+		case marker == 0xd9: // the end
 			return
 		}
 		n := int(binary.BigEndian.Uint16(data[i+2:]))
 		if n < 2 || i+2+n > len(data) {
 			return
+		}
+		if marker == 0xda { // a scan: its header, then entropy-coded data up to the next marker
+			j.scans++
+			for i += 2 + n; i+1 < len(data); i++ {
+				if data[i] == 0xff && data[i+1] != 0 && data[i+1] != 0xff && (data[i+1] < 0xd0 || data[i+1] > 0xd7) {
+					break
+				}
+			}
+			continue
 		}
 		seg := data[i+4 : i+2+n]
 		switch {
@@ -198,11 +226,13 @@ func exifOrientation(t []byte) int {
 	return 1
 }
 
-// pngDecodeCost is what Go's PNG decoder holds a pixel, from the IHDR
-// chunk: 8 bytes for 16-bit samples, 1 for a palette, else 4 (grey with a
-// transparent colour becomes NRGBA); an interlaced PNG holds each pass
-// besides the picture.
-func pngDecodeCost(data []byte) float64 {
+// pngDecodeCost is what Go's PNG decoder holds a pixel of a picture h
+// pixels high, from the IHDR chunk: 8 bytes for 16-bit samples, 1 for a
+// palette, else 4 (grey with a transparent colour becomes NRGBA); an
+// interlaced PNG holds each pass besides the picture; and the decoder
+// holds two rows of raw samples (up to 8 bytes a pixel), which matter
+// only for a picture a few pixels high.
+func pngDecodeCost(data []byte, h int) float64 {
 	if len(data) < 29 || string(data[12:16]) != "IHDR" {
 		return 8
 	}
@@ -217,7 +247,7 @@ func pngDecodeCost(data []byte) float64 {
 	if interlace != 0 {
 		cost *= 2
 	}
-	return cost + 0.5
+	return cost + 0.5 + 16/float64(h)
 }
 
 // webpDecodeCost is what x/image/webp holds a pixel: a lossy picture is

@@ -162,9 +162,9 @@ func readLimited(r io.Reader, max int64) ([]byte, error) {
 	}
 	capacity := int64(64 << 10)
 	if size >= 0 {
-		capacity = size + 1 // + 1 to see EOF without growing
+		capacity = size + bytes.MinRead // room to see EOF without growing
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(capacity, max+1)))
+	buf := bytes.NewBuffer(make([]byte, 0, min(capacity, max+bytes.MinRead)))
 	if _, err := buf.ReadFrom(io.LimitReader(r, max+1)); err != nil {
 		return nil, fail(KeyBroken, err)
 	}

@@ -2,15 +2,17 @@ package picture
 
 import (
 	"bytes"
+	"fmt"
 	"image"
 	"image/color"
+	"sync"
 	"testing"
 )
 
 // Every format comes in, and goes out as JPEG (photos) or PNG
 // (transparency, drawings), at its size or scaled to MaxSide.
 func TestCleanFormats(t *testing.T) {
-	lim := Limits{MaxSide: 1600}
+	lim := Limits{MaxSide: 320} // small pictures: the race detector is slow
 	for _, tc := range []struct {
 		name     string
 		data     []byte
@@ -18,17 +20,18 @@ func TestCleanFormats(t *testing.T) {
 		w, h     int
 		alpha    bool // the output keeps transparency
 	}{
-		{"phone jpeg", encodeJPEG(t, photo(640, 480)), "image/jpeg", 640, 480, false},
-		{"large jpeg scaled", encodeJPEG(t, photo(2400, 1800)), "image/jpeg", 1600, 1200, false},
-		{"tall jpeg scaled", encodeJPEG(t, photo(900, 3000)), "image/jpeg", 480, 1600, false},
-		{"progressive 4:2:0 jpeg", readFixture(t, "progressive420.jpg"), "image/jpeg", 800, 600, false},
-		{"progressive 4:4:4 jpeg", readFixture(t, "progressive444.jpg"), "image/jpeg", 800, 600, false},
-		{"grey jpeg", readFixture(t, "grayprogressive.jpg"), "image/jpeg", 800, 600, false},
+		{"phone jpeg", encodeJPEG(t, photo(320, 240)), "image/jpeg", 320, 240, false},
+		{"large jpeg scaled", encodeJPEG(t, photo(1200, 900)), "image/jpeg", 320, 240, false},
+		{"tall jpeg scaled", encodeJPEG(t, photo(300, 1000)), "image/jpeg", 96, 320, false},
+		{"progressive 4:2:0 jpeg", readFixture(t, "progressive420.jpg"), "image/jpeg", 320, 240, false},
+		{"progressive 4:4:4 jpeg", readFixture(t, "progressive444.jpg"), "image/jpeg", 320, 240, false},
+		{"grey jpeg", readFixture(t, "grayprogressive.jpg"), "image/jpeg", 320, 240, false},
 		{"cmyk jpeg", readFixture(t, "cmyk.jpg"), "image/jpeg", 150, 103, false},
 		{"png diagram", encodePNG(t, quadrants(300, 200)), "image/png", 300, 200, false},
 		{"png with transparency", encodePNG(t, translucent(120, 90)), "image/png", 120, 90, true},
-		{"png photo", encodePNG(t, photo(500, 400)), "image/jpeg", 500, 400, false},
-		{"png diagram scaled", encodePNG(t, quadrants(3200, 1000)), "image/png", 1600, 500, false},
+		{"png photo", encodePNG(t, photo(300, 200)), "image/jpeg", 300, 200, false},
+		{"png diagram scaled", encodePNG(t, quadrants(1280, 400)), "image/png", 320, 100, false},
+		{"png a line long", encodePNG(t, quadrants(60000, 2)), "image/png", 320, 1, false},
 		{"webp lossy photo", readFixture(t, "photo.webp"), "image/jpeg", 320, 240, false},
 		{"webp lossy with alpha", readFixture(t, "alpha.webp"), "image/png", 200, 150, true},
 		{"webp lossless diagram", readFixture(t, "diagram.webp"), "image/png", 240, 160, false},
@@ -154,7 +157,8 @@ func TestCleanTurnsPhotosUpright(t *testing.T) {
 			{"bottom right", 3 * tc.w / 4, 3 * tc.h / 4, tc.br},
 		} {
 			if got := img.At(c.x, c.y); !near(got, c.want) {
-				t.Errorf("orientation %d: %s is %v, want %v", tc.orientation, c.where, got, c.want)
+				r, g, b, _ := got.RGBA()
+				t.Errorf("orientation %d: %s is rgb(%d,%d,%d), want rgb(%d,%d,%d)", tc.orientation, c.where, r>>8, g>>8, b>>8, c.want.R, c.want.G, c.want.B)
 			}
 		}
 	}
@@ -170,26 +174,67 @@ func near(c color.Color, want color.RGBA) bool {
 // Scaling down smooths: a fine black and white checkerboard becomes grey,
 // not a moiré of black and white (what dropping pixels would give).
 func TestCleanScalesSmoothly(t *testing.T) {
-	img := image.NewGray(image.Rect(0, 0, 3000, 2000))
-	for y := range 2000 {
-		for x := range 3000 {
+	img := image.NewGray(image.Rect(0, 0, 1200, 800))
+	for y := range 800 {
+		for x := range 1200 {
 			if (x+y)%2 == 0 {
 				img.Pix[y*img.Stride+x] = 255
 			}
 		}
 	}
-	p, err := Clean(bytes.NewReader(encodePNG(t, img)), Limits{MaxSide: 700})
+	p, err := Clean(bytes.NewReader(encodePNG(t, img)), Limits{MaxSide: 280})
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := decodeOutput(t, p)
-	if p.Width != 700 || p.Height != 467 {
-		t.Fatalf("got %d×%d, want 700×467", p.Width, p.Height)
+	if p.Width != 280 || p.Height != 187 {
+		t.Fatalf("got %d×%d, want 280×187", p.Width, p.Height)
 	}
-	for _, pt := range []image.Point{{1, 1}, {350, 233}, {698, 465}, {123, 400}} {
+	for _, pt := range []image.Point{{1, 1}, {140, 93}, {278, 185}, {123, 150}} {
 		r, _, _, _ := out.At(pt.X, pt.Y).RGBA()
 		if v := r >> 8; v < 110 || v > 145 {
 			t.Errorf("pixel %v is %d, want the grey of half black, half white (≈128)", pt, v)
+		}
+	}
+}
+
+// Clean shares nothing between calls: eight at once, twice over, make
+// exactly what one alone makes.
+func TestCleanInParallel(t *testing.T) {
+	inputs := [][]byte{
+		cameraJPEG(t, photo(300, 200), 6),
+		encodePNG(t, translucent(300, 200)),
+		readFixture(t, "photo.webp"),
+		readFixture(t, "progressive444.jpg"),
+	}
+	want := make([][]byte, len(inputs))
+	for i, in := range inputs {
+		p, err := Clean(bytes.NewReader(in), Limits{MaxSide: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = p.Data
+	}
+	for round := range 2 {
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := range 8 {
+			wg.Go(func() {
+				i := g % len(inputs)
+				p, err := Clean(bytes.NewReader(inputs[i]), Limits{MaxSide: 100})
+				if err != nil {
+					errs <- err
+					return
+				}
+				if !bytes.Equal(p.Data, want[i]) {
+					errs <- fmt.Errorf("round %d, input %d: the picture differs from the one made alone", round, i)
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
 		}
 	}
 }

@@ -98,11 +98,12 @@ func weights(n, m int) []span {
 	scale := max(float64(n)/float64(m), 1)
 	support := 2 * scale
 	out := make([]span, m)
+	var ws []float64
 	for i := range out {
 		center := (float64(i) + 0.5) * scale
 		lo := max(int(math.Floor(center-support)), 0)
 		hi := min(int(math.Ceil(center+support)), n)
-		ws := make([]float64, 0, hi-lo)
+		ws = ws[:0]
 		sum := 0.0
 		for j := lo; j < hi; j++ {
 			v := catmullRom((float64(j) + 0.5 - center) / scale)
