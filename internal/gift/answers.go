@@ -77,7 +77,7 @@ func (q *question) split(body string, off int, marks string) ([]answer, error) {
 		return nil, nil
 	}
 	if lead := len(body) - len(strings.TrimLeft(body, space)); lead < at[0] {
-		return nil, q.errAt(off+lead, "text before the first answer (answers start with %s)", orList(marks))
+		return nil, q.errAt(off+lead, "gift.text_before_answers", markList(marks))
 	}
 	out := make([]answer, len(at))
 	for k, p := range at {
@@ -94,9 +94,14 @@ func (q *question) split(body string, off int, marks string) ([]answer, error) {
 	return out, nil
 }
 
-// orList spells the marks "=~" as "= or ~".
-func orList(marks string) string {
-	return strings.Join(strings.Split(marks, ""), " or ")
+// markList is the marks an answer may start with ("=~"); it prints as
+// "= or ~" (Localize spells the "or" in the page's language).
+type markList string
+
+func (m markList) String() string { return m.join("or") }
+
+func (m markList) join(or string) string {
+	return strings.Join(strings.Split(string(m), ""), " "+or+" ")
 }
 
 // answer reads the text s after a mark, which starts at offset off:
@@ -108,11 +113,11 @@ func (q *question) answer(mark byte, s string, off int) (answer, error) {
 	if strings.HasPrefix(s, "%") {
 		end := strings.IndexByte(s[1:], '%')
 		if end < 0 {
-			return a, q.errAt(off, "weight has no closing %%")
+			return a, q.errAt(off, "gift.weight_unclosed")
 		}
 		w, err := parseWeight(s[1 : 1+end])
 		if err != nil {
-			return a, q.errAt(off, "%v", err)
+			return a, q.errFrom(off, err)
 		}
 		a.weight, a.hasWeight = w, true
 		s, off = s[end+2:], off+end+2
@@ -142,7 +147,7 @@ func (q *question) choice(it *learn.Item, body string, off int) error {
 	for _, a := range as {
 		text := q.text(a.raw)
 		if text == nil {
-			return q.errAt(a.off, "empty answer")
+			return q.errAt(a.off, "gift.empty_answer")
 		}
 		text[q.lang] = inline(text[q.lang])
 		def := 0.0
@@ -163,21 +168,21 @@ func (q *question) shortText(it *learn.Item, body string, off int) error {
 	}
 	if len(as) == 0 {
 		lead := len(body) - len(strings.TrimLeft(body, space))
-		return q.errAt(off+lead, "answer block has no answers (write \\{ and \\} for literal braces)")
+		return q.errAt(off+lead, "gift.no_answers")
 	}
 	it.Kind = learn.ShortText
 	best := math.Inf(-1)
 	for _, a := range as {
 		text, wildcard := shortAnswer(a.raw)
 		if text == "" {
-			return q.errAt(a.off, "empty answer")
+			return q.errAt(a.off, "gift.empty_answer")
 		}
 		w := a.weightOr(1)
 		best = max(best, w)
 		it.Texts = append(it.Texts, learn.TextAnswer{Lang: q.lang, Text: text, Weight: w, Feedback: a.feedback, Wildcard: wildcard})
 	}
 	if best < fullMarks {
-		return q.errAt(as[0].off, "no answer is worth 100%%")
+		return q.errAt(as[0].off, "gift.no_full_answer")
 	}
 	return nil
 }
@@ -192,7 +197,7 @@ func (q *question) trueFalse(it *learn.Item, truth bool, feedback string, off in
 	if h := indexUnescaped(feedback, "#"); h >= 0 {
 		wrong, right = feedback[:h], feedback[h+1:]
 		if h2 := indexUnescaped(right, "#"); h2 >= 0 {
-			return q.errAt(off+h+1+h2, "true/false takes at most two feedbacks (write \\# for a literal #)")
+			return q.errAt(off+h+1+h2, "gift.truefalse_feedbacks")
 		}
 	}
 	it.Feedback.Incorrect = q.text(wrong)
@@ -227,7 +232,7 @@ func (q *question) numeric(it *learn.Item, body string, off int) error {
 		if a.hasWeight || strings.TrimSpace(a.raw) != "" {
 			as = append(as, a)
 		} else if first < len(body) {
-			return q.errAt(off+max(0, indexUnescaped(body, "#")), "feedback before the first numeric answer (write #NUMBER#feedback)")
+			return q.errAt(off+max(0, indexUnescaped(body, "#")), "gift.numeric_feedback_first")
 		}
 	}
 	if first < len(body) {
@@ -238,7 +243,7 @@ func (q *question) numeric(it *learn.Item, body string, off int) error {
 		as = append(as, more...)
 	}
 	if len(as) == 0 {
-		return q.errAt(off-1, "numeric answer block has no answers (write {#NUMBER}, {#NUMBER:TOLERANCE} or {#MIN..MAX})")
+		return q.errAt(off-1, "gift.numeric_no_answers")
 	}
 	best := math.Inf(-1)
 	for _, a := range as {
@@ -251,7 +256,7 @@ func (q *question) numeric(it *learn.Item, body string, off int) error {
 		it.Numbers = append(it.Numbers, n)
 	}
 	if best < fullMarks {
-		return q.errAt(off-1, "no answer is worth 100%%")
+		return q.errAt(off-1, "gift.no_full_answer")
 	}
 	return nil
 }
@@ -261,16 +266,16 @@ func (q *question) numeric(it *learn.Item, body string, off int) error {
 func (q *question) otherFeedback(it *learn.Item, s string, off int) error {
 	if m := indexAnyUnescaped(s, "=~"); m >= 0 {
 		if s[m] == '~' {
-			return q.errAt(off+m, "a numeric answer block takes one ~#feedback for other answers, not several")
+			return q.errAt(off+m, "gift.numeric_other_twice")
 		}
-		return q.errAt(off+m, "answers come before the ~#feedback for other answers (write \\= for a literal =)")
+		return q.errAt(off+m, "gift.numeric_other_first")
 	}
 	a, err := q.answer('~', s, off)
 	if err != nil {
 		return err
 	}
 	if a.hasWeight || strings.TrimSpace(a.raw) != "" {
-		return q.errAt(off-1, "a numeric ~ takes only feedback for other answers (~#feedback), not a number: write wrong answers as =%%0%%NUMBER")
+		return q.errAt(off-1, "gift.numeric_tilde_number", placeholder("number"))
 	}
 	it.Feedback.Incorrect = a.feedback
 	return nil
@@ -283,38 +288,38 @@ func (q *question) number(spec string, off int) (learn.NumberAnswer, error) {
 	lead := len(spec) - len(strings.TrimLeft(spec, space))
 	spec, off = strings.TrimSpace(spec), off+lead
 	if spec == "" {
-		return n, q.errAt(off, "missing number")
+		return n, q.errAt(off, "gift.missing_number")
 	}
 	if lo, hi, ok := strings.Cut(spec, ".."); ok {
 		var err error
 		if n.Min, err = parseNumber(lo); err != nil {
-			return n, q.errAt(off, "%v", err)
+			return n, q.errFrom(off, err)
 		}
 		if n.Max, err = parseNumber(hi); err != nil {
-			return n, q.errAt(off, "%v", err)
+			return n, q.errFrom(off, err)
 		}
 		if n.Min > n.Max {
-			return n, q.errAt(off, "empty range %s", quote(spec))
+			return n, q.errAt(off, "gift.empty_range", quote(spec))
 		}
 		return n, nil
 	}
 	value, tolerance, hasTolerance := strings.Cut(spec, ":")
 	v, err := parseNumber(value)
 	if err != nil {
-		return n, q.errAt(off, "%v", err)
+		return n, q.errFrom(off, err)
 	}
 	var tol float64
 	if hasTolerance {
 		if tol, err = parseNumber(tolerance); err != nil {
-			return n, q.errAt(off, "%v", err)
+			return n, q.errFrom(off, err)
 		}
 		if tol < 0 {
-			return n, q.errAt(off, "negative tolerance %s", quote(strings.TrimSpace(tolerance)))
+			return n, q.errAt(off, "gift.negative_tolerance", quote(strings.TrimSpace(tolerance)))
 		}
 	}
 	n.Min, n.Max = v-tol, v+tol
 	if math.IsInf(n.Min, 0) || math.IsInf(n.Max, 0) {
-		return n, q.errAt(off, "number %s is out of range", quote(spec))
+		return n, q.errAt(off, "gift.number_range", quote(spec))
 	}
 	return n, nil
 }

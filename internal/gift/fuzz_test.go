@@ -41,6 +41,17 @@ func FuzzParse(f *testing.F) {
 			if items != nil {
 				t.Fatalf("got items %v with error %v", items, err)
 			}
+			// ParseAll reports that problem too, and Localize says every
+			// one of its problems with a key the catalogue has.
+			_, all := ParseAll("f.gift", src, "en")
+			if all == nil {
+				t.Fatalf("Parse failed (%v), ParseAll did not", err)
+			}
+			for _, l := range Localize(all, "tg") {
+				if strings.Contains(l, "!gift.") || strings.Contains(l, "%!") && !strings.Contains(string(src), "%!") {
+					t.Fatalf("Localize: %q", l)
+				}
+			}
 			return
 		}
 		ids := map[string]bool{}

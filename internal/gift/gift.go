@@ -51,6 +51,7 @@ package gift
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -64,8 +65,13 @@ import (
 type Error struct {
 	File string // the name given to Parse
 	Line int    // 1-based line of the problem, or where its question starts
-	Msg  string
-	Err  error // the cause, when the item failed (*learn.Item).Validate
+	Msg  string // in English, for the command line and logs
+	Err  error  // the cause, when the item failed (*learn.Item).Validate
+
+	// Key is the i18n key of the problem ("gift.unclosed_brace") and Args
+	// its arguments, for showing it in the page's language (Localize).
+	Key  string
+	Args []any
 }
 
 // Error returns "FILE:LINE: message".
@@ -78,39 +84,61 @@ func (e *Error) Unwrap() error { return e.Err }
 // language lang, and returns its questions as items in file order. Every
 // text of the items has the single key lang, and every item passes
 // (*learn.Item).Validate. The first problem found is returned as an *Error
-// (only an empty lang is a plain error); then there are no items. A file with no questions gives no items and no
-// error. Windows line endings and a leading byte order mark are fine; the
+// (only an empty lang is a plain error); then there are no items (ParseAll
+// goes on and reports every problem). A file with no questions gives no
+// items and no error. Windows line endings and a leading byte order mark are fine; the
 // file must be UTF-8.
 func Parse(name string, src []byte, lang string) ([]learn.Item, error) {
 	if lang == "" {
 		return nil, fmt.Errorf("%s: no language given", name)
 	}
-	src = bytes.TrimPrefix(src, []byte("\uFEFF"))
-	text := strings.ReplaceAll(string(src), "\r\n", "\n")
-	text = strings.ReplaceAll(text, "\r", "\n")
-	if bad := invalidUTF8(text); bad >= 0 {
-		line := 1 + strings.Count(text[:bad], "\n")
-		return nil, &Error{File: name, Line: line, Msg: "not utf-8 text (save the file as utf-8)"}
+	text, err := normalize(name, src)
+	if err != nil {
+		return nil, err
 	}
 	var items []learn.Item
 	lines := map[string]int{} // the line where each id was given
 	for _, c := range split(text) {
-		q := question{file: name, lang: lang, c: c}
-		it, err := q.parse(len(items) + 1)
+		it, err := parseQuestion(name, lang, c, len(items)+1, lines)
 		if err != nil {
 			return nil, err
-		}
-		start := c.lines[0]
-		if first, ok := lines[it.ID]; ok {
-			return nil, q.errAt(0, "duplicate id %q (also at line %d)", it.ID, first)
-		}
-		lines[it.ID] = start
-		if err := it.Validate(); err != nil {
-			return nil, &Error{File: name, Line: start, Msg: err.Error(), Err: err}
 		}
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// normalize drops a byte order mark and makes every line end in \n; text
+// that is not UTF-8 is an *Error at its line.
+func normalize(name string, src []byte) (string, *Error) {
+	src = bytes.TrimPrefix(src, []byte("\uFEFF"))
+	text := strings.ReplaceAll(string(src), "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	if bad := invalidUTF8(text); bad >= 0 {
+		return "", newError(name, 1+strings.Count(text[:bad], "\n"), "gift.not_utf8")
+	}
+	return text, nil
+}
+
+// parseQuestion reads the question c, at position pos of its file, and
+// checks it: its id is not in lines (where each id was given), which
+// records it, and the item can be graded.
+func parseQuestion(name, lang string, c *chunk, pos int, lines map[string]int) (learn.Item, error) {
+	q := question{file: name, lang: lang, c: c}
+	it, err := q.parse(pos)
+	if err != nil {
+		return it, err
+	}
+	start := c.lines[0]
+	if first, ok := lines[it.ID]; ok {
+		return it, q.errAt(0, "gift.duplicate_id", it.ID, first)
+	}
+	lines[it.ID] = start
+	if err := it.Validate(); err != nil {
+		key, args := validateProblem(&it)
+		return it, &Error{File: name, Line: start, Msg: err.Error(), Err: err, Key: key, Args: args}
+	}
+	return it, nil
 }
 
 // invalidUTF8 returns the offset of the first byte of s that is not UTF-8,
@@ -185,14 +213,23 @@ type question struct {
 }
 
 // errAt returns an error at the line of offset off in the question's text.
-func (q *question) errAt(off int, format string, args ...any) error {
-	return &Error{File: q.file, Line: q.c.line(off), Msg: fmt.Sprintf(format, args...)}
+func (q *question) errAt(off int, key string, args ...any) error {
+	return newError(q.file, q.c.line(off), key, args...)
+}
+
+// errFrom returns err, a *problem, at the line of offset off.
+func (q *question) errFrom(off int, err error) error {
+	var p *problem
+	if errors.As(err, &p) {
+		return q.errAt(off, p.key, p.args...)
+	}
+	return &Error{File: q.file, Line: q.c.line(off), Msg: err.Error(), Key: "gift.invalid_item"}
 }
 
 // refuse returns an error for a kind of question that is not supported, at
 // the line where the question starts.
 func (q *question) refuse(kind string) error {
-	return q.errAt(0, "%s questions are not supported", kind)
+	return q.errAt(0, "gift.unsupported_"+strings.ReplaceAll(kind, "-", "_"))
 }
 
 // text returns raw GIFT text as a learn.Text, or nil if it is empty.
@@ -211,7 +248,7 @@ func (q *question) parse(pos int) (learn.Item, error) {
 	if strings.HasPrefix(s[i:], "::") {
 		end := indexUnescaped(s[i+2:], "::")
 		if end < 0 {
-			return it, q.errAt(i, "title has no closing ::")
+			return it, q.errAt(i, "gift.title_unclosed")
 		}
 		it.Title = clean(s[i+2 : i+2+end])
 		i += 2 + end + 2
@@ -227,15 +264,15 @@ func (q *question) parse(pos int) (learn.Item, error) {
 	}
 	open += i
 	if s[open] == '}' {
-		return it, q.errAt(open, "} without { (write \\} for a literal brace)")
+		return it, q.errAt(open, "gift.close_without_open")
 	}
 	end := indexAnyUnescaped(s[open+1:], "{}")
 	if end < 0 {
-		return it, q.errAt(open, "unclosed {")
+		return it, q.errAt(open, "gift.unclosed_brace")
 	}
 	end += open + 1
 	if s[end] == '{' {
-		return it, q.errAt(end, "{ inside an answer block (write \\{ for a literal brace)")
+		return it, q.errAt(end, "gift.brace_inside")
 	}
 	if err := q.answers(&it, s[open+1:end], open+1); err != nil {
 		return it, err
@@ -245,7 +282,7 @@ func (q *question) parse(pos int) (learn.Item, error) {
 	}
 	prompt := q.text(s[i:open])
 	if prompt == nil {
-		return it, q.errAt(0, "question has no text")
+		return it, q.errAt(0, "gift.no_text")
 	}
 	it.Prompt = prompt
 	return it, nil

@@ -1,7 +1,6 @@
 package gift
 
 import (
-	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -237,11 +236,11 @@ func isDecimal(s string) bool {
 func parseNumber(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if !isDecimal(s) {
-		return 0, fmt.Errorf("bad number %s", quote(s))
+		return 0, newProblem("gift.bad_number", quote(s))
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
-		return 0, fmt.Errorf("number %s is out of range", quote(s))
+		return 0, newProblem("gift.number_range", quote(s))
 	}
 	return f, nil
 }
@@ -253,11 +252,11 @@ func parseNumber(s string) (float64, error) {
 func parseWeight(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	if !isDecimal(s) {
-		return 0, fmt.Errorf("bad weight %s", quote("%"+s+"%"))
+		return 0, newProblem("gift.bad_weight", quote("%"+s+"%"))
 	}
 	p, err := strconv.ParseFloat(s, 64)
 	if err != nil || p < -100 || p > 100 {
-		return 0, fmt.Errorf("weight %s%% is outside -100%%..100%%", s)
+		return 0, newProblem("gift.weight_range", s)
 	}
 	w := p / 100
 	for d := 1.0; d <= 12; d++ {

@@ -146,6 +146,13 @@ func New() (*Renderer, error) {
 // position 2: …", and "\href is not allowed in a formula" for the second.
 type ParseError struct {
 	Message string
+	// Raw is KaTeX's message without its "KaTeX parse error: " prefix and
+	// position ("Undefined control sequence: \foo"), when KaTeX gave one.
+	Raw string
+	// Position is where in the formula KaTeX stopped (from 0), or -1.
+	Position int
+	// Command is the command trust refused (`\href`), if that was the error.
+	Command string
 }
 
 func (e *ParseError) Error() string { return e.Message }
@@ -171,9 +178,12 @@ func (r *Renderer) Render(tex string, display bool) (string, error) {
 		return "", r.convertError(err)
 	}
 	if len(r.untrusted) > 0 {
-		return "", &ParseError{Message: fmt.Sprintf("%s is not allowed in a formula", r.untrusted[0])}
+		return "", &ParseError{Message: fmt.Sprintf("%s is not allowed in a formula", r.untrusted[0]), Position: -1, Command: r.untrusted[0]}
 	}
 	html := v.String()
+	if r.cache == nil {
+		return html, nil // a Pool's renderer: the pool caches
+	}
 	if len(r.cache) >= maxCached {
 		clear(r.cache)
 	}
@@ -242,7 +252,14 @@ func (r *Renderer) convertError(err error) error {
 		return fmt.Errorf("katex: %s", ex.Value())
 	}
 	if name := obj.Get("name"); name != nil && name.String() == "ParseError" {
-		return &ParseError{Message: msg.String()}
+		pe := &ParseError{Message: msg.String(), Position: -1}
+		if raw := obj.Get("rawMessage"); raw != nil && !goja.IsUndefined(raw) && !goja.IsNull(raw) {
+			pe.Raw = raw.String()
+		}
+		if pos := obj.Get("position"); pos != nil && !goja.IsUndefined(pos) && !goja.IsNull(pos) {
+			pe.Position = int(pos.ToInteger())
+		}
+		return pe
 	}
 	return fmt.Errorf("katex: %s: %s", obj.Get("name"), msg)
 }

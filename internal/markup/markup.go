@@ -25,13 +25,23 @@ import (
 )
 
 // Renderer turns Markdown with formulas into HTML. It is safe for
-// concurrent use; formulas are rendered one at a time (see katex.Renderer).
+// concurrent use; formulas are rendered as its Formulas allow (a
+// katex.Renderer renders one at a time, a katex.Pool several).
 type Renderer struct {
 	md goldmark.Markdown
 }
 
+// Formulas renders a TeX formula to HTML: a *katex.Renderer (pack builds)
+// or a *katex.Pool (the studio's preview).
+type Formulas interface {
+	Render(tex string, display bool) (string, error)
+}
+
+var _ Formulas = (*katex.Renderer)(nil)
+var _ Formulas = (*katex.Pool)(nil)
+
 // New returns a Renderer that renders formulas with k.
-func New(k *katex.Renderer) *Renderer {
+func New(k Formulas) *Renderer {
 	md := goldmark.New(
 		goldmark.WithExtensions(
 			extension.NewTable(extension.WithTableCellAlignMethod(extension.TableCellAlignAttribute)),
@@ -56,6 +66,14 @@ type Options struct {
 	// see app.go) and returns what to embed; an error aborts the
 	// rendering. If nil, such paragraphs stay text.
 	App func(id string) (App, error)
+
+	// FormulaError, when set, is called with each formula that cannot be
+	// rendered (a *katex.ParseError, ErrUnclosedDisplay, or KaTeX giving
+	// up on it) and returns
+	// the HTML to show in its place, so that the rest still renders: the
+	// studio's preview shows a teacher her mistake where she made it. If
+	// nil, such a formula is an error, as in a pack build.
+	FormulaError func(tex string, display bool, err error) string
 }
 
 // bom is the byte order mark that Windows editors put at the start of a
@@ -126,6 +144,9 @@ func (r *Renderer) render(doc ast.Node, src []byte, opt Options) (string, error)
 	}
 	if err := prepare(doc, src, opt); err != nil {
 		return "", fmt.Errorf("markup: %w", err)
+	}
+	if opt.FormulaError != nil {
+		forgive(doc, opt.FormulaError)
 	}
 	var buf bytes.Buffer
 	if err := r.md.Renderer().Render(&buf, src, doc); err != nil {

@@ -547,3 +547,29 @@ func TestConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestFormulaErrorRendersTheRest(t *testing.T) {
+	r := MustRenderer(t)
+	var got []string
+	opt := markup.Options{FormulaError: func(tex string, display bool, err error) string {
+		got = append(got, fmt.Sprintf("%s|%v|%v", tex, display, err != nil))
+		return `<span class="bad">!</span>`
+	}}
+	html, err := r.Inline("Good $x^2$, bad $\\frac{1}{$ and $\\href{http://x}{y}$.\n\n$$a+\n", opt)
+	if err != nil {
+		t.Fatalf("with FormulaError: %v, want the rest rendered", err)
+	}
+	if n := strings.Count(html, `<span class="bad">!</span>`); n != 3 {
+		t.Errorf("%d formulas replaced, want 3; html:\n%s", n, html)
+	}
+	if !strings.Contains(html, `class="katex"`) || !strings.Contains(html, "Good") {
+		t.Errorf("the good formula or text is missing:\n%s", html)
+	}
+	want := []string{`\frac{1}{|false|true`, `\href{http://x}{y}|false|true`, "a+|true|true"}
+	if strings.Join(got, ";") != strings.Join(want, ";") {
+		t.Errorf("FormulaError got %q, want %q", got, want)
+	}
+	if _, err := r.Inline("bad $\\frac{1}{$", markup.Options{}); err == nil {
+		t.Error("without FormulaError a bad formula rendered, want an error (pack builds fail)")
+	}
+}

@@ -2,6 +2,7 @@ package markup
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -11,8 +12,6 @@ import (
 	"github.com/yuin/goldmark/renderer"
 	"github.com/yuin/goldmark/text"
 	"github.com/yuin/goldmark/util"
-
-	"github.com/mitstem/stembox/internal/katex"
 )
 
 // This file is the goldmark extension for TeX formulas:
@@ -39,6 +38,29 @@ type mathNode struct {
 	tex      []byte
 	display  bool
 	unclosed bool // $$ without its closing $$: rendering fails with the line
+	forgive  formulaError
+}
+
+// formulaError is Options.FormulaError.
+type formulaError = func(tex string, display bool, err error) string
+
+// ErrUnclosedDisplay is the error of $$ without its closing $$, given to
+// Options.FormulaError.
+var ErrUnclosedDisplay = errors.New("$$ without a closing $$ in its paragraph")
+
+// forgive gives every formula of doc the function that renders its error.
+func forgive(doc ast.Node, f formulaError) {
+	_ = ast.Walk(doc, func(n ast.Node, entering bool) (ast.WalkStatus, error) {
+		if entering {
+			switch n := n.(type) {
+			case *mathNode:
+				n.forgive = f
+			case *mathBlock:
+				n.forgive = f
+			}
+		}
+		return ast.WalkContinue, nil
+	})
 }
 
 func (n *mathNode) Kind() ast.NodeKind { return kindMath }
@@ -53,7 +75,8 @@ func (n *mathNode) Dump(source []byte, level int) {
 // mathBlock is display math standing on lines of its own.
 type mathBlock struct {
 	ast.BaseBlock
-	tex []byte
+	tex     []byte
+	forgive formulaError
 }
 
 func (n *mathBlock) Kind() ast.NodeKind { return kindMathBlock }
@@ -64,7 +87,7 @@ func (n *mathBlock) Dump(source []byte, level int) {
 
 // mathExtension adds formulas to goldmark, rendered with k.
 type mathExtension struct {
-	k *katex.Renderer
+	k Formulas
 }
 
 func (e *mathExtension) Extend(m goldmark.Markdown) {
@@ -217,7 +240,7 @@ func splitDisplayMath(b ast.Node, source []byte) {
 		}
 		split = true
 		flush()
-		mb := &mathBlock{tex: m.tex}
+		mb := &mathBlock{tex: m.tex, forgive: m.forgive}
 		mb.SetPos(m.Pos())
 		parts = append(parts, mb)
 		if next := c.NextSibling(); next != nil {
@@ -257,7 +280,7 @@ func startsLine(n ast.Node, source []byte) bool {
 
 // mathRenderer renders mathNodes and mathBlocks with KaTeX.
 type mathRenderer struct {
-	k *katex.Renderer
+	k Formulas
 }
 
 func (r *mathRenderer) RegisterFuncs(reg renderer.NodeRendererFuncRegisterer) {
@@ -271,9 +294,13 @@ func (r *mathRenderer) renderMath(w util.BufWriter, source []byte, node ast.Node
 	}
 	n := node.(*mathNode)
 	if n.unclosed {
-		return ast.WalkStop, fmt.Errorf("line %d: $$ without a closing $$ in its paragraph", lineAt(source, n.Pos()))
+		if n.forgive != nil {
+			_, _ = w.WriteString(n.forgive(string(n.tex), true, ErrUnclosedDisplay))
+			return ast.WalkSkipChildren, nil
+		}
+		return ast.WalkStop, fmt.Errorf("line %d: %w", lineAt(source, n.Pos()), ErrUnclosedDisplay)
 	}
-	return ast.WalkSkipChildren, r.write(w, source, n.tex, n.display, n.Pos())
+	return ast.WalkSkipChildren, r.write(w, source, n.tex, n.display, n.Pos(), n.forgive)
 }
 
 func (r *mathRenderer) renderMathBlock(w util.BufWriter, source []byte, node ast.Node, entering bool) (ast.WalkStatus, error) {
@@ -281,15 +308,18 @@ func (r *mathRenderer) renderMathBlock(w util.BufWriter, source []byte, node ast
 		return ast.WalkContinue, nil
 	}
 	n := node.(*mathBlock)
-	if err := r.write(w, source, n.tex, true, n.Pos()); err != nil {
+	if err := r.write(w, source, n.tex, true, n.Pos(), n.forgive); err != nil {
 		return ast.WalkStop, err
 	}
 	_ = w.WriteByte('\n')
 	return ast.WalkSkipChildren, nil
 }
 
-func (r *mathRenderer) write(w util.BufWriter, source, tex []byte, display bool, pos int) error {
+func (r *mathRenderer) write(w util.BufWriter, source, tex []byte, display bool, pos int, forgive formulaError) error {
 	html, err := r.k.Render(string(tex), display)
+	if err != nil && forgive != nil {
+		html, err = forgive(string(tex), display, err), nil
+	}
 	if err != nil {
 		return fmt.Errorf("line %d: formula \"%s\": %w", lineAt(source, pos), oneLine(tex), err)
 	}

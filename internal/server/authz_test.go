@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/mitstem/stembox/internal/content/contenttest"
+	"github.com/mitstem/stembox/internal/studio"
 )
 
 // Roles of the authorization matrix.
@@ -51,6 +52,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		as, _ := s.db.Assignments(t.Context(), s.classA.ID)
 		return as[0].ID
 	}
+	draft, err := s.db.CreateDraft(t.Context(), s.teacherA.ID, studio.KindSet, studio.Doc{Languages: []string{"en"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dp := "/teach/studio/" + draft.ID
+	ownerAdmin := []string{teacherR, adminR} // her unpublished draft: hers, and an admin's to see
 	routes := []route{
 		{"GET /{$}", "GET", "/", nil, everyone},
 		{"GET /packs/{pack}", "GET", "/packs/mini", nil, everyone},
@@ -139,6 +146,23 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /live/{code}/results", "GET", "", nil, everyone},
 		{"GET /live/{code}/results.csv", "GET", "", nil, everyone},
 		{"GET /live/{code}/ws", "GET", "", nil, everyone},
+		// The teacher studio (studio*.go): changing a draft is its owner's
+		// alone, checked with real sessions in studio_test.go.
+		{"GET /teach/studio", "GET", "/teach/studio", nil, users},
+		{"POST /teach/studio/preview", "POST", "/teach/studio/preview", url.Values{"text": {"$x^2$"}, "lang": {"en"}}, users},
+		{"POST /teach/studio/new", "POST", "/teach/studio/new", url.Values{"kind": {"set"}}, users},
+		{"POST /teach/studio/import", "POST", "/teach/studio/import", url.Values{"text": {"::q:: 1+1? {=2 ~3}"}, "lang": {"en"}}, users},
+		{"POST /teach/studio/remix", "POST", "", nil, users},
+		{"GET /teach/studio/media/{name}", "GET", "", nil, users},
+		{"GET /teach/studio/{id}", "GET", dp, nil, ownerAdmin},
+		{"GET /teach/studio/preview/{id}", "GET", "/teach/studio/preview/" + draft.ID, nil, ownerAdmin},
+		{"POST /teach/studio/{id}/copy", "POST", dp + "/copy", url.Values{}, ownerAdmin},
+		{"POST /teach/studio/{id}", "POST", "", nil, []string{teacherR}},
+		{"POST /teach/studio/{id}/save", "POST", "", nil, []string{teacherR}},
+		{"POST /teach/studio/{id}/undo", "POST", "", nil, []string{teacherR}},
+		{"POST /teach/studio/{id}/publish", "POST", "", nil, []string{teacherR}},
+		{"POST /teach/studio/{id}/media", "POST", "", nil, []string{teacherR}},
+		{"POST /teach/studio/{id}/delete", "POST", "", nil, []string{teacherR}},
 	}
 	checkEveryRouteListed(t, routes)
 

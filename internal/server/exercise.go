@@ -163,14 +163,14 @@ func (s *Server) exerciseView(r *http.Request, ref exerciseRef, n int, it *learn
 		Position: i18n.T(lang, "exercise.position", n, len(ref.set.Items)),
 		Notices:  notices(lang, ref.cl, m),
 		AnswerID: s.db.NewID(), Kind: string(pub.Kind), Unit: pub.Unit,
-		Prompt:        template.HTML(pub.Prompt),
+		Prompt:        packHTML(pub.Prompt, ref.pack),
 		SolutionLabel: i18n.T(lang, "exercise.solution"),
 	}
 	if n < len(ref.set.Items) {
 		v.Next = fmt.Sprintf("%s/%d", setURL(m.ID, ref.info.ID), n+1)
 	}
 	for i, c := range pub.Choices {
-		v.Choices = append(v.Choices, choiceView{Index: i, Text: template.HTML(c)})
+		v.Choices = append(v.Choices, choiceView{Index: i, Text: packHTML(c, ref.pack)})
 	}
 	h := fnv.New64a()
 	h.Write([]byte(learner + "\x00" + m.ID + "\x00" + ref.info.ID + "\x00" + it.ID))
@@ -216,7 +216,7 @@ func (s *Server) showVerdict(r *http.Request, v *exerciseView, ref exerciseRef, 
 	graded, err := learn.Grade(it, learn.Response{Choices: a.Choices, Text: a.Text}, ref.cl, ref.pack.Manifest.Languages[0])
 	if err == nil {
 		for _, f := range graded.Feedback {
-			vd.Feedback = append(vd.Feedback, template.HTML(f))
+			vd.Feedback = append(vd.Feedback, packHTML(f, ref.pack))
 		}
 		// The answer is shown once it was found, or after two tries.
 		p, _ := s.db.SetProgress(r.Context(), learner, ref.pack.Manifest.ID, ref.info.ID)

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/i18n"
+	"github.com/mitstem/stembox/internal/learn"
 )
 
 // pageCache holds rendered pages that are the same for every learner (a
@@ -98,6 +100,31 @@ func rewritePackLinks(html []byte, p *content.Pack) []byte {
 	prefix := []byte(filesURL(p))
 	html = bytes.ReplaceAll(html, []byte(`src="`+content.PackURLScheme), append([]byte(`src="`), prefix...))
 	return bytes.ReplaceAll(html, []byte(`href="`+content.PackURLScheme), append([]byte(`href="`), prefix...))
+}
+
+// packHTML is an exercise's text, built from the pack's Markdown (raw HTML
+// escaped, the pack's signature verified), with its pictures ("pack:"
+// links, as a teacher's photo in a studio set) pointed at this box.
+func packHTML(html string, p *content.Pack) template.HTML {
+	return template.HTML(rewritePackLinks([]byte(html), p))
+}
+
+// withPackLinks is it with the "pack:" links of its prompt and choices
+// pointed at this box, for a live session, whose pages show them as sent.
+func withPackLinks(it learn.Item, p *content.Pack) learn.Item {
+	fix := func(t learn.Text) learn.Text {
+		out := make(learn.Text, len(t))
+		for l, h := range t {
+			out[l] = string(rewritePackLinks([]byte(h), p))
+		}
+		return out
+	}
+	it.Prompt = fix(it.Prompt)
+	it.Choices = slices.Clone(it.Choices)
+	for i := range it.Choices {
+		it.Choices[i].Text = fix(it.Choices[i].Text)
+	}
+	return it
 }
 
 func (s *Server) renderLesson(r *http.Request, v *viewer, p *content.Pack, lessonID, lang string) ([]byte, error) {

@@ -77,6 +77,9 @@ func (s *Server) liveNewView(r *http.Request) liveNewView {
 
 func (s *Server) handleLiveNew(w http.ResponseWriter, r *http.Request) {
 	v := s.liveNewView(r)
+	if set := r.URL.Query().Get("set"); set != "" { // from a set's page (the studio's "run as a live quiz")
+		v.Source, v.Set = "set", set
+	}
 	for i := 1; i <= blankBlocks; i++ {
 		v.Blocks = append(v.Blocks, liveBlock{N: i, Kind: "choice"})
 	}
@@ -156,7 +159,7 @@ func (s *Server) setQuestions(lang, ref, title string) ([]live.Question, string,
 			if len(qs) == live.MaxQuestions {
 				break
 			}
-			qs = append(qs, live.Question{Item: it, Lang: cl, Fallback: fallback,
+			qs = append(qs, live.Question{Item: withPackLinks(it, p), Lang: cl, Fallback: fallback,
 				Pack: p.Manifest.ID, PackVersion: p.Manifest.Version, Set: setID})
 		}
 		return qs, title, nil

@@ -147,13 +147,14 @@ func (s *Server) handlePack(w http.ResponseWriter, r *http.Request) {
 		Set        *link
 	}
 	data := struct {
-		Title, Description, ContentLang, Meta string
-		Notices                               []string
-		Lessons                               []lessonRow
-		Extra                                 []*link
-		Apps                                  []appLink
+		ID, Title, Description, ContentLang string
+		Meta                                string
+		Notices                             []string
+		Lessons                             []lessonRow
+		Extra                               []*link
+		Apps                                []appLink
 	}{
-		Title: m.Title.In(cl, first), Description: m.Description.In(cl, first), ContentLang: cl,
+		ID: m.ID, Title: m.Title.In(cl, first), Description: m.Description.In(cl, first), ContentLang: cl,
 		Meta:    gradesText(lang, m.Grades) + " · " + i18n.N(lang, "pack.lessons", len(m.Lessons)) + " · " + i18n.N(lang, "pack.exercises", exerciseCount(m)),
 		Notices: notices(lang, cl, m),
 		Apps:    appLinks(p, cl),

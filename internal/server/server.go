@@ -89,8 +89,9 @@ type Server struct {
 	sync SyncControl        // sync.go; WithSync
 	time *timekeeper.Keeper // devicetime.go; WithTime
 
-	studio studioState // studio_publish.go
-	kept   keptSets    // studio_versions.go
+	studio  studioState // studio_publish.go
+	kept    keptSets    // studio_versions.go
+	preview *previewer  // studio_preview.go
 	// boxKey is the box's own key (peertrust.go; WithBoxKey).
 	boxKey content.PublicKey
 }
@@ -129,6 +130,7 @@ func New(cfg Config, logger *slog.Logger, db *store.DB, lib *content.Library, op
 		o(s)
 	}
 	s.lan = newLANDeps(s.lan.LAN)
+	s.preview = newPreviewer()
 	var err error
 	if s.assets, err = loadAssets(); err != nil {
 		return nil, err
@@ -162,12 +164,14 @@ func (s *Server) routes() http.Handler {
 	s.contentRoutes(mux)
 	s.accountRoutes(mux)
 	s.teachRoutes(mux)
+	s.studioRoutes(mux)
 	s.opsRoutes(mux)
 	s.connectRoutes(mux)
 	s.liveRoutes(mux)
 	s.offlineRoutes(mux)
 	s.syncRoutes(mux)
 	s.appRoutes(mux)
+	s.previewRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

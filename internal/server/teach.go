@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mitstem/stembox/internal/auth"
+	"github.com/mitstem/stembox/internal/content"
 	"github.com/mitstem/stembox/internal/failure"
 	"github.com/mitstem/stembox/internal/gradebook"
 	"github.com/mitstem/stembox/internal/i18n"
@@ -139,6 +141,11 @@ func (s *Server) assignable(lang string) []packGroup {
 				}
 			}
 		}
+		for _, si := range m.Sets { // sets of no lesson, as a studio set's pack holds
+			if !slices.ContainsFunc(m.Lessons, func(l content.Lesson) bool { return l.Exercises == si.ID }) {
+				g.Choices = append(g.Choices, packChoice{Value: m.ID + "|set|" + si.ID, Label: i18n.T(lang, "class.set", si.Title.In(cl, m.Languages[0]))})
+			}
+		}
 		for _, a := range m.Apps {
 			g.Choices = append(g.Choices, packChoice{Value: m.ID + "|app|" + a.ID, Label: i18n.T(lang, "class.app", a.Title.In(cl, m.Languages[0]))})
 		}
@@ -152,6 +159,7 @@ type classPage struct {
 	Students    []school.Student
 	Assignments []assignmentView
 	Packs       []packGroup
+	Chosen      string // the assign form's choice made already (?what=, from the studio)
 	Error       string
 	Problems    []string // a refused roster's problems, one a row, under Error
 	Notice      string
@@ -172,7 +180,7 @@ type newSecret struct {
 }
 
 func (s *Server) handleClass(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
-	s.classPage(w, r, v, c, http.StatusOK, classPage{})
+	s.classPage(w, r, v, c, http.StatusOK, classPage{Chosen: r.URL.Query().Get("what")})
 }
 
 func (s *Server) classPage(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class, status int, page classPage) {

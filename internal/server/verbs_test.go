@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/mitstem/stembox/internal/studio"
 )
 
 // routePatterns reads the route table off the package's source: the
@@ -119,10 +121,15 @@ func TestNoUnformattedVerbs(t *testing.T) {
 	admin := s.device(t, "en")
 	admin.signIn("admin", password)
 	pack, _ := s.lib.Pack("mini")
+	draft, err := s.db.CreateDraft(t.Context(), s.teacherA.ID, studio.KindSet, studio.Doc{Title: studio.Text{"en": "Mine"}, Languages: []string{"en", "tg"},
+		Items: []studio.Item{{ID: "q1", Type: "numeric", Prompt: studio.Text{"en": "2+2"}, Answer: 4}, {ID: "q2", Type: "choice", Choices: make([]studio.Choice, 2)}}})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	values := map[string]string{"{pack}": "mini", "{set}": "speed", "{lesson}": "speed", "{n}": "1", "{class}": s.classA.ID,
 		"{student}": s.studentsA[0].ID, "{user}": s.teacherA.ID, "{lang}": "ru", "{name}": pack.Name, "{path...}": "media/graph.svg",
-		"{app}": "none"} // this pack has no app: its page is the 404; an app's own page is checked below
+		"{app}": "none", "{id}": draft.ID} // this pack has no app: its page is the 404; an app's own page is checked below
 
 	checked := 0
 	for _, pattern := range routePatterns(t) {
