@@ -14,6 +14,7 @@ import (
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/school"
+	"github.com/mitstem/stembox/internal/store"
 )
 
 // js evaluates expr in tb's page.
@@ -24,6 +25,21 @@ func js[T any](tb *tab, expr string) T {
 		tb.fatalf("evaluate %s: %v", expr, err)
 	}
 	return v
+}
+
+// miniBoxWithTeacher runs a box with the mini pack and a teacher
+// "rahimova" called name, with password pw; it returns the box's URL, its
+// database and the teacher.
+func miniBoxWithTeacher(t *testing.T, name, pw string) (string, *store.DB, school.User) {
+	t.Helper()
+	data, packs := t.TempDir(), t.TempDir()
+	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
+	b, _ := mustRunBox(t, data, packs)
+	teacher, err := b.DB().CreateUser(context.Background(), "", school.RoleTeacher, "rahimova", name, auth.Hash(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "http://" + b.Addr().String(), b.DB(), teacher
 }
 
 // headerFits checks, on a 360×640 phone, that the header is one compact
@@ -53,16 +69,9 @@ func (tb *tab) headerFits(who string) {
 // itself with the names staying in view.
 func TestBrowserNavigationAndHeatmap(t *testing.T) {
 	browsertest.Need(t)
-	data, packs := t.TempDir(), t.TempDir()
-	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
-	b, _ := mustRunBox(t, data, packs)
-	base := "http://" + b.Addr().String()
-	ctx, db := context.Background(), b.DB()
 	const pw = "navigation-pw-1"
-	teacher, err := db.CreateUser(ctx, "", school.RoleTeacher, "rahimova", "Малика Рахимова", auth.Hash(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, db, teacher := miniBoxWithTeacher(t, "Малика Рахимова", pw)
+	ctx := context.Background()
 	class, _ := db.CreateClass(ctx, "", "7А", 7, teacher.ID)
 	db.CreateClass(ctx, "", "8Б", 8, teacher.ID)
 	kids, err := db.AddStudents(ctx, "", class.ID, []school.NewStudent{{Name: "Азиз Каримов"}, {Name: "Бобур Назаров"},
