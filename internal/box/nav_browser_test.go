@@ -61,6 +61,18 @@ func (tb *tab) headerFits(who string) {
 	tb.noSideScroll(who + "'s page with the menu open")
 }
 
+// tapTargets fails the test for links, buttons and fields of the page's
+// main part under 44 px tall on a phone.
+func (tb *tab) tapTargets(page string) {
+	tb.t.Helper()
+	small := js[[]string](tb, `Array.from(document.querySelectorAll("main a, main button, main input, main select, main summary")).filter(function(e){
+		var r = e.getBoundingClientRect(); return r.height > 0 && r.height < 44 && e.type !== "hidden" }).map(function(e){
+		return e.tagName.toLowerCase() + " " + (e.textContent.trim() || e.name) + " h" + Math.round(e.getBoundingClientRect().height) })`)
+	if len(small) > 0 {
+		tb.t.Errorf("%s: tap targets under 44 px on the %s: %q", tb.name, page, small)
+	}
+}
+
 // TestBrowserNavigationAndHeatmap checks in Chromium what the HTTP tests
 // cannot: on a 360×640 phone the header of a guest, a student and a
 // teacher is one row at most 60 px tall and its menu opens; the teacher's
@@ -100,6 +112,7 @@ func TestBrowserNavigationAndHeatmap(t *testing.T) {
 		guest := br.tab(t, "guest-"+lang, phone)
 		guest.open(base+"/lang/"+lang+"?next=/", "/")
 		guest.noSideScroll("guest's home")
+		guest.tapTargets("guest's home")
 		if lang == "tg" {
 			shots.take(guest, "guest-home-phone-tg")
 		}
@@ -110,6 +123,7 @@ func TestBrowserNavigationAndHeatmap(t *testing.T) {
 	kid.open(base+"/lang/ru?next=/student/"+class.Code, "/student/")
 	kid.tapTo(fmt.Sprintf(`//button[contains(@class,"tile") and normalize-space()=%q]`, "Дилноза Мухаммадҷонова"), "/me")
 	kid.noSideScroll("student's home")
+	kid.tapTargets("student's home")
 	kid.headerFits("student")
 
 	lead := br.tab(t, "teacher-phone", phone)
@@ -117,6 +131,7 @@ func TestBrowserNavigationAndHeatmap(t *testing.T) {
 	lead.do(chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "rahimova"), chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw))
 	lead.submit(`form[action="/login"] button[type=submit]`, "/teach")
 	lead.noSideScroll("teacher's home")
+	lead.tapTargets("teacher's home")
 	shots.take(lead, "teacher-home-phone")
 	lead.headerFits("teacher")
 	shots.take(lead, "teacher-menu-phone")
@@ -136,10 +151,7 @@ func TestBrowserNavigationAndHeatmap(t *testing.T) {
 	if moved[1] != moved[0] || moved[3] >= moved[2] {
 		t.Errorf("scrolling the grid: the name went from x=%v to %v (want it to stay), a cell from %v to %v (want it to move left)", moved[0], moved[1], moved[2], moved[3])
 	}
-	small := js[[]string](lead, `Array.from(document.querySelectorAll("main a")).filter(function(a){return a.getBoundingClientRect().height < 44}).map(function(a){return a.textContent.trim()})`)
-	if len(small) > 0 {
-		t.Errorf("links under 44 px tall on the phone's heatmap: %q", small)
-	}
+	lead.tapTargets("heatmap")
 	js[bool](lead, `document.querySelector(".grid-scroll").scrollLeft = 0; true`)
 	shots.take(lead, "heatmap-phone")
 
