@@ -288,7 +288,7 @@ func TestAppSimulation(t *testing.T) {
 	teacher.open("/teach/classes/" + sc.class.ID + "/progress")
 	heads := offJS[[]string](teacher, `Array.from(document.querySelectorAll("table.heatmap thead th"), function(th){return th.textContent.trim()})`)
 	cells := offJS[[]string](teacher, `Array.from(document.querySelectorAll("table.heatmap tbody tr td"), function(td){return td.className+" "+td.textContent.trim()})`)
-	if len(heads) != 4 || heads[3] != "Simulation: App slope" || len(cells) != 3 || cells[2] != "cell started 33%" {
+	if len(heads) != 4 || heads[3] != "3 Simulation: App slope" || len(cells) != 3 || cells[2] != "cell started ◐ 33%, started" {
 		t.Errorf("the heatmap's columns are %q and Zarina's cells %q, want the simulation started at 33%%", heads, cells)
 	}
 	shots.take(teacher, "teacher-heatmap")

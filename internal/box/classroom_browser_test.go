@@ -3,7 +3,6 @@ package box_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/mitstem/stembox/internal/auth"
 	"github.com/mitstem/stembox/internal/browsertest"
-	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
 	"github.com/mitstem/stembox/internal/school"
 )
@@ -27,16 +25,9 @@ import (
 // helpers of browser_test.go and live_browser_test.go.
 func TestBrowserClassroomOnAPhone(t *testing.T) {
 	browsertest.Need(t)
-	data, packs := t.TempDir(), t.TempDir()
-	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
-	b, _ := mustRunBox(t, data, packs)
-	base := "http://" + b.Addr().String()
-	ctx, db := context.Background(), b.DB()
 	const pw = "classroom-pw-1"
-	teacherUser, err := db.CreateUser(ctx, "", school.RoleTeacher, "rahimova", "Малика", auth.Hash(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
+	base, db, teacherUser := miniBoxWithTeacher(t, "Малика", pw)
+	ctx := context.Background()
 	pinClass, _ := db.CreateClass(ctx, "", "7А", 7, teacherUser.ID)
 	picClass, _ := db.CreateClass(ctx, "", "5Б", 5, teacherUser.ID)
 	db.UpdateClass(ctx, "", pinClass.ID, school.SignInPIN, school.DefaultMastery)

@@ -204,7 +204,7 @@ func TestAssignApp(t *testing.T) {
 		}
 	}
 	heat := teacher.get(classURL + "/progress")
-	for _, want := range []string{"Simulation: App big", `<td class="cell mastered" style="--p:100">`, `<td class="cell started" style="--p:25">`} {
+	for _, want := range []string{"Simulation: App big", `<td class="cell mastered" title="mastered"><span class="ic" aria-hidden="true">✓</span> 100%`, `<td class="cell started" title="started"><span class="ic" aria-hidden="true">◐</span> 25%`} {
 		if !strings.Contains(heat.body, want) {
 			t.Errorf("the heatmap lacks %s:\n%s", want, heat.body)
 		}

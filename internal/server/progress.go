@@ -62,8 +62,10 @@ func (s *Server) resolveAssignments(ctx context.Context, classID, lang string) (
 // cell is one learner's progress on one assignment.
 type cell struct {
 	Status  string // "new", "started", "mastered"
-	Percent int
-	Label   string
+	Percent int    // of the way to mastery (sets), of the best score (apps)
+	Label   string // the status in words
+	Score   string // what was done: "3/6" right of answered (sets), "33%" best score (apps)
+	Help    bool   // struggling (learn.NeedsHelp): a set only
 	URL     string
 }
 
@@ -125,17 +127,7 @@ func (s *Server) progressGrid(ctx context.Context, class school.Class, students 
 				}
 			}
 			for i, l := range learners {
-				status, frac := rule.Mastery(by[l], a.Items)
-				c := cell{Percent: int(frac*100 + 0.5)}
-				switch status {
-				case learn.NotStarted:
-					c.Status, c.Label = "new", i18n.T(lang, "progress.not_started")
-				case learn.Started:
-					c.Status, c.Label = "started", fmt.Sprintf("%d%%", c.Percent)
-				case learn.Mastered:
-					c.Status, c.Label = "mastered", i18n.T(lang, "progress.mastered")
-				}
-				grid[i][j] = c
+				grid[i][j] = setCell(lang, rule, by[l], a.Items)
 			}
 		}
 	}
@@ -156,6 +148,27 @@ func (s *Server) classProgress(ctx context.Context, c school.Class, lang string)
 	return students, as, grid, err
 }
 
+// setCell is a learner's progress on a set: the status under the class's
+// mastery rule, and apart from it what was done, right of answered, which
+// also tells who needs help.
+func setCell(lang string, rule learn.MasteryRule, results []learn.Result, items []string) cell {
+	status, frac := rule.Mastery(results, items)
+	t := learn.TallyOf(results)
+	c := cell{Percent: int(frac*100 + 0.5), Help: learn.NeedsHelp(t, status)}
+	if t.Attempts > 0 {
+		c.Score = fmt.Sprintf("%d/%d", t.Right, t.Attempts)
+	}
+	switch status {
+	case learn.NotStarted:
+		c.Status, c.Label = "new", i18n.T(lang, "progress.not_started")
+	case learn.Started:
+		c.Status, c.Label = "started", i18n.T(lang, "progress.started")
+	case learn.Mastered:
+		c.Status, c.Label = "mastered", i18n.T(lang, "progress.mastered")
+	}
+	return c
+}
+
 // appCell is a learner's progress on an app: mastered once a result says
 // it was completed with at least learn.AppMastered of its score.
 func appCell(lang string, p store.AppProgress) cell {
@@ -164,9 +177,9 @@ func appCell(lang string, p store.AppProgress) cell {
 	case learn.NotStarted:
 		c.Status, c.Label = "new", i18n.T(lang, "progress.not_started")
 	case learn.Started:
-		c.Status, c.Label = "started", fmt.Sprintf("%d%%", c.Percent)
+		c.Status, c.Label, c.Score = "started", i18n.T(lang, "progress.started"), fmt.Sprintf("%d%%", c.Percent)
 	case learn.Mastered:
-		c.Status, c.Label = "mastered", fmt.Sprintf("%s · %d%%", i18n.T(lang, "progress.mastered"), c.Percent)
+		c.Status, c.Label, c.Score = "mastered", i18n.T(lang, "progress.mastered"), fmt.Sprintf("%d%%", c.Percent)
 	}
 	return c
 }

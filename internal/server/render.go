@@ -19,8 +19,14 @@ type page struct {
 	Path      string
 	Languages []i18n.Language
 	Viewer    *viewer // who is signed in (anonymous on pages cached for all)
+	Nav       []navLink
+	Wide      bool // the page's main part takes the screen's width (a grid)
+	Live      bool // the box runs live sessions: their links are shown
 	Data      any
 }
+
+// A widePage is page data whose page takes the screen's whole width.
+type widePage interface{ wide() bool }
 
 // parseTemplates parses layout.html with each page once, at start.
 func parseTemplates(a *assets) (map[string]*template.Template, error) {
@@ -46,7 +52,14 @@ func (s *Server) renderBytes(r *http.Request, v *viewer, path, name, title strin
 	if !ok {
 		return nil, fmt.Errorf("server: no template %q", name)
 	}
-	p := page{Lang: s.lang(r), Title: title, Math: math, Path: path, Languages: i18n.Languages, Viewer: v, Data: data}
+	if v == nil {
+		v = anonymous
+	}
+	p := page{Lang: s.lang(r), Title: title, Math: math, Path: path, Languages: i18n.Languages, Viewer: v,
+		Nav: s.navFor(v, path), Live: s.live != nil, Data: data}
+	if wp, ok := data.(widePage); ok {
+		p.Wide = wp.wide()
+	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
 		return nil, fmt.Errorf("server: render %s: %w", name, err)

@@ -17,42 +17,6 @@ import (
 	"github.com/mitstem/stembox/internal/store"
 )
 
-type heatmapRow struct {
-	Student school.Student
-	Cells   []cell
-}
-
-// handleHeatmap shows students × assignments, coloured by mastery.
-func (s *Server) handleHeatmap(w http.ResponseWriter, r *http.Request, v *viewer, c school.Class) {
-	lang := s.lang(r)
-	students, as, grid, err := s.classProgress(r.Context(), c, lang)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rows := make([]heatmapRow, len(students))
-	mastered := make([]int, len(as))
-	for i, st := range students {
-		rows[i] = heatmapRow{Student: st, Cells: grid[i]}
-		for j, a := range as {
-			if a.Kind == "set" {
-				rows[i].Cells[j].URL = classURL(c) + "/students/" + st.ID
-			}
-			if grid[i][j].Status == "mastered" {
-				mastered[j]++
-			}
-		}
-	}
-	rule, _ := learn.ParseMasteryRule(c.Mastery)
-	s.render(w, r, http.StatusOK, "heatmap", i18n.T(lang, "heatmap.title", c.Name), false, struct {
-		Class       school.Class
-		Assignments []assignmentView
-		Rows        []heatmapRow
-		Mastered    []int
-		Rule        string
-	}{c, as, rows, mastered, masteryText(lang, rule)})
-}
-
 func masteryText(lang string, r learn.MasteryRule) string {
 	switch r.Kind {
 	case "all":
