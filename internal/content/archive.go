@@ -135,14 +135,14 @@ func InspectArchive(r io.ReaderAt, size int64, lim Limits) (*Archive, error) {
 // the pack is refused it returns the archive as far as it was read too.
 func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, error) {
 	if size > lim.MaxArchive {
-		return nil, invalid("archive is %d bytes, more than the %d this box accepts", size, lim.MaxArchive)
+		return nil, refused(RefusedTooBig, invalid("archive is %d bytes, more than the %d this box accepts", size, lim.MaxArchive))
 	}
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return nil, invalid("not a pack archive (%v)", err)
+		return nil, refused(unreadableZip(r), invalid("not a pack archive (%v)", err))
 	}
 	if len(zr.File) > lim.MaxFiles+2 {
-		return nil, invalid("archive holds %d files, more than the %d this box accepts", len(zr.File), lim.MaxFiles)
+		return nil, refused(RefusedTooBig, invalid("archive holds %d files, more than the %d this box accepts", len(zr.File), lim.MaxFiles))
 	}
 	a := &Archive{entries: make(map[string]*zip.File, len(zr.File))}
 	for _, f := range zr.File {
@@ -177,7 +177,7 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 	}
 	if kr != nil {
 		if a.KeyID, err = kr.Verify(a.ManifestBytes, a.Signature); err != nil {
-			return nil, invalid("%v", err)
+			return nil, refused(kr.signatureRefusal(a.Signature), invalid("%v", err))
 		}
 	}
 	// Unknown fields are ignored, so older boxes read packs from newer
@@ -189,10 +189,10 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 		return a, invalid("%v", err)
 	}
 	if len(a.Manifest.Files) > lim.MaxFiles {
-		return a, invalid("manifest lists %d files, more than the %d this box accepts", len(a.Manifest.Files), lim.MaxFiles)
+		return a, refused(RefusedTooBig, invalid("manifest lists %d files, more than the %d this box accepts", len(a.Manifest.Files), lim.MaxFiles))
 	}
 	if total := a.Manifest.TotalSize(); total > lim.MaxTotal {
-		return a, invalid("pack expands to %d bytes, more than the %d this box accepts", total, lim.MaxTotal)
+		return a, refused(RefusedTooBig, invalid("pack expands to %d bytes, more than the %d this box accepts", total, lim.MaxTotal))
 	}
 	for _, mf := range a.Manifest.Files {
 		zf, ok := a.entries[mf.Path]
@@ -200,7 +200,7 @@ func openArchive(r io.ReaderAt, size int64, kr *Keyring, lim Limits) (*Archive, 
 			return a, invalid("manifest lists %s, but the archive lacks it", mf.Path)
 		}
 		if zf.UncompressedSize64 != uint64(mf.Size) {
-			return a, invalid("%s is %d bytes in the archive but %d in the manifest", mf.Path, zf.UncompressedSize64, mf.Size)
+			return a, refused(RefusedAltered, invalid("%s is %d bytes in the archive but %d in the manifest", mf.Path, zf.UncompressedSize64, mf.Size))
 		}
 	}
 	for name := range a.entries {
@@ -231,7 +231,11 @@ func modeName(m fs.FileMode) string {
 func (a *Archive) readSmall(name string, limit int64) ([]byte, error) {
 	zf, ok := a.entries[name]
 	if !ok {
-		return nil, invalid("the archive has no %s (is it signed?)", name)
+		why := RefusedNotPack
+		if name == signatureName {
+			why = RefusedUnsigned
+		}
+		return nil, refused(why, invalid("the archive has no %s (is it signed?)", name))
 	}
 	if zf.UncompressedSize64 > uint64(limit) {
 		return nil, invalid("%s is larger than the %d bytes a box accepts", name, limit)
@@ -298,21 +302,21 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	n, err := c.rc.Read(p)
 	c.n += int64(n)
 	if c.n > c.file.Size {
-		return 0, invalid("%s expands beyond its declared %d bytes", c.file.Path, c.file.Size)
+		return 0, refused(RefusedAltered, invalid("%s expands beyond its declared %d bytes", c.file.Path, c.file.Size))
 	}
 	c.h.Write(p[:n])
 	if err == io.EOF {
 		if c.n != c.file.Size {
-			return n, invalid("%s holds %d bytes, not the declared %d", c.file.Path, c.n, c.file.Size)
+			return n, refused(RefusedAltered, invalid("%s holds %d bytes, not the declared %d", c.file.Path, c.n, c.file.Size))
 		}
 		if got := hex.EncodeToString(c.h.Sum(nil)); got != c.file.SHA256 {
-			return n, invalid("%s does not match its hash in the manifest (the file was altered)", c.file.Path)
+			return n, refused(RefusedAltered, invalid("%s does not match its hash in the manifest (the file was altered)", c.file.Path))
 		}
 	} else if errors.Is(err, zip.ErrFormat) {
 		// archive/zip stops a stream that outgrows the size in its header.
-		return n, invalid("%s expands beyond its declared %d bytes, or is damaged", c.file.Path, c.file.Size)
+		return n, refused(RefusedDamaged, invalid("%s expands beyond its declared %d bytes, or is damaged", c.file.Path, c.file.Size))
 	} else if errors.Is(err, zip.ErrChecksum) {
-		return n, invalid("%s is damaged (its checksum does not match)", c.file.Path)
+		return n, refused(RefusedDamaged, invalid("%s is damaged (its checksum does not match)", c.file.Path))
 	} else if err != nil {
 		return n, invalid("%s: %v", c.file.Path, err)
 	}

@@ -431,11 +431,11 @@ func notNewer(m *Manifest, keyID string, cur *Pack, opt InstallOptions) error {
 	}
 	switch c := CompareVersions(m.Version, cur.Manifest.Version); {
 	case c < 0:
-		return failure.Errorf(failure.Conflict,
-			"pack: %s %s is older than the installed %s; kept the newer version (to roll back, install it with --rollback)", m.ID, m.Version, cur.Manifest.Version)
+		return refused(RefusedOlder, failure.Errorf(failure.Conflict,
+			"pack: %s %s is older than the installed %s; kept the newer version (to roll back, install it with --rollback)", m.ID, m.Version, cur.Manifest.Version))
 	case c == 0 && !(opt.Rebuild && keyID == cur.KeyID):
-		return failure.Errorf(failure.Conflict,
-			"pack: another build of %s %s is installed (its manifest differs); kept the installed one (a new build needs a new version number, or install it with --rollback)", m.ID, m.Version)
+		return refused(RefusedOtherBuild, failure.Errorf(failure.Conflict,
+			"pack: another build of %s %s is installed (its manifest differs); kept the installed one (a new build needs a new version number, or install it with --rollback)", m.ID, m.Version))
 	}
 	return nil
 }

@@ -114,6 +114,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET /api/v1/peers", "GET", "/api/v1/peers", nil, everyone},
 		{"GET /api/v1/packs/{pack}/archive", "GET", "", nil, everyone},
 		{"GET /admin/peers", "GET", "/admin/peers", nil, admins},
+		// Installing a pack from a file (packupload.go): the upload is
+		// multipart, tested in packupload_test.go.
+		{"GET /admin/packs", "GET", "/admin/packs", nil, admins},
+		{"POST /admin/packs", "POST", "", nil, admins},
+		// The studio's formula preview (studio_preview.go).
+		{"POST /teach/studio/preview", "POST", "/teach/studio/preview", url.Values{"text": {"$x$"}}, users},
 		// Upstream sync (sync.go); tested in sync_test.go with a fake syncer
 		// (here there is none: admins get 503).
 		{"GET /admin/sync", "GET", "/admin/sync", nil, admins},

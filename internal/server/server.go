@@ -172,6 +172,7 @@ func (s *Server) routes() http.Handler {
 	s.syncRoutes(mux)
 	s.appRoutes(mux)
 	s.previewRoutes(mux)
+	s.packInstallRoutes(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		w.Write([]byte("ok\n"))

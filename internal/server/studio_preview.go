@@ -33,14 +33,20 @@ const (
 // previewer renders previews. KaTeX runs in as many JavaScript runtimes as
 // the box has cores, each started the first time it is needed (about 50 ms
 // and a few MB each), so a box where nobody writes pays nothing.
+//
+// At most two previews a core render at once (slots); the others wait their
+// turn, so twenty teachers typing cannot take the box's CPU from its
+// students, and a teacher who leaves stops waiting.
 type previewer struct {
 	formulas *katex.Pool
 	md       *markup.Renderer
+	slots    chan struct{}
 }
 
 func newPreviewer() *previewer {
-	p := katex.NewPool(runtime.GOMAXPROCS(0), previewCacheBytes)
-	return &previewer{formulas: p, md: markup.New(p)}
+	n := runtime.GOMAXPROCS(0)
+	p := katex.NewPool(n, previewCacheBytes)
+	return &previewer{formulas: p, md: markup.New(p), slots: make(chan struct{}, 2*n)}
 }
 
 func (s *Server) previewRoutes(mux *http.ServeMux) {
@@ -79,7 +85,14 @@ func (s *Server) handlePreview(w http.ResponseWriter, r *http.Request) {
 	if !i18n.Supported(lang) {
 		lang = ui
 	}
-	writeFragment(w, http.StatusOK, s.preview.render(text, lang, ui))
+	select {
+	case s.preview.slots <- struct{}{}:
+	case <-r.Context().Done():
+		return // the teacher typed on, or left: preview.js drops this answer anyway
+	}
+	out := s.preview.render(text, lang, ui)
+	<-s.preview.slots
+	writeFragment(w, http.StatusOK, out)
 }
 
 // render renders text, written in lang, with messages in ui.

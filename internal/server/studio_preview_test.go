@@ -73,6 +73,16 @@ func TestPreviewEscapesRawHTML(t *testing.T) {
 	wantStatus(t, r, 200)
 	wantLacks(t, r, "<script>", "<img src=x", "<b>", `href="javascript:`)
 	wantContains(t, r, "&lt;script&gt;")
+	// Inline HTML, and HTML inside a formula, are text too.
+	r = previewOf(t, d, d.csrf("/teach"), "A <em onclick=x>word</em> and $\\text{<b>bold</b>}$.", "en")
+	wantStatus(t, r, 200)
+	wantContains(t, r, "&lt;em onclick=x&gt;", `class="katex"`)
+	wantLacks(t, r, "<em", "<b>", "tex-error")
+	// A javascript: link is refused, as a pack build refuses it.
+	r = previewOf(t, d, d.csrf("/teach"), "[click](javascript:alert(3))", "en")
+	wantStatus(t, r, 200)
+	wantContains(t, r, "the link javascript:alert(3) is not allowed")
+	wantLacks(t, r, "href=")
 }
 
 func TestPreviewRefusesTooLongText(t *testing.T) {
