@@ -5,9 +5,9 @@ package i18n
 // needs, as "key#one", "key#few", …. The Tajik strings await review by a
 // native-speaking teacher, like the Tajik sample pack.
 var catalog = map[string]map[string]string{
-	"en": merged(messagesEN, classroomEN),
-	"ru": merged(messagesRU, classroomRU),
-	"tg": merged(messagesTG, classroomTG),
+	"en": merged(messagesEN, classroomEN, projectorEN),
+	"ru": merged(messagesRU, classroomRU, projectorRU),
+	"tg": merged(messagesTG, classroomTG, projectorTG),
 }
 
 // merged is one catalogue made of the parts of a language's messages

@@ -18,7 +18,9 @@ import (
 )
 
 // offlineScripts are the scripts of working offline; old phones run them.
-var offlineScripts = []string{"static/offline.js", "static/sw.js", "static/devtime.js", "static/apps.js"}
+var offlineScripts = []string{"static/offline.js", "static/sw.js", "static/devtime.js", "static/apps.js",
+	// The live sessions' scripts run on the same phones.
+	"static/live-socket.js", "static/live-view.js", "static/live-play.js", "static/live-control.js", "static/live-screen.js", "static/live-new.js"}
 
 // TestOfflineScriptsAreES5 parses the scripts and refuses what Chrome 70
 // lacks (optional chaining, ??, private fields) and, to keep them plain
