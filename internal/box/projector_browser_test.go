@@ -2,7 +2,6 @@ package box_test
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/mitstem/stembox/internal/browsertest"
-	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/i18n"
 )
 
@@ -25,23 +23,8 @@ import (
 // projector without the teacher's cookie sends nothing. The screenshots
 // (projector-*, phone-*) are kept in $STEMBOX_ARTIFACTS/projector.
 func TestBrowserProjectorAndPhones(t *testing.T) {
-	browsertest.Need(t)
-	data, packs := t.TempDir(), t.TempDir()
-	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
-	b, _ := mustRunBox(t, data, packs)
-	base := "http://" + b.Addr().String()
+	_, base, br, teacher := liveBox(t, 300*time.Second)
 	shots := &shooter{browsertest.NewShots(t, "projector", "")}
-	br := startBrowser(t, 300*time.Second)
-	phone := chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
-
-	teacher := br.tab(t, "teacher", nil)
-	teacher.open(base+"/setup", "/setup")
-	teacher.do(
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "teacher"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "projector-pw-1"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password2]`), "projector-pw-1"),
-	)
-	teacher.submit(`form button[type=submit]`, "/admin")
 	teacher.open(base+"/live/new", "/live/new")
 	teacher.do(
 		chromedp.Click(chromedp.CSS(`input[name=source][value=adhoc]`)),

@@ -88,7 +88,7 @@
     var opts = this.choicesOf(q), picked = (a && a.choices) || [];
     var right = st.phase === 'revealed' ? K.rightOf(q, st.reveal) : [];
     if (kind === 'multi' && !done) { form.appendChild(el('p', 'hint', t.pick_all)); }
-    var grid = el('div', 'live-buttons n' + opts.length);
+    var grid = el('div', 'live-buttons n' + opts.length + (long(opts) ? ' long' : ''));
     var multi = [];
     for (var i = 0; i < opts.length; i++) {
       (function (i) {
@@ -126,6 +126,19 @@
       });
     }
   };
+
+  /* long: a choice too long for half a phone's width; the buttons then
+   * take a line each. */
+  function long(opts) {
+    for (var i = 0; i < opts.length; i++) {
+      var d = el('div');
+      d.innerHTML = opts[i] || '';
+      var text = d.textContent, words = text.split(/\s+/);
+      if (text.length > 36 || d.querySelector('img,.katex')) { return true; }
+      for (var j = 0; j < words.length; j++) { if (words[j].length > 11) { return true; } }
+    }
+    return false;
+  }
 
   Live.prototype.renderTextAnswer = function (q, form, done) {
     var self = this, t = this.t, a = this.state.answer;
