@@ -34,6 +34,8 @@ func TestBrowserProjectorAndPhones(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`select[name=q2_kind]`), "truefalse"),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name=q2_prompt]`), "Energy can be created from nothing."),
 		chromedp.SetValue(chromedp.CSS(`select[name=q2_truth]`), "false"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name=q3_prompt]`), strings.Repeat("A long question that goes on and on, as some do. ", 6)),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name=q3_choices]`), strings.Repeat("A choice that is rather long, longer than a line on a phone\n", 7)+"*The right one, just as long as the others are, or longer"),
 		chromedp.SetValue(chromedp.CSS(`select[name=timer]`), "300"),
 	)
 	teacher.submit(`form.live-new button[type=submit]`, "/live/")
@@ -155,6 +157,20 @@ func TestBrowserProjectorAndPhones(t *testing.T) {
 	fits(small, big, "true or false revealed")
 	resultInView(tg, true)
 
+	// Question 3: a long question with eight long choices shrinks to fit.
+	space("board")
+	space("open")
+	small.waitJS(`document.querySelectorAll('.live-options li').length === 8`)
+	tg.waitJS(`document.querySelectorAll('.live-choice').length === 8`)
+	sameMarks(t, small, tg, 8)
+	fitsShrunk(small, big, "long question")
+	shots.take(small, "projector-long-question")
+	shots.take(tg, "phone-long-question")
+	space("closed")
+	space("revealed")
+	small.waitJS(`document.querySelectorAll('.live-barrow').length === 8`)
+	fitsShrunk(small, big, "long question revealed")
+
 	// The end: the podium.
 	lead.open(base+control, control)
 	lead.acceptDialogs()
@@ -170,7 +186,12 @@ func TestBrowserProjectorAndPhones(t *testing.T) {
 // fits fails the test when a projector's phase does not fit its screen:
 // the page scrolls, an element's text lies outside the screen or is cut
 // off by the stage, or text is smaller than 28 px.
-func fits(projectors ...any) {
+func fits(projectors ...any) { fitsAt(28, projectors...) }
+
+// fitsShrunk is fits for a phase too long for 28 px type: it may be smaller.
+func fitsShrunk(projectors ...any) { fitsAt(8, projectors...) }
+
+func fitsAt(minPx float64, projectors ...any) {
 	phase := projectors[len(projectors)-1].(string)
 	for _, p := range projectors[:len(projectors)-1] {
 		s := p.(*tab)
@@ -202,8 +223,8 @@ func fits(projectors ...any) {
 		if m["outside"].(string) != "" {
 			s.t.Errorf("%s, %s: text outside the screen: %s", s.name, phase, m["outside"])
 		}
-		if m["minFont"].(float64) < 28 {
-			s.t.Errorf("%s, %s: text of %v px (%s), want ≥ 28 px", s.name, phase, m["minFont"], m["small"])
+		if m["minFont"].(float64) < minPx {
+			s.t.Errorf("%s, %s: text of %v px (%s), want ≥ %v px", s.name, phase, m["minFont"], m["small"], minPx)
 		}
 	}
 }
