@@ -109,6 +109,8 @@ func TestBrowserProjectorAndPhones(t *testing.T) {
 	}
 	fits(small, big, "question")
 	sameMarks(t, small, tg, 4)
+	contrastAA(small, `.live-options li`)
+	contrastAA(tg, `.live-choice`)
 	shots.take(small, "projector-question")
 	shots.take(tg, "phone-question")
 	for i, p := range phones[:3] {
@@ -270,5 +272,27 @@ func resultInView(p *tab, right bool) {
 		return window.scrollY === 0 && b.top >= 0 && b.bottom <= innerHeight && b.height > 0})()`))
 	if err != nil || !in {
 		p.t.Errorf("%s: the result is not inside the 360×640 screen (%v)", p.name, err)
+	}
+}
+
+// contrastAA fails the test unless the text of every element css matches
+// has a WCAG contrast of at least 4.5:1 on the element's background.
+func contrastAA(tb *tab, css string) {
+	tb.t.Helper()
+	low, err := chromedp.Run(tb.ctx, chromedp.Evaluate[[]string](fmt.Sprintf(`(function(){
+		function lum(c) {
+			var v = c.match(/\d+(\.\d+)?/g).slice(0, 3).map(function (x) { x = x / 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+			return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2];
+		}
+		return Array.from(document.querySelectorAll(%q)).map(function (e) {
+			var s = getComputedStyle(e), a = lum(s.color), b = lum(s.backgroundColor);
+			var r = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+			return r < 4.5 ? e.textContent.trim() + ': ' + r.toFixed(2) : '';
+		}).filter(String)})()`, css)))
+	if err != nil {
+		tb.fatalf("contrast of %s: %v", css, err)
+	}
+	if len(low) > 0 || err != nil {
+		tb.t.Errorf("%s: %s below WCAG AA (4.5:1): %q", tb.name, css, low)
 	}
 }
