@@ -20,7 +20,8 @@ import (
 // projector's and the phones' choices have the same colour and shape by
 // index; a phone shows its right/wrong result without scrolling; true and
 // false are neither red nor green before the reveal; and space on a
-// projector without the teacher's cookie sends nothing. The screenshots
+// projector without the teacher's cookie sends nothing; F toggles full
+// screen. The screenshots
 // (projector-*, phone-*) are kept in $STEMBOX_ARTIFACTS/projector.
 func TestBrowserProjectorAndPhones(t *testing.T) {
 	_, base, br, teacher := liveBox(t, 300*time.Second)
@@ -90,6 +91,10 @@ func TestBrowserProjectorAndPhones(t *testing.T) {
 		t.Fatalf("the teacher's projector connects as %q, want teacher", got)
 	}
 	lead.waitJS(`window.stemboxLive.state && window.stemboxLive.state.phase === 'lobby'`)
+	lead.do(chromedp.KeyEvent("f"))
+	lead.waitJS(`document.fullscreenElement === document.documentElement`)
+	lead.do(chromedp.KeyEvent("f"))
+	lead.waitJS(`!document.fullscreenElement`)
 	space := func(want string) {
 		t.Helper()
 		lead.do(chromedp.KeyEvent(" "))
