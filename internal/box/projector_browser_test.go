@@ -16,13 +16,14 @@ import (
 // (1280×720 and 1920×1080, neither signed in) and 360×640 phones, one of
 // them in Tajik, with the teacher leading from a third projector page in
 // their own browser by the space bar. In every phase each projector shows
-// the whole phase without scrolling and no text under 28 px; the
+// the whole phase without scrolling and no text under 28 px (a long
+// question with eight long choices shrinks to fit instead); the
 // projector's and the phones' choices have the same colour and shape by
-// index; a phone shows its right/wrong result without scrolling; true and
-// false are neither red nor green before the reveal; and space on a
-// projector without the teacher's cookie sends nothing; F toggles full
-// screen. The screenshots
-// (projector-*, phone-*) are kept in $STEMBOX_ARTIFACTS/projector.
+// index, with white text at WCAG AA contrast; a phone shows its right or
+// wrong result without scrolling; true and false are neither red nor green
+// before the reveal; space on a projector without the teacher's cookie
+// sends nothing; F toggles full screen. The screenshots (projector-*,
+// phone-*) are kept in $STEMBOX_ARTIFACTS/projector.
 func TestBrowserProjectorAndPhones(t *testing.T) {
 	_, base, br, teacher := liveBox(t, 300*time.Second)
 	shots := &shooter{browsertest.NewShots(t, "projector", "")}
