@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/mitstem/stembox/internal/box"
 	"github.com/mitstem/stembox/internal/browsertest"
 	"github.com/mitstem/stembox/internal/content/contenttest"
 	"github.com/mitstem/stembox/internal/event"
@@ -24,25 +25,10 @@ import (
 // $STEMBOX_ARTIFACTS/live (else a temporary directory). It uses the
 // browser helpers of browser_test.go.
 func TestBrowserLiveSession(t *testing.T) {
-	browsertest.Need(t)
-	data, packs := t.TempDir(), t.TempDir()
-	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
-	b, _ := mustRunBox(t, data, packs)
-	base := "http://" + b.Addr().String()
-	shots := liveShooter(t)
-	br := startBrowser(t, 240*time.Second)
-	phone := chromedp.EmulateViewport(360, 640, chromedp.EmulateScale(2), chromedp.EmulateMobile, chromedp.EmulateTouch)
-
 	// 1. The teacher (the box's first admin) signs in, types three
 	// questions and makes the session.
-	teacher := br.tab(t, "teacher", nil)
-	teacher.open(base+"/setup", "/setup")
-	teacher.do(
-		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "teacher"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "live-session-pw"),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password2]`), "live-session-pw"),
-	)
-	teacher.submit(`form button[type=submit]`, "/admin")
+	b, base, br, teacher := liveBox(t, 240*time.Second)
+	shots := liveShooter(t)
 	teacher.open(base+"/live/new", "/live/new")
 	teacher.do(
 		chromedp.Click(chromedp.CSS(`input[name=source][value=adhoc]`)),
@@ -174,6 +160,27 @@ func TestBrowserLiveSession(t *testing.T) {
 }
 
 // Helpers of this test, on top of browser_test.go's tab.
+
+// liveBox starts a box with the mini pack and a browser bounded by
+// timeout, and signs the box's first admin in: the teacher, on /admin.
+func liveBox(t *testing.T, timeout time.Duration) (b *box.Box, base string, br *browser, teacher *tab) {
+	t.Helper()
+	browsertest.Need(t)
+	data, packs := t.TempDir(), t.TempDir()
+	contenttest.CopyTree(t, contenttest.MiniDir(), filepath.Join(packs, "mini"))
+	b, _ = mustRunBox(t, data, packs)
+	base = "http://" + b.Addr().String()
+	br = startBrowser(t, timeout)
+	teacher = br.tab(t, "teacher", nil)
+	teacher.open(base+"/setup", "/setup")
+	teacher.do(
+		chromedp.SendKeys(chromedp.CSS(`input[name=username]`), "teacher"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "live-session-pw"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password2]`), "live-session-pw"),
+	)
+	teacher.submit(`form button[type=submit]`, "/admin")
+	return b, base, br, teacher
+}
 
 // waitJS waits until a JavaScript condition holds.
 func (tb *tab) waitJS(cond string) {

@@ -5,9 +5,9 @@ package i18n
 // needs, as "key#one", "key#few", …. The Tajik strings await review by a
 // native-speaking teacher, like the Tajik sample pack.
 var catalog = map[string]map[string]string{
-	"en": merged(messagesEN, classroomEN, pictureEN, studioEN, sharingEN, studioUIEN, previewEN, giftEN, packInstallEN, navEN),
-	"ru": merged(messagesRU, classroomRU, pictureRU, studioRU, sharingRU, studioUIRU, previewRU, giftRU, packInstallRU, navRU),
-	"tg": merged(messagesTG, classroomTG, pictureTG, studioTG, sharingTG, studioUITG, previewTG, giftTG, packInstallTG, navTG),
+	"en": merged(messagesEN, classroomEN, pictureEN, studioEN, sharingEN, studioUIEN, previewEN, giftEN, packInstallEN, navEN, projectorEN),
+	"ru": merged(messagesRU, classroomRU, pictureRU, studioRU, sharingRU, studioUIRU, previewRU, giftRU, packInstallRU, navRU, projectorRU),
+	"tg": merged(messagesTG, classroomTG, pictureTG, studioTG, sharingTG, studioUITG, previewTG, giftTG, packInstallTG, navTG, projectorTG),
 }
 
 // merged is one catalogue made of the parts of a language's messages

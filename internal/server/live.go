@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -235,15 +236,16 @@ func remoteIP(r *http.Request) string {
 }
 
 // livePageView is what the student, projector and teacher pages get: the
-// page is a shell that live.js fills from the websocket.
+// page is a shell that the live-*.js scripts fill from the websocket.
 type livePageView struct {
 	Code, Title, Role, JoinURL, ControlURL, I18N string
 	JoinNameURL                                  string // by name (stembox.local), under JoinURL; "" when the same
 	Info                                         live.Info
 	Nickname                                     string
+	Lead                                         bool // the projector of a browser that holds the teacher's cookie
 }
 
-// liveMessages are the strings live.js shows, in the page's language.
+// liveMessages are the strings the live-*.js scripts show, in the page's language.
 var liveMessages = []string{
 	"live.connecting", "live.reconnecting", "live.waiting", "live.question_n", "live.answer_sent", "live.answer_received",
 	"live.send", "live.look_up", "live.closed", "live.right", "live.wrong", "live.not_answered", "live.points", "live.score",
@@ -256,6 +258,7 @@ var liveMessages = []string{
 	"live.err.store_failed", "live.err.rate_limited", "live.err.illegal", "live.err.stale", "live.err.id_conflict",
 	"live.err.no_more_questions", "live.err.ended", "live.err.other",
 	"live.lock", "live.unlock", "live.locked", "live.kick_addr", "live.kick_addr_confirm", "live.more_players",
+	"live.screen_keys",
 }
 
 func liveI18N(lang string) string {
@@ -297,7 +300,28 @@ func (s *Server) handleLiveScreen(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.render(w, r, http.StatusOK, "live-screen", info.Title, true, s.livePage(w, r, info, string(live.RoleScreen), info.Title))
+	v := s.livePage(w, r, info, string(live.RoleScreen), info.Title)
+	// In the teacher's own browser the projector connects as the teacher,
+	// so that its keyboard leads the lesson (live-screen.js).
+	v.Lead = s.live.Teacher(info.Code, cookieValue(r, liveTeacherCookie+info.Code))
+	s.renderScreen(w, r, info.Title, v)
+}
+
+// renderScreen writes the projector's page: the template's own document
+// ("screen"), without the site's header, footer and connection banner.
+func (s *Server) renderScreen(w http.ResponseWriter, r *http.Request, title string, v livePageView) {
+	p := page{Lang: s.lang(r), Title: title, Math: true, Path: r.URL.RequestURI(), Languages: i18n.Languages, Viewer: viewerOf(r), Data: v}
+	var buf bytes.Buffer
+	if err := s.pages["live-screen"].ExecuteTemplate(&buf, "screen", p); err != nil {
+		s.log.Error("render", "page", "live-screen", "err", err)
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	w.Write(buf.Bytes())
 }
 
 // handleLiveControl is the teacher's page. Opened from the control link

@@ -17,7 +17,7 @@ import (
 
 // The form that makes a live session: from an exercise set of an installed
 // pack, or from questions typed into it. It works without JavaScript (a few
-// blank question blocks); live.js adds blocks and hides the fields a kind of
+// blank question blocks); live-new.js adds blocks and hides the fields a kind of
 // question does not use.
 
 const blankBlocks = 3 // question blocks shown empty in a new form

@@ -23,6 +23,8 @@ var offlineScripts = []string{
 	"static/offline.js", "static/offline-queue.js", "static/offline-sync.js", "static/offline-exercise.js", "static/offline-packs.js",
 	"static/sw.js", "static/sw-packs.js", "static/sw-versions.js", "static/sw-messages.js", "static/sw-fetch.js",
 	"static/devtime.js", "static/apps.js",
+	// The live sessions' scripts run on the same phones.
+	"static/live-socket.js", "static/live-view.js", "static/live-play.js", "static/live-control.js", "static/live-screen.js", "static/live-new.js",
 }
 
 // TestOfflineScriptsAreSmall keeps each script of working offline under 400
