@@ -33,7 +33,7 @@ func TestOfflineLessonAndQueuedAnswers(t *testing.T) {
 	// Online: she signs in; her page offers to save the pack of her work.
 	st.signIn(sc.class.Code, "Zarina Rahimova")
 	st.waitJS("the offer to save her work", `!!document.querySelector('[data-offline-pack="mini"] button')`, 20*time.Second)
-	if offer := st.text(`[data-offline-pack="mini"]`); !strings.Contains(offer, "Mini pack") || !strings.Contains(offer, "about 38 KB") {
+	if offer := st.text(`[data-offline-pack="mini"]`); !strings.Contains(offer, "Mini pack") || !strings.Contains(offer, "about 50 KB") {
 		t.Errorf("her page's offer to save reads %q", offer)
 	}
 	st.noSideScroll("student's page")
@@ -228,7 +228,7 @@ func TestOfflinePackUpdate(t *testing.T) {
 	dev.controlled("/packs/mini/lessons/speed")
 	dev.do(chromedp.WaitVisible(chromedp.CSS(`[data-offline-save] button`)))
 	intro := dev.text(`[data-offline-save] p`)
-	if !strings.Contains(intro, "save them and their exercises on this device (about 38 KB)") {
+	if !strings.Contains(intro, "save them and their exercises on this device (about 50 KB)") {
 		t.Errorf("the save control reads %q", intro)
 	}
 	shots.take(dev, "save-offered")

@@ -65,7 +65,7 @@ func TestBrowserStudioOnAPhone(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
 	)
 	teacher.submit(`form[action="/login"] button[type=submit]`, "/teach")
-	teacher.tapTo(`a[href="/teach/studio"]`, "/teach/studio")
+	teacher.tapTo(`main a[href="/teach/studio"]`, "/teach/studio")
 	shots.take(teacher, "studio")
 	teacher.noSideScroll("studio page")
 	teacher.tapTo(`form[action="/teach/studio/new"]:first-of-type button`, "/teach/studio/")

@@ -118,7 +118,7 @@ func (t *tour) liveQuiz(teacher *tab, kids []*tab) {
 func (tb *tab) answer(i int) {
 	n := js[int](tb, `document.querySelectorAll('.live-choice').length`)
 	if n > 0 {
-		tb.click(fmt.Sprintf(`.live-choice.live-c%d`, i%n))
+		tb.click(fmt.Sprintf(`.live-buttons > .live-choice:nth-child(%d)`, i%n+1)) // by place: a true/false question's colours are not the first ones
 	} else {
 		tb.typeIn(`input.live-text`, []string{"9.8", "9,75", "12", "10"}[i%4])
 		tb.click(`form.live-answer button.button`)
