@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/mitstem/stembox/internal/i18n"
 	"github.com/mitstem/stembox/internal/redirect"
@@ -37,6 +38,14 @@ func parseTemplates(a *assets) (map[string]*template.Template, error) {
 		"picture": pictureSVG,
 		"mastery": masteryLabel,
 		"list":    func(xs ...string) []string { return xs },
+		// given is the first word of a name: the menu's button on a phone
+		// shows "Zarina", the menu itself "Zarina Rahimova".
+		"given": func(name string) string {
+			if f := strings.Fields(name); len(f) > 0 {
+				return f[0]
+			}
+			return name
+		},
 	}
 	pages, err := web.Pages("templates/*.html", "templates/layout.html", funcs)
 	if err != nil {
